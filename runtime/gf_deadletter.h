@@ -1,0 +1,40 @@
+/*
+ * gf_deadletter - the dead-letter file: one JSON line per rejected record,
+ *   {"stage":S,"reason":R,"file":F,"line":N,"record":{...}}   or
+ *   {"stage":S,"reason":R,"file":F,"line":N,"raw":"text"}
+ * ("file"/"line" only when known). Writers in several threads share one
+ * file; lines are written whole under a lock. Personal fields are written
+ * as they came: the dead-letter file is for the operator to mend input.
+ */
+#ifndef GF_DEADLETTER_H
+#define GF_DEADLETTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gigflow/record.h>
+
+#include "gf_buf.h"
+
+typedef struct gf_deadletter gf_deadletter;
+
+/* Append one line (with its newline) to b. Returns 0 or -ENOMEM. */
+int gf_deadletter_format(gf_buf *b, const char *stage, const char *reason,
+                         const gf_record *rec, const void *raw, size_t len,
+                         const char *file, uint64_t line);
+/*
+ * Open (truncate) the dead-letter file `path`; "-" is stderr. The file is
+ * created on the first line only, so a clean run leaves none behind.
+ */
+gf_deadletter *gf_deadletter_open(const char *path);
+/* Write one line; thread-safe. Returns 0 or a negative errno. */
+int gf_deadletter_write(gf_deadletter *dl, const char *stage,
+                        const char *reason, const gf_record *rec,
+                        const void *raw, size_t len, const char *file,
+                        uint64_t line);
+/* Lines written so far. */
+uint64_t gf_deadletter_count(const gf_deadletter *dl);
+/* Close (fsync) and free; *dlp = NULL. */
+int gf_deadletter_close(gf_deadletter **dlp);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * gf_options - a stage's `with:` map parsed against its plugin's options
+ * table into the config struct the plugin reads.
+ *
+ * Scalars are typed by the table: int (decimal, optional sign), float,
+ * bool (true/false/yes/no/on/off), string, path (relative ones made absolute
+ * against the pipeline file's directory), list (a sequence of scalars, or
+ * one scalar), map (a mapping of scalars, file order kept). Errors are
+ * reported at the offending node: unknown key (with the closest known key
+ * as a hint), wrong type, missing required option (at the stage's `plugin`
+ * key).
+ */
+#ifndef GF_OPTIONS_H
+#define GF_OPTIONS_H
+
+#include <gigflow/plugin.h>
+
+#include "gf_diag.h"
+#include "gf_yaml.h"
+
+typedef struct gf_optset gf_optset;
+
+/*
+ * Parse `with` (a MAP node, or NULL for none) against p->options.
+ * `at` is the node to report missing required options at. base_dir is the
+ * directory relative paths resolve against. Returns NULL after adding every
+ * error to d.
+ */
+gf_optset *gf_options_parse(const gf_plugin *p, const gf_ynode *with,
+                            const gf_ynode *at, const char *base_dir,
+                            gf_diag *d);
+/* The filled config struct (p->config_size bytes). */
+const void *gf_optset_config(const gf_optset *o);
+/* The node of option `key` in the file (for option_error), or `at`. */
+const gf_ynode *gf_optset_node(const gf_optset *o, const char *key);
+void gf_optset_free(gf_optset **op);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * gf_pipeline - a pipeline file loaded, checked and ready to run.
+ *
+ * Loading does everything that needs no running: parse the YAML, replace
+ * ${VAR} and ${VAR:-default} from the environment in scalars, apply
+ * --set STAGE.OPTION=VALUE overrides, check the top level and each stage's
+ * keys, resolve `from` into a graph (unknown stage, cycle, ingest with
+ * `from`, another kind without it, duplicate names), load each plugin, parse
+ * its options and run its check(). Every error goes to the gf_diag as
+ * "FILE:LINE:COL: message"; loading goes on past errors to report them all.
+ */
+#ifndef GF_PIPELINE_H
+#define GF_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gf_diag.h"
+#include "gf_loader.h"
+#include "gf_options.h"
+#include "gf_yaml.h"
+
+typedef struct gf_stage_def {
+    char *name;
+    char *plugin;
+    unsigned workers;        /* >= 1 */
+    char *listen;            /* placement endpoint, or NULL */
+    size_t nfrom;
+    size_t *from;            /* indices of upstream stages, file order */
+    size_t nto;
+    size_t *to;              /* indices of downstream stages */
+    const gf_ynode *node;    /* the stage's mapping in the file */
+    gf_loaded *lib;
+    gf_optset *opts;
+} gf_stage_def;
+
+typedef struct gf_pipeline {
+    char *file;          /* as given */
+    char *dir;           /* absolute directory of the file */
+    char *name;
+    char *dead_letters;  /* absolute path, or NULL */
+    size_t nstages;
+    gf_stage_def *stages; /* file order */
+    size_t *order;       /* a topological order (upstream first) */
+    gf_ynode *root;
+} gf_pipeline;
+
+/*
+ * Load `file`, applying `nsets` overrides "STAGE.OPTION=VALUE". Returns NULL
+ * when there was any error (all in d).
+ */
+gf_pipeline *gf_pipeline_load(const char *file, const char *const *sets,
+                              size_t nsets, gf_diag *d);
+/* Index of stage `name`, or -1. */
+long gf_pipeline_find(const gf_pipeline *p, const char *name);
+void gf_pipeline_free(gf_pipeline **pp);
+
+#endif
