@@ -24,6 +24,8 @@ typedef struct gf_rt_ops {
     void (*drop)(gf_ctx *ctx, const gf_record *rec);
     int64_t (*now_ns)(gf_ctx *ctx);
     int64_t (*run_started)(gf_ctx *ctx);
+    uint64_t (*rejects_total)(gf_ctx *ctx);
+    const char *(*run_info)(gf_ctx *ctx, const char *key);
 } gf_rt_ops;
 
 typedef struct gf_rt {

@@ -4,7 +4,8 @@
  * Loading does everything that needs no running: parse the YAML, replace
  * ${VAR} and ${VAR:-default} from the environment in scalars, apply
  * --set STAGE.OPTION=VALUE overrides, check the top level and each stage's
- * keys, resolve `from` into a graph (unknown stage, cycle, ingest with
+ * keys (name, plugin, from, with, workers, listen; mask_pii and
+ * pseudonymize_key_file on export stages), resolve `from` into a graph (unknown stage, cycle, ingest with
  * `from`, another kind without it, duplicate names), load each plugin, parse
  * its options and run its check(). Every error goes to the gf_diag as
  * "FILE:LINE:COL: message"; loading goes on past errors to report them all.
@@ -18,6 +19,7 @@
 #include "gf_diag.h"
 #include "gf_loader.h"
 #include "gf_options.h"
+#include "gf_pii.h"
 #include "gf_yaml.h"
 
 typedef struct gf_stage_def {
@@ -32,6 +34,9 @@ typedef struct gf_stage_def {
     const gf_ynode *node;    /* the stage's mapping in the file */
     gf_loaded *lib;
     gf_optset *opts;
+    /* export stages: `mask_pii` (default true), `pseudonymize_key_file` */
+    gf_pii_mode pii_mode;
+    char *pii_key_file;      /* absolute path, or NULL */
 } gf_stage_def;
 
 typedef struct gf_pipeline {

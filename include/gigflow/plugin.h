@@ -261,6 +261,14 @@ struct gf_host {
      * negative value when memory runs out.
      */
     long (*to_json)(const gf_record *rec, char **buf, size_t *cap);
+    /*
+     * Add every field of the JSON object text [json, json+len) to the
+     * record open on `out`; nested arrays and objects are kept as
+     * MessagePack arrays and maps. Returns 0, or -1 with a message such as
+     * "column 17: expected ':'" written into err (errlen bytes).
+     */
+    int (*set_json)(gf_out *out, const char *json, size_t len, char *err,
+                    size_t errlen);
 
     /* --- time ---------------------------------------------------------- */
 
@@ -269,6 +277,17 @@ struct gf_host {
     int64_t (*now_ns)(gf_ctx *ctx);
     /* The wall-clock time of the run's start, seconds since the epoch. */
     int64_t (*run_started)(gf_ctx *ctx);
+
+    /* --- the run ------------------------------------------------------- */
+
+    /* Records sent to the dead letters so far in this run, all stages. */
+    uint64_t (*rejects_total)(gf_ctx *ctx);
+    /*
+     * Facts about the run, NULL when unknown: "pipeline" (the pipeline
+     * file), "name" (its name), "inputs" (the `path` option of each ingest
+     * stage, joined with ", "). The string lives until destroy().
+     */
+    const char *(*run_info)(gf_ctx *ctx, const char *key);
 };
 
 /*
