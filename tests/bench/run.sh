@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark (issue 5): the same members CSV, the same
+# computation (platform -> sector classification, then per district and
+# sector: workers, party members, total points) in gigflow and in the tools a
+# user would pick instead. Checks that every tool's output agrees with the
+# others, then prints a Markdown table and writes JSON.
+#
+#   tests/bench/run.sh [--rows N] [--runs R] [--smoke] [--json FILE]
+#
+# Tools are interleaved run by run so machine drift hits all alike; each
+# figure is the median of R runs. Peak RSS from /usr/bin/time.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+rows=2000000 runs=3 json=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --rows) rows=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --smoke) rows=20000; runs=1; shift ;;
+    --json) json=$2; shift 2 ;;
+    *) echo "usage: $0 [--rows N] [--runs R] [--smoke] [--json FILE]" >&2; exit 2 ;;
+  esac
+done
+
+need=()
+for p in miller mawk gawk sqlite3 time; do
+  dpkg-query -W -f='${Status}' $p 2>/dev/null | grep -q 'ok installed' || need+=($p)
+done
+if [ ${#need[@]} -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+build=${GF_BUILD_DIR:-$root/build}
+gigflow=$build/bin/gigflow
+[ -x "$gigflow" ] || bash "$root/scripts/build.sh" "$build"
+
+data=${BENCH_DATA:-/tmp/gigflow-bench}
+mkdir -p "$data"
+csv=$data/members-$rows.csv
+[ -s "$csv" ] || mawk -v n="$rows" -f "$here/gen_members.awk" >"$csv"
+mb=$(du -m "$csv" | cut -f1)
+cat "$csv" >/dev/null # into the page cache
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+. "$here/peers.sh"
+
+run_gigflow() { # $1 workers
+  BENCH_IN=$csv BENCH_OUT=$out BENCH_WORKERS=$1 \
+    "$gigflow" run --quiet --no-progress "$here/pipeline.yaml" >/dev/null
+  tail -n +2 "$out/gigflow.csv"
+}
+
+export -f run_gigflow peer_mawk peer_gawk peer_gawk_c peer_miller peer_sqlite3
+export SECTOR_AWK csv out gigflow here
+tools="gigflow gigflow_w2 mawk gawk gawk_C miller sqlite3"
+for r in $(seq 1 "$runs"); do
+  for t in $tools; do
+    case $t in
+      gigflow) cmd="run_gigflow 1" ;;
+      gigflow_w2) cmd="run_gigflow 2" ;;
+      gawk_C) cmd="peer_gawk_c $csv" ;;
+      *) cmd="peer_$t $csv" ;;
+    esac
+    /usr/bin/time -f "%e %M" -o "$out/time" bash -c "$cmd" \
+      | LC_ALL=C sort >"$out/$t.out"
+    echo "$t $(cat "$out/time")" >>"$out/times"
+  done
+done
+
+# every tool must agree with gigflow
+status=0
+for t in $tools; do
+  if ! cmp -s "$out/gigflow.out" "$out/$t.out"; then
+    echo "MISMATCH: $t differs from gigflow:" >&2
+    diff "$out/gigflow.out" "$out/$t.out" | head -n 5 >&2
+    status=1
+  fi
+done
+[ -s "$out/gigflow.out" ] || { echo "gigflow produced nothing" >&2; status=1; }
+
+awk -v rows="$rows" -v mb="$mb" -v json="$json" -v runs="$runs" '
+function median(arr, n,   i, j, t) {
+  for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+    if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
+  return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
+}
+{ n[$1]++; s[$1, n[$1]] = $2; m[$1, n[$1]] = $3; if (!($1 in seen)) { order[++k] = $1; seen[$1] = 1 } }
+END {
+  for (i = 1; i <= k; i++) {
+    t = order[i]
+    for (j = 1; j <= n[t]; j++) { a[j] = s[t, j]; b[j] = m[t, j] }
+    sec[t] = median(a, n[t]); rss[t] = median(b, n[t])
+    if (sec[t] <= 0) sec[t] = 0.01
+  }
+  printf "\n%d rows, %d MB CSV, median of %d runs\n\n", rows, mb, runs
+  print "| tool | seconds | rows/s | MB/s | peak RSS MB | gigflow is x faster |"
+  print "|---|---:|---:|---:|---:|---:|"
+  for (i = 1; i <= k; i++) {
+    t = order[i]
+    printf "| %s | %.2f | %.0f | %.1f | %.1f | %.2f |\n", t, sec[t], rows / sec[t], mb / sec[t], rss[t] / 1024, sec[t] / sec["gigflow"]
+  }
+  if (json != "") {
+    printf "{\"rows\":%d,\"mb\":%d,\"runs\":%d,\"tools\":[", rows, mb, runs > json
+    for (i = 1; i <= k; i++) {
+      t = order[i]
+      printf "%s{\"tool\":\"%s\",\"seconds\":%.3f,\"rows_per_s\":%.0f,\"mb_per_s\":%.2f,\"peak_rss_kb\":%d,\"ratio\":%.3f}", (i > 1 ? "," : ""), t, sec[t], rows / sec[t], mb / sec[t], rss[t], sec[t] / sec["gigflow"] > json
+    }
+    print "]}" > json
+  }
+}' "$out/times"
+exit $status
