@@ -201,13 +201,15 @@ int gf_mp_check_batch(const uint8_t *p, size_t len, uint32_t count,
                       const char **why)
 {
     const char *dummy;
-    const uint8_t *end = p + len;
     if (!why)
         why = &dummy;
-    if (!p && len) {
-        *why = "no payload";
+    if (!p) {
+        if (len == 0 && count == 0)
+            return 0;
+        *why = len ? "no payload" : "fewer records than the header's count";
         return -1;
     }
+    const uint8_t *end = p + len;
     if (count > len) {
         /* a record takes at least one byte */
         *why = "record count larger than the payload";
