@@ -83,8 +83,8 @@ static void check_record(const gf_record *rec, gf_out *out, gf_buf *json)
                                JSON_ALLOW_NUL, &je);
         /* jansson itself refuses "\u0000" inside keys; the text is valid */
         if (!j && !strstr(je.text, "NUL byte in object key")) {
-            fprintf(stderr, "rendered JSON does not parse: %s\n%.*s\n",
-                    je.text, (int)json->len, (const char *)json->data);
+            fprintf(stderr, "rendered JSON does not parse: %s\n%.*s\n", je.text,
+                    (int)json->len, (const char *)json->data);
             abort();
         }
         if (j)
