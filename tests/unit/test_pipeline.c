@@ -503,6 +503,45 @@ static void test_check_errors(void **state)
            "@D/missing.txt: cannot open");
 }
 
+/* The rarer forms of each error, and their positions. */
+static void test_more_errors(void **state)
+{
+    (void)state;
+    expect("stages:\n"
+           "  - {name: s, plugin: \"${X:-abc\"}\n",
+           1,
+           "@P:2:23: unterminated '${' in '${X:-abc' (write ${VAR} or "
+           "${VAR:-default})");
+    expect("stages:\n"
+           "  - name: src\n"
+           "    plugin: t_ok_ingest\n"
+           "  - name: c1\n"
+           "    plugin: t_ok\n"
+           "    from: {a: b}\n"
+           "    with: [x]\n"
+           "  - name: c2\n"
+           "    plugin: t_ok\n"
+           "    from: []\n"
+           "  - name: out\n"
+           "    plugin: t_ok_export\n"
+           "    from: src\n"
+           "    mask_pii: maybe\n"
+           "    pseudonymize_key_file: keys/none.key\n"
+           "    with: {path: o.csv}\n",
+           5,
+           "@P:14:15: stage 'out': 'mask_pii' must be true or false, got "
+           "'maybe'",
+           "@P:15:28: stage 'out': 'pseudonymize_key_file' @D/keys/none.key: "
+           "No such file or directory (create one with `head -c 32 "
+           "/dev/urandom > FILE; chmod 600 FILE`)",
+           "@P:7:11: stage 'c1': 'with' must be a mapping of option: value, "
+           "got a list",
+           "@P:6:11: stage 'c1': 'from' must be a stage name or a list of "
+           "them, got a mapping",
+           "@P:10:11: stage 'c2': 'from' is empty: name the stage(s) it "
+           "reads");
+}
+
 /* Fail the Nth allocation for every N: no crash, no leak (ASan). */
 static void test_alloc_failures(void **state)
 {
@@ -537,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_cycles),
         cmocka_unit_test(test_plugin_errors),
         cmocka_unit_test(test_check_errors),
+        cmocka_unit_test(test_more_errors),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
