@@ -31,7 +31,7 @@
 #endif
 
 /* The descriptor as of ABI minor 0 ends with `destroy`. */
-#define GF_PLUGIN_MIN_SIZE                                                   \
+#define GF_PLUGIN_MIN_SIZE                                                     \
     (offsetof(gf_plugin, destroy) + sizeof(((gf_plugin *)0)->destroy))
 
 const char *gf_kind_name(gf_kind k)
@@ -270,10 +270,10 @@ static char *check_descriptor(const char *path, const gf_plugin *d)
     else if (d->kind != GF_KIND_INGEST && !d->process)
         missing = "process";
     if (missing) {
-        msg = gf_asprintf("%s: %s plugin '%s' has no %s callback; set "
-                          ".%s in its descriptor and rebuild it",
-                          path, gf_kind_name(d->kind), d->name, missing,
-                          missing);
+        msg =
+            gf_asprintf("%s: %s plugin '%s' has no %s callback; set "
+                        ".%s in its descriptor and rebuild it",
+                        path, gf_kind_name(d->kind), d->name, missing, missing);
         goto done;
     }
     if (d->options && d->options->key && d->config_size == 0) {
@@ -300,8 +300,8 @@ gf_loaded *gf_loader_open_path(const char *path, char **err)
         goto fail_open;
     }
     if (!S_ISREG(st.st_mode)) {
-        msg = gf_asprintf("%s: not a regular file; a plugin is a .so file",
-                          path);
+        msg =
+            gf_asprintf("%s: not a regular file; a plugin is a .so file", path);
         goto fail_open;
     }
     int elf = is_elf(path);
@@ -389,8 +389,7 @@ static void similar_names(const char *dir, const char *name, gf_buf *out)
             continue;
         size_t len = strlen(e->d_name) - 3;
         /* same prefix of 4+ chars, or contains the name: a cheap hint */
-        bool like = (len >= 4 && nl >= 4 &&
-                     strncmp(e->d_name, name, 4) == 0) ||
+        bool like = (len >= 4 && nl >= 4 && strncmp(e->d_name, name, 4) == 0) ||
                     (nl >= 3 && strstr(e->d_name, name) != NULL);
         if (like)
             gf_buf_printf(out, "%s%.*s", out->len ? ", " : "", (int)len,

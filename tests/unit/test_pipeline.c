@@ -78,8 +78,8 @@ static gf_pipeline *load(const char *text, size_t nsets,
 }
 
 /* Loading must fail with exactly these messages, in this order. */
-static void expect_sets(const char *text, size_t nsets,
-                        const char *const *sets, size_t n, ...)
+static void expect_sets(const char *text, size_t nsets, const char *const *sets,
+                        size_t n, ...)
 {
     gf_diag d = {0};
     gf_pipeline *p = load(text, nsets, sets, &d);
@@ -104,34 +104,33 @@ static void expect_sets(const char *text, size_t nsets,
 
 #define expect(text, ...) expect_sets(text, 0, NULL, __VA_ARGS__)
 
-static const char *const good =
-    "name: demo\n"
-    "dead_letters: out/dead.jsonl\n"
-    "stages:\n"
-    "  - name: out\n"
-    "    plugin: t_ok_export\n"
-    "    from: [count, tag]\n"
-    "    mask_pii: false\n"
-    "    with: {path: out/x.csv}\n"
-    "  - name: src\n"
-    "    plugin: t_ok_ingest\n"
-    "    with: {count: 5, path: data/in.csv}\n"
-    "  - name: tag\n"
-    "    plugin: t_ok\n"
-    "    from: src\n"
-    "    workers: 3\n"
-    "    listen: tcp://*:5555\n"
-    "    with:\n"
-    "      tag: ${GF_T_TAG:-dflt}\n"
-    "      rules: rules.txt\n"
-    "  - name: count\n"
-    "    plugin: t_ok_agg\n"
-    "    from: [tag]\n"
-    "  - name: secret\n"
-    "    plugin: t_ok_export\n"
-    "    from: tag\n"
-    "    pseudonymize_key_file: key.bin\n"
-    "    with: {path: /abs/y.csv}\n";
+static const char *const good = "name: demo\n"
+                                "dead_letters: out/dead.jsonl\n"
+                                "stages:\n"
+                                "  - name: out\n"
+                                "    plugin: t_ok_export\n"
+                                "    from: [count, tag]\n"
+                                "    mask_pii: false\n"
+                                "    with: {path: out/x.csv}\n"
+                                "  - name: src\n"
+                                "    plugin: t_ok_ingest\n"
+                                "    with: {count: 5, path: data/in.csv}\n"
+                                "  - name: tag\n"
+                                "    plugin: t_ok\n"
+                                "    from: src\n"
+                                "    workers: 3\n"
+                                "    listen: tcp://*:5555\n"
+                                "    with:\n"
+                                "      tag: ${GF_T_TAG:-dflt}\n"
+                                "      rules: rules.txt\n"
+                                "  - name: count\n"
+                                "    plugin: t_ok_agg\n"
+                                "    from: [tag]\n"
+                                "  - name: secret\n"
+                                "    plugin: t_ok_export\n"
+                                "    from: tag\n"
+                                "    pseudonymize_key_file: key.bin\n"
+                                "    with: {path: /abs/y.csv}\n";
 
 static const char *opt_str(const gf_stage_def *st, size_t offset)
 {
@@ -245,13 +244,12 @@ static void test_defaults_and_env(void **state)
            "or ${VAR:-default}; $${ for a literal ${)");
 }
 
-static const char *const small =
-    "stages:\n"
-    "  - name: src\n"
-    "    plugin: t_ok_ingest\n"
-    "  - name: tag\n"
-    "    plugin: t_ok\n"
-    "    from: src\n";
+static const char *const small = "stages:\n"
+                                 "  - name: src\n"
+                                 "    plugin: t_ok_ingest\n"
+                                 "  - name: tag\n"
+                                 "    plugin: t_ok\n"
+                                 "    from: src\n";
 
 static void test_set(void **state)
 {
@@ -266,8 +264,7 @@ static void test_set(void **state)
     memcpy(&count, gf_optset_config(p->stages[0].opts), sizeof count);
     assert_int_equal(count, 7);
     const gf_strlist *fields;
-    memcpy(&fields,
-           (const char *)gf_optset_config(p->stages[1].opts) + 40,
+    memcpy(&fields, (const char *)gf_optset_config(p->stages[1].opts) + 40,
            sizeof fields);
     assert_int_equal(fields->n, 3);
     assert_string_equal(fields->items[2], "z");
@@ -307,8 +304,10 @@ static void test_file_errors(void **state)
            "@P:4:5: stage 1 must be a mapping with 'name' and 'plugin', got "
            "a scalar");
     char want[512];
-    snprintf(want, sizeof want, "%s/none.yaml: cannot open: No such file or "
-                                "directory", tmp);
+    snprintf(want, sizeof want,
+             "%s/none.yaml: cannot open: No such file or "
+             "directory",
+             tmp);
     gf_diag d = {0};
     char path[256];
     snprintf(path, sizeof path, "%s/none.yaml", tmp);
@@ -339,8 +338,7 @@ static void test_stage_errors(void **state)
            "    plugin: [t_ok]\n"
            "    from: src\n"
            "    colour: red\n",
-           10,
-           "@P:4:5: stage 'src': unknown key 'form' (did you mean 'from'?)",
+           10, "@P:4:5: stage 'src': unknown key 'form' (did you mean 'from'?)",
            "@P:5:14: stage 'src': 'workers' must be 1 to 1024, got 0",
            "@P:6:13: stage 'src': 'listen' must be a tcp:// or ipc:// "
            "endpoint, got 'localhost'",
@@ -497,8 +495,7 @@ static void test_check_errors(void **state)
            "    plugin: t_ok\n"
            "    from: src\n"
            "    with: {rules: missing.txt}\n",
-           3,
-           "@P:9:7: stage 'tag': option 'limit': must be 0 or more, got -1",
+           3, "@P:9:7: stage 'tag': option 'limit': must be 0 or more, got -1",
            "@D/bad_rules.txt:1:1: bad rule 'bad'",
            "@D/missing.txt: cannot open");
 }
