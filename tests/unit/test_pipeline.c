@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gf_alloc.h"
@@ -539,6 +540,46 @@ static void test_more_errors(void **state)
            "reads");
 }
 
+/* A relative file name: positions say it as given, paths resolve
+   against its directory made absolute. */
+static void test_relative_file(void **state)
+{
+    (void)state;
+    char *old = getcwd(NULL, 0);
+    char sub[128], want[256];
+    snprintf(sub, sizeof sub, "%s/sub", tmp);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    write_file("sub/q.yaml", "stages:\n"
+                             "  - name: src\n"
+                             "    plugin: t_ok_ingest\n"
+                             "    with: {path: in.csv}\n");
+    write_file("sub/bad.yaml", "stages:\n  - name: src\n    plugin: x y\n"
+                               "    junk: 1\n");
+    assert_int_equal(chdir(tmp), 0);
+    gf_diag d = {0};
+    gf_pipeline *p = gf_pipeline_load("sub/q.yaml", NULL, 0, &d);
+    assert_non_null(p);
+    assert_string_equal(p->dir, sub);
+    assert_string_equal(p->name, "q");
+    snprintf(want, sizeof want, "%s/in.csv", sub);
+    assert_string_equal(opt_str(&p->stages[0], sizeof(int64_t)), want);
+    gf_pipeline_free(&p);
+    assert_null(gf_pipeline_load("sub/bad.yaml", NULL, 0, &d));
+    assert_true(d.n >= 1);
+    assert_string_equal(d.msgs[0], "sub/bad.yaml:4:5: stage 'src': unknown "
+                                   "key 'junk' (known keys: name, plugin, "
+                                   "from, with, workers, listen, mask_pii, "
+                                   "pseudonymize_key_file)");
+    gf_diag_free(&d);
+    assert_int_equal(chdir(sub), 0);
+    p = gf_pipeline_load("q.yaml", NULL, 0, &d);
+    assert_non_null(p);
+    assert_string_equal(p->dir, sub);
+    gf_pipeline_free(&p);
+    assert_int_equal(chdir(old), 0);
+    free(old);
+}
+
 /* Fail the Nth allocation for every N: no crash, no leak (ASan). */
 static void test_alloc_failures(void **state)
 {
@@ -574,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_plugin_errors),
         cmocka_unit_test(test_check_errors),
         cmocka_unit_test(test_more_errors),
+        cmocka_unit_test(test_relative_file),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
