@@ -535,6 +535,310 @@ static void test_bad_options(void **state)
     free(err);
 }
 
+
+/* ---- the bundled sample data ------------------------------------------
+ * pipelines/data/ read the way an ingest stage would (a minimal CSV reader
+ * and iconv here, independent of gigflow's ingest plugins), every row
+ * pushed through classify_schema. The expected figures are the ones
+ * tests/data/make_sample.py wrote into pipelines/data/README.md. */
+
+#ifndef GF_SOURCE_DIR
+#define GF_SOURCE_DIR "."
+#endif
+#include <iconv.h>
+
+static char *slurp(const char *name, size_t *len)
+{
+    char path[512];
+    FILE *f;
+    char *buf;
+    long n;
+    snprintf(path, sizeof path, "%s/pipelines/data/%s", GF_SOURCE_DIR, name);
+    f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static char *gb18030_to_utf8(const char *in, size_t len)
+{
+    iconv_t cd = iconv_open("UTF-8", "GB18030");
+    size_t cap = len * 2 + 1, left = cap - 1;
+    char *out = malloc(cap), *o = out, *i = (char *)(uintptr_t)in;
+    assert_true(cd != (iconv_t)-1);
+    assert_int_not_equal(iconv(cd, &i, &len, &o, &left), (size_t)-1);
+    *o = '\0';
+    iconv_close(cd);
+    return out;
+}
+
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t k = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1
+                 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
+        if (k == 9 || i + k >= n)
+            return false;
+        for (size_t j = 1; j <= k; j++)
+            if ((s[i + j] & 0xC0) != 0x80)
+                return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+static void json_str(char **p, const char *s, size_t n)
+{
+    *(*p)++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"' || s[i] == '\\')
+            *(*p)++ = '\\';
+        *(*p)++ = s[i];
+    }
+    *(*p)++ = '"';
+}
+
+/*
+ * Push every data line of CSV text (header first, CRLF or LF, fields
+ * maybe quoted, no newline inside quotes) as a record of `kind`, the
+ * header names mapped to fields through `map` (pairs header, field; NULL
+ * map: headers are the field names). Lines with the wrong number of
+ * fields or invalid UTF-8 are skipped, as ingest would reject them.
+ * Returns the number of lines skipped.
+ */
+static size_t push_csv(gf_harness *h, const char *kind, char *text,
+                       const char *const *map)
+{
+    char *fields[32];
+    size_t flen[32], nhead = 0, skipped = 0;
+    char head[32][64];
+    char *line = text;
+    bool first = true;
+
+    if (memcmp(line, "\xef\xbb\xbf", 3) == 0)
+        line += 3;
+    while (*line) {
+        char *end = strchr(line, '\n'), *next;
+        size_t n = 0, len;
+        char json[4096], *j = json;
+        if (end == NULL)
+            end = line + strlen(line);
+        next = *end ? end + 1 : end;
+        len = (size_t)(end - line);
+        if (len > 0 && line[len - 1] == '\r')
+            len--;
+        if (!utf8_valid((const unsigned char *)line, len)) {
+            skipped++;
+            line = next;
+            continue;
+        }
+        /* split, unquoting in place */
+        for (size_t i = 0; i <= len && n < 32;) {
+            char *f = line + i, *w = f;
+            if (i < len && line[i] == '"') {
+                i++;
+                while (i < len) {
+                    if (line[i] == '"' && i + 1 < len && line[i + 1] == '"') {
+                        *w++ = '"';
+                        i += 2;
+                    } else if (line[i] == '"') {
+                        i++;
+                        break;
+                    } else {
+                        *w++ = line[i++];
+                    }
+                }
+            } else {
+                while (i < len && line[i] != ',')
+                    *w++ = line[i++];
+            }
+            fields[n] = f;
+            flen[n++] = (size_t)(w - f);
+            i++; /* the comma */
+        }
+        if (first) {
+            for (size_t k = 0; k < n; k++) {
+                const char *name = NULL;
+                for (size_t m = 0; map && map[m]; m += 2)
+                    if (strlen(map[m]) == flen[k] &&
+                        memcmp(map[m], fields[k], flen[k]) == 0)
+                        name = map[m + 1];
+                if (name)
+                    snprintf(head[k], sizeof head[k], "%s", name);
+                else
+                    snprintf(head[k], sizeof head[k], "%.*s", (int)flen[k],
+                             fields[k]);
+            }
+            nhead = n;
+            first = false;
+            line = next;
+            continue;
+        }
+        if (n != nhead) {
+            skipped++;
+            line = next;
+            continue;
+        }
+        j += sprintf(j, "{\"kind\":\"%s\"", kind);
+        for (size_t k = 0; k < n; k++) {
+            *j++ = ',';
+            json_str(&j, head[k], strlen(head[k]));
+            *j++ = ':';
+            json_str(&j, fields[k], flen[k]);
+        }
+        *j++ = '}';
+        *j = '\0';
+        push(h, json);
+        line = next;
+    }
+    return skipped;
+}
+
+static size_t count_where(gf_harness *h, const char *key, const char *str,
+                          int is_true)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < gf_harness_count(h); i++) {
+        gf_value v = field(h, i, key);
+        if (str && v.type == GF_T_STR && gf_str_eq(v.v.s, str))
+            n++;
+        else if (is_true == 1 && v.type == GF_T_BOOL && v.v.b)
+            n++;
+        else if (is_true == 2 && v.type != GF_T_NIL)
+            n++;
+        else if (is_true == 3 && v.type == GF_T_NIL)
+            n++;
+    }
+    return n;
+}
+
+static void test_sample_orgs(void **state)
+{
+    static const char *const map[] = {
+        "组织编号", "id", "组织名称", "name", "组织类型", "type",
+        "上级组织编号", "parent_id", "所属平台", "platform", "所属区",
+        "district", "节点类型", "node", "站点", "station", "成立日期",
+        "established", NULL};
+    size_t len;
+    char *raw = slurp("orgs.csv", &len), *text = gb18030_to_utf8(raw, len);
+    gf_harness *h = open_h(NULL);
+    (void)state;
+    assert_int_equal(push_csv(h, "org", text, map), 1); /* line 35 */
+    assert_int_equal(gf_harness_count(h), 39);
+    assert_int_equal(gf_harness_rejects(h), 2);
+    assert_reject(h, 0, "field type: unknown org type");
+    assert_reject(h, 1, "field established:");
+    assert_str(h, 0, "type", "industry_committee");
+    assert_str(h, 1, "type", "mobile_committee");
+    assert_int_equal(count_where(h, "type", "branch", 0), 16);
+    assert_int_equal(count_where(h, "type", "joint_branch", 0), 4);
+    free(raw);
+    free(text);
+    gf_harness_destroy(&h);
+}
+
+static void test_sample_members(void **state)
+{
+    static const char *const map[] = {
+        "人员编号", "id", "姓名", "name", "手机号", "phone", "身份证号",
+        "id_number", "平台", "platform", "从业类型", "form", "所属区",
+        "district", "站点", "station", "所属组织编号", "org_id", "政治面貌",
+        "party", "组织关系", "rel", "流出地党组织", "origin", "年龄", "age",
+        "入党日期", "joined", "组织生活积分", "points", "角色", "roles",
+        "近30天活跃天数", "active_days", NULL};
+    size_t len;
+    char *text = slurp("members.csv", &len);
+    gf_harness *h = open_h(NULL);
+    (void)state;
+    assert_int_equal(push_csv(h, "member", text, map), 1); /* line 149 */
+    assert_int_equal(gf_harness_rejects(h), 4);
+    assert_reject(h, 0, "field phone: has fewer than 11 digits");
+    assert_reject(h, 1, "field id_number: wrong check digit");
+    assert_reject(h, 2, "field platform: unknown platform");
+    assert_reject(h, 3, "field rel: only for party members");
+    /* the generator's facts (pipelines/data/README.md) */
+    assert_int_equal(gf_harness_count(h), 195);
+    assert_int_equal(count_where(h, "party", NULL, 1), 22);
+    assert_int_equal(count_where(h, "rel", "mobile", 0), 9);
+    assert_int_equal(count_where(h, "origin", NULL, 2), 9);
+    assert_int_equal(count_where(h, "org_id", NULL, 2), 143);
+    assert_int_equal(count_where(h, "form", NULL, 3), 0);
+    for (size_t i = 0; i < gf_harness_count(h); i++) {
+        assert_int_equal(field(h, i, "age").type, GF_T_INT);
+        assert_int_equal(field(h, i, "phone").v.s.len, 11);
+    }
+    free(text);
+    gf_harness_destroy(&h);
+}
+
+static void test_sample_projects(void **state)
+{
+    size_t len;
+    char *text = slurp("projects.csv", &len);
+    gf_harness *h = open_h(NULL);
+    (void)state;
+    assert_int_equal(push_csv(h, "project", text, NULL), 0);
+    assert_int_equal(gf_harness_count(h), 30);
+    assert_int_equal(gf_harness_rejects(h), 1);
+    assert_reject(h, 0, "field budget:");
+    assert_str(h, 11, "name", "Rider legal aid, spring");
+    for (size_t i = 0; i < 30; i++)
+        assert_int_equal(field(h, i, "budget").type, GF_T_FLOAT);
+    free(text);
+    gf_harness_destroy(&h);
+}
+
+static void test_sample_demands(void **state)
+{
+    size_t len, lines = 0, notjson = 0;
+    char *text = slurp("demands.jsonl", &len);
+    gf_harness *h = open_h(NULL);
+    size_t per_level[6] = {0};
+    (void)state;
+    for (char *line = text, *nl; *line; line = nl + 1) {
+        int rc;
+        nl = strchr(line, '\n');
+        assert_non_null(nl);
+        *nl = '\0';
+        lines++;
+        rc = gf_harness_push_json(h, line);
+        if (rc == -2)
+            notjson++;
+        else
+            assert_int_equal(rc, 0);
+    }
+    assert_int_equal(lines, 122);
+    assert_int_equal(notjson, 1); /* line 91 */
+    assert_int_equal(gf_harness_rejects(h), 1);
+    assert_reject(h, 0, "field resolved: before raised");
+    assert_int_equal(gf_harness_count(h), 120);
+    for (size_t i = 0; i < 120; i++) {
+        gf_value v = field(h, i, "level");
+        assert_int_equal(v.type, GF_T_INT);
+        assert_in_range(v.v.i, 1, 5);
+        per_level[v.v.i]++;
+    }
+    assert_int_equal(per_level[1], 36);
+    assert_int_equal(per_level[2], 30);
+    assert_int_equal(per_level[3], 27);
+    assert_int_equal(per_level[4], 16);
+    assert_int_equal(per_level[5], 11);
+    assert_int_equal(count_where(h, "resolved", NULL, 3), 33);
+    assert_int_equal(count_where(h, "status", "resolved", 0), 87);
+    free(text);
+    gf_harness_destroy(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -554,6 +858,10 @@ int main(void)
         cmocka_unit_test(test_reject_all_problems),
         cmocka_unit_test(test_not_strict),
         cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_sample_orgs),
+        cmocka_unit_test(test_sample_members),
+        cmocka_unit_test(test_sample_projects),
+        cmocka_unit_test(test_sample_demands),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
