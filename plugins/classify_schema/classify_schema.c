@@ -25,8 +25,8 @@
 
 #include "gf_domain.h"
 
-#define CS_MAX_CHANGES 32  /* > fields of any schema + derived ones */
-#define CS_MAX_UNKNOWN 64  /* distinct unknown field names reported */
+#define CS_MAX_CHANGES 32   /* > fields of any schema + derived ones */
+#define CS_MAX_UNKNOWN 64   /* distinct unknown field names reported */
 #define CS_MAX_WARN_LOGS 20 /* strict: false - problems logged one by one */
 #define CS_REASON_CAP 1024
 
@@ -46,8 +46,13 @@ static const gf_option cs_options[] = {
 };
 
 typedef enum cs_op {
-    CS_SET_STR, CS_SET_INT, CS_SET_FLOAT, CS_SET_BOOL, CS_SET_NIL,
-    CS_SET_LIST, CS_UNSET
+    CS_SET_STR,
+    CS_SET_INT,
+    CS_SET_FLOAT,
+    CS_SET_BOOL,
+    CS_SET_NIL,
+    CS_SET_LIST,
+    CS_UNSET
 } cs_op;
 
 /* A change to make on the record once it is known to pass. */
@@ -185,14 +190,21 @@ static cs_change *change(cs_state *st, const char *key, cs_op op)
 static const char *type_words(gf_type t)
 {
     switch (t) {
-    case GF_T_BOOL: return "a bool";
+    case GF_T_BOOL:
+        return "a bool";
     case GF_T_INT:
-    case GF_T_FLOAT: return "a number";
-    case GF_T_STR: return "text";
-    case GF_T_BIN: return "binary bytes";
-    case GF_T_ARRAY: return "a list";
-    case GF_T_MAP: return "a map";
-    case GF_T_NIL: return "nil";
+    case GF_T_FLOAT:
+        return "a number";
+    case GF_T_STR:
+        return "text";
+    case GF_T_BIN:
+        return "binary bytes";
+    case GF_T_ARRAY:
+        return "a list";
+    case GF_T_MAP:
+        return "a map";
+    case GF_T_NIL:
+        return "nil";
     }
     return "?";
 }
@@ -292,7 +304,8 @@ static void check_list(gf_ctx *ctx, cs_state *st, const gf_record *rec,
                 item++;
                 ilen--;
             }
-            while (ilen > 0 && (item[ilen - 1] == ' ' || item[ilen - 1] == '\t'))
+            while (ilen > 0 &&
+                   (item[ilen - 1] == ' ' || item[ilen - 1] == '\t'))
                 ilen--;
             if (ilen > 0) {
                 code = gf_domain_enum_code(f->values, item, ilen);
@@ -419,8 +432,8 @@ static void check_field(gf_ctx *ctx, cs_state *st, const gf_record *rec,
             if (is_str)
                 problem(st, f->name, f->required, "%s is not an integer", q);
             else
-                problem(st, f->name, f->required,
-                        "expected an integer, got %s", type_words(v->type));
+                problem(st, f->name, f->required, "expected an integer, got %s",
+                        type_words(v->type));
             return;
         }
         range(st, f, (double)i);
@@ -497,8 +510,8 @@ static void check_field(gf_ctx *ctx, cs_state *st, const gf_record *rec,
         return;
     }
     case GF_DOMAIN_ENUM: {
-        const char *code = is_str ? gf_domain_enum_code(f->values, s, len)
-                                  : NULL;
+        const char *code =
+            is_str ? gf_domain_enum_code(f->values, s, len) : NULL;
         if (code == NULL) {
             if (is_str)
                 problem(st, f->name, f->required, "unknown %s %s",
@@ -549,7 +562,8 @@ static void check_field(gf_ctx *ctx, cs_state *st, const gf_record *rec,
     }
 }
 
-/* ---- rules across fields -------------------------------------------------- */
+/* ---- rules across fields --------------------------------------------------
+ */
 
 /* The value field `key` will have after the changes so far: a code or a
    canonical string, or NULL when absent/removed. */
@@ -644,8 +658,8 @@ static void check_org(gf_ctx *ctx, cs_state *st, const gf_record *rec)
 {
     gf_str id, parent;
     if (final_str(ctx, st, rec, "id", &id) &&
-        final_str(ctx, st, rec, "parent_id", &parent) &&
-        id.len == parent.len && memcmp(id.ptr, parent.ptr, id.len) == 0)
+        final_str(ctx, st, rec, "parent_id", &parent) && id.len == parent.len &&
+        memcmp(id.ptr, parent.ptr, id.len) == 0)
         problem(st, "parent_id", false, "the organisation is its own parent");
 }
 
@@ -663,7 +677,8 @@ static void note_unknown(gf_ctx *ctx, cs_state *st, const gf_record *rec,
             gf_domain_schema_field(sc, key.ptr, key.len))
             continue;
         for (i = 0; i < st->nunknown; i++)
-            if (st->unknown[i].schema == sc && gf_str_eq(key, st->unknown[i].name))
+            if (st->unknown[i].schema == sc &&
+                gf_str_eq(key, st->unknown[i].name))
                 break;
         if (i == st->nunknown) {
             char *name;
@@ -680,7 +695,8 @@ static void note_unknown(gf_ctx *ctx, cs_state *st, const gf_record *rec,
     }
 }
 
-/* ---- callbacks ------------------------------------------------------------ */
+/* ---- callbacks ------------------------------------------------------------
+ */
 
 static int cs_check(gf_ctx *ctx, const void *config)
 {
@@ -734,15 +750,27 @@ static int apply(gf_ctx *ctx, cs_state *st, const gf_record *rec, gf_out *out)
     for (size_t i = 0; i < st->nchanges; i++) {
         const cs_change *c = &st->changes[i];
         switch (c->op) {
-        case CS_SET_STR: h->set_str(out, c->key, c->s, c->len); break;
-        case CS_SET_INT: h->set_int(out, c->key, c->i); break;
-        case CS_SET_FLOAT: h->set_float(out, c->key, c->f); break;
-        case CS_SET_BOOL: h->set_bool(out, c->key, c->b); break;
-        case CS_SET_NIL: h->set_nil(out, c->key); break;
+        case CS_SET_STR:
+            h->set_str(out, c->key, c->s, c->len);
+            break;
+        case CS_SET_INT:
+            h->set_int(out, c->key, c->i);
+            break;
+        case CS_SET_FLOAT:
+            h->set_float(out, c->key, c->f);
+            break;
+        case CS_SET_BOOL:
+            h->set_bool(out, c->key, c->b);
+            break;
+        case CS_SET_NIL:
+            h->set_nil(out, c->key);
+            break;
         case CS_SET_LIST:
             h->set_raw(out, c->key, st->list + c->len, c->list_len);
             break;
-        case CS_UNSET: h->unset(out, c->key); break;
+        case CS_UNSET:
+            h->unset(out, c->key);
+            break;
         }
     }
     return h->end(out);

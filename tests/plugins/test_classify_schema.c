@@ -165,14 +165,15 @@ static void test_member_good(void **state)
     (void)state;
 
     make_id(id, "32010619900307456", true);
-    snprintf(json, sizeof json,
-             "{\"kind\":\"member\",\"id\":\"M1\",\"name\":\"测试甲\","
-             "\"phone\":\"138 0000 0001\",\"id_number\":\"%s\","
-             "\"platform\":\"饿了么\",\"district\":\"示例区\","
-             "\"party\":\"是\",\"rel\":\"流动党员\",\"origin\":\"某县某镇党委\","
-             "\"age\":\"35\",\"points\":\"1,200\",\"roles\":\"联络员;志愿者\","
-             "\"active_days\":20,\"joined\":\"2015-07-01\"}",
-             id);
+    snprintf(
+        json, sizeof json,
+        "{\"kind\":\"member\",\"id\":\"M1\",\"name\":\"测试甲\","
+        "\"phone\":\"138 0000 0001\",\"id_number\":\"%s\","
+        "\"platform\":\"饿了么\",\"district\":\"示例区\","
+        "\"party\":\"是\",\"rel\":\"流动党员\",\"origin\":\"某县某镇党委\","
+        "\"age\":\"35\",\"points\":\"1,200\",\"roles\":\"联络员;志愿者\","
+        "\"active_days\":20,\"joined\":\"2015-07-01\"}",
+        id);
     push(h, json);
     push(h, "{\"kind\":\"member\",\"id\":\"M2\",\"name\":\"测试乙\","
             "\"platform\":\"顺丰\",\"party\":\"否\",\"station\":\"\","
@@ -330,11 +331,13 @@ static void test_reject_missing(void **state)
     bad(NULL, "{\"kind\":\"member\",\"id\":\"M9\"}", "field name: missing");
     bad(NULL, "{\"kind\":\"org\",\"id\":\"O9\",\"name\":\"某支部\"}",
         "field type: missing");
-    bad(NULL, "{\"kind\":\"project\",\"id\":\"P9\",\"name\":\"x\","
-              "\"category\":\"保险\"}",
+    bad(NULL,
+        "{\"kind\":\"project\",\"id\":\"P9\",\"name\":\"x\","
+        "\"category\":\"保险\"}",
         "field org_id: missing");
-    bad(NULL, "{\"kind\":\"demand\",\"id\":\"D9\",\"member_id\":\"M1\","
-              "\"category\":\"pay\",\"level\":2}",
+    bad(NULL,
+        "{\"kind\":\"demand\",\"id\":\"D9\",\"member_id\":\"M1\","
+        "\"category\":\"pay\",\"level\":2}",
         "field raised: missing");
 }
 
@@ -347,38 +350,46 @@ static void test_reject_enum(void **state)
     bad(NULL, MEMBER "\"roles\":\"联络员;队长\"}", "field roles: unknown role");
     bad(NULL, MEMBER "\"roles\":[\"liaison\",3]}",
         "field roles: expected a list of text");
-    bad(NULL, "{\"kind\":\"org\",\"id\":\"O9\",\"name\":\"x\",\"type\":\"党委\"}",
+    bad(NULL,
+        "{\"kind\":\"org\",\"id\":\"O9\",\"name\":\"x\",\"type\":\"党委\"}",
         "field type: unknown org type");
-    bad(NULL, "{\"kind\":\"org\",\"id\":\"O9\",\"name\":\"x\",\"type\":\"branch\","
-              "\"node\":\"总公司\"}",
+    bad(NULL,
+        "{\"kind\":\"org\",\"id\":\"O9\",\"name\":\"x\",\"type\":\"branch\","
+        "\"node\":\"总公司\"}",
         "field node: unknown node");
-    bad(NULL, "{\"kind\":\"project\",\"id\":\"P9\",\"name\":\"x\","
-              "\"category\":\"旅游\",\"org_id\":\"O1\"}",
+    bad(NULL,
+        "{\"kind\":\"project\",\"id\":\"P9\",\"name\":\"x\","
+        "\"category\":\"旅游\",\"org_id\":\"O1\"}",
         "field category: unknown project category");
-    bad(NULL, "{\"kind\":\"demand\",\"id\":\"D9\",\"member_id\":\"M1\","
-              "\"category\":\"pay\",\"level\":\"市委\","
-              "\"raised\":\"2024-01-01\"}",
+    bad(NULL,
+        "{\"kind\":\"demand\",\"id\":\"D9\",\"member_id\":\"M1\","
+        "\"category\":\"pay\",\"level\":\"市委\","
+        "\"raised\":\"2024-01-01\"}",
         "field level:");
 }
 
 static void test_reject_date(void **state)
 {
     (void)state;
-    bad(NULL, "{\"kind\":\"org\",\"id\":\"O9\",\"name\":\"x\",\"type\":\"branch\","
-              "\"established\":\"2023-02-29\"}",
+    bad(NULL,
+        "{\"kind\":\"org\",\"id\":\"O9\",\"name\":\"x\",\"type\":\"branch\","
+        "\"established\":\"2023-02-29\"}",
         "field established:");
-    bad(NULL, "{\"kind\":\"org\",\"id\":\"O9\",\"name\":\"x\",\"type\":\"branch\","
-              "\"established\":\"2023-02-29\"}",
+    bad(NULL,
+        "{\"kind\":\"org\",\"id\":\"O9\",\"name\":\"x\",\"type\":\"branch\","
+        "\"established\":\"2023-02-29\"}",
         "no such day in the calendar");
     bad(NULL, MEMBER "\"joined\":\"01/07/2015\"}",
         "not a date (YYYY-MM-DD expected)");
     bad(NULL, MEMBER "\"joined\":\"2015-07-01 08:30\"}",
         "a date without a time of day expected");
-    bad(NULL, "{\"kind\":\"demand\",\"id\":\"D9\",\"member_id\":\"M1\","
-              "\"category\":\"pay\",\"level\":2,\"raised\":\"2024-01-01 25:00\"}",
+    bad(NULL,
+        "{\"kind\":\"demand\",\"id\":\"D9\",\"member_id\":\"M1\","
+        "\"category\":\"pay\",\"level\":2,\"raised\":\"2024-01-01 25:00\"}",
         "field raised:");
-    bad(NULL, "{\"kind\":\"demand\",\"id\":\"D9\",\"member_id\":\"M1\","
-              "\"category\":\"pay\",\"level\":2,\"raised\":20240101}",
+    bad(NULL,
+        "{\"kind\":\"demand\",\"id\":\"D9\",\"member_id\":\"M1\","
+        "\"category\":\"pay\",\"level\":2,\"raised\":20240101}",
         "field raised: expected a date, got a number");
 }
 
@@ -434,18 +445,23 @@ static void test_reject_types(void **state)
     (void)state;
     bad(NULL, MEMBER "\"age\":\"abc\"}", "is not an integer");
     bad(NULL, MEMBER "\"age\":\"200\"}", "field age: 200 is outside 16..75");
-    bad(NULL, MEMBER "\"active_days\":31}", "field active_days: 31 is outside 0..30");
+    bad(NULL, MEMBER "\"active_days\":31}",
+        "field active_days: 31 is outside 0..30");
     bad(NULL, MEMBER "\"party\":\"maybe\"}", "field party:");
     bad(NULL, MEMBER "\"party\":\"maybe\"}", "is not yes/no");
-    bad(NULL, MEMBER "\"station\":{\"a\":1}}", "field station: expected text, got a map");
-    bad(NULL, "{\"kind\":\"project\",\"id\":\"P9\",\"name\":\"x\","
-              "\"category\":\"other\",\"org_id\":\"O1\",\"budget\":\"五万\"}",
+    bad(NULL, MEMBER "\"station\":{\"a\":1}}",
+        "field station: expected text, got a map");
+    bad(NULL,
+        "{\"kind\":\"project\",\"id\":\"P9\",\"name\":\"x\","
+        "\"category\":\"other\",\"org_id\":\"O1\",\"budget\":\"五万\"}",
         "field budget:");
-    bad(NULL, "{\"kind\":\"project\",\"id\":\"P9\",\"name\":\"x\","
-              "\"category\":\"other\",\"org_id\":\"O1\",\"budget\":-5}",
+    bad(NULL,
+        "{\"kind\":\"project\",\"id\":\"P9\",\"name\":\"x\","
+        "\"category\":\"other\",\"org_id\":\"O1\",\"budget\":-5}",
         "field budget: -5 is outside 0..");
-    bad(NULL, "{\"kind\":\"demand\",\"id\":\"D9\",\"member_id\":\"M1\","
-              "\"category\":\"pay\",\"level\":6,\"raised\":\"2024-01-01\"}",
+    bad(NULL,
+        "{\"kind\":\"demand\",\"id\":\"D9\",\"member_id\":\"M1\","
+        "\"category\":\"pay\",\"level\":6,\"raised\":\"2024-01-01\"}",
         "field level: 6 is outside 1..5");
 }
 
@@ -459,16 +475,19 @@ static void test_reject_cross_field(void **state)
         "field origin: missing");
     bad(NULL, MEMBER "\"party\":\"是\",\"rel\":\"local\",\"origin\":\"x\"}",
         "field origin: only for mobile party members");
-    bad(NULL, "{\"kind\":\"demand\",\"id\":\"D9\",\"member_id\":\"M1\","
-              "\"category\":\"pay\",\"level\":2,\"raised\":\"2024-03-05 10:00\","
-              "\"resolved\":\"2024-03-05 09:59:59\"}",
+    bad(NULL,
+        "{\"kind\":\"demand\",\"id\":\"D9\",\"member_id\":\"M1\","
+        "\"category\":\"pay\",\"level\":2,\"raised\":\"2024-03-05 10:00\","
+        "\"resolved\":\"2024-03-05 09:59:59\"}",
         "field resolved: before raised");
-    bad(NULL, "{\"kind\":\"demand\",\"id\":\"D9\",\"member_id\":\"M1\","
-              "\"category\":\"pay\",\"level\":2,\"raised\":\"2024-03-05\","
-              "\"resolved\":\"2024-03-06\",\"status\":\"待处理\"}",
+    bad(NULL,
+        "{\"kind\":\"demand\",\"id\":\"D9\",\"member_id\":\"M1\","
+        "\"category\":\"pay\",\"level\":2,\"raised\":\"2024-03-05\","
+        "\"resolved\":\"2024-03-06\",\"status\":\"待处理\"}",
         "field status:");
-    bad(NULL, "{\"kind\":\"org\",\"id\":\"O9\",\"name\":\"x\",\"type\":\"branch\","
-              "\"parent_id\":\"O9\"}",
+    bad(NULL,
+        "{\"kind\":\"org\",\"id\":\"O9\",\"name\":\"x\",\"type\":\"branch\","
+        "\"parent_id\":\"O9\"}",
         "field parent_id: the organisation is its own parent");
 }
 
@@ -535,7 +554,6 @@ static void test_bad_options(void **state)
     free(err);
 }
 
-
 /* ---- the bundled sample data ------------------------------------------
  * pipelines/data/ read the way an ingest stage would (a minimal CSV reader
  * and iconv here, independent of gigflow's ingest plugins), every row
@@ -585,8 +603,11 @@ static bool utf8_valid(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
-        size_t k = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1
-                 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
+        size_t k = c < 0x80             ? 0
+                   : (c & 0xE0) == 0xC0 ? 1
+                   : (c & 0xF0) == 0xE0 ? 2
+                   : (c & 0xF8) == 0xF0 ? 3
+                                        : 9;
         if (k == 9 || i + k >= n)
             return false;
         for (size_t j = 1; j <= k; j++)
@@ -725,10 +746,10 @@ static size_t count_where(gf_harness *h, const char *key, const char *str,
 static void test_sample_orgs(void **state)
 {
     static const char *const map[] = {
-        "组织编号", "id", "组织名称", "name", "组织类型", "type",
-        "上级组织编号", "parent_id", "所属平台", "platform", "所属区",
-        "district", "节点类型", "node", "站点", "station", "成立日期",
-        "established", NULL};
+        "组织编号", "id",           "组织名称",    "name",     "组织类型",
+        "type",     "上级组织编号", "parent_id",   "所属平台", "platform",
+        "所属区",   "district",     "节点类型",    "node",     "站点",
+        "station",  "成立日期",     "established", NULL};
     size_t len;
     char *raw = slurp("orgs.csv", &len), *text = gb18030_to_utf8(raw, len);
     gf_harness *h = open_h(NULL);
@@ -749,13 +770,41 @@ static void test_sample_orgs(void **state)
 
 static void test_sample_members(void **state)
 {
-    static const char *const map[] = {
-        "人员编号", "id", "姓名", "name", "手机号", "phone", "身份证号",
-        "id_number", "平台", "platform", "从业类型", "form", "所属区",
-        "district", "站点", "station", "所属组织编号", "org_id", "政治面貌",
-        "party", "组织关系", "rel", "流出地党组织", "origin", "年龄", "age",
-        "入党日期", "joined", "组织生活积分", "points", "角色", "roles",
-        "近30天活跃天数", "active_days", NULL};
+    static const char *const map[] = {"人员编号",
+                                      "id",
+                                      "姓名",
+                                      "name",
+                                      "手机号",
+                                      "phone",
+                                      "身份证号",
+                                      "id_number",
+                                      "平台",
+                                      "platform",
+                                      "从业类型",
+                                      "form",
+                                      "所属区",
+                                      "district",
+                                      "站点",
+                                      "station",
+                                      "所属组织编号",
+                                      "org_id",
+                                      "政治面貌",
+                                      "party",
+                                      "组织关系",
+                                      "rel",
+                                      "流出地党组织",
+                                      "origin",
+                                      "年龄",
+                                      "age",
+                                      "入党日期",
+                                      "joined",
+                                      "组织生活积分",
+                                      "points",
+                                      "角色",
+                                      "roles",
+                                      "近30天活跃天数",
+                                      "active_days",
+                                      NULL};
     size_t len;
     char *text = slurp("members.csv", &len);
     gf_harness *h = open_h(NULL);
