@@ -162,14 +162,15 @@ done:
     return rc;
 }
 
-static void subst_tree(gf_ynode *n, gf_diag *d)
+/* Returns the number of scalars that could not be expanded. */
+static int subst_tree(gf_ynode *n, gf_diag *d)
 {
-    if (n->type == GF_Y_SCALAR) {
-        subst_scalar(n, d);
-        return;
-    }
+    if (n->type == GF_Y_SCALAR)
+        return subst_scalar(n, d) != 0;
+    int bad = 0;
     for (size_t i = 0; i < n->n; i++)
-        subst_tree(n->items[i], d);
+        bad += subst_tree(n->items[i], d);
+    return bad;
 }
 
 /* ------------------------------------------------------------------ */
@@ -717,7 +718,8 @@ static void order_stages(gf_pipeline *p, gf_diag *d)
         for (size_t j = 0; j <= clen; j++) {
             /* backwards from `at`, wrapping, ending where it began */
             size_t idx = start + (at - start + clen - j % clen) % clen;
-            gf_buf_printf(&b, "%s%s", j ? " -> " : "", p->stages[idx].name);
+            gf_buf_printf(&b, "%s%s", j ? " -> " : "",
+                          p->stages[path[idx]].name);
         }
         gf_buf_append(&b, "", 1);
         perr(d, gf_ynode_key(p->stages[first].node, "from"),
@@ -943,6 +945,37 @@ static void load_plugin(pipeline_priv *pp, gf_stage_def *st, gf_diag *d)
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * Everything a runner needs is there. A failure whose message could not be
+ * recorded (out of memory while reporting) must still fail the load.
+ */
+static bool complete(const gf_pipeline *p)
+{
+    if (!p->order || !p->name ||
+        p->nstages != gf_ynode_get(p->root, "stages")->n)
+        return false;
+    if (gf_ynode_get(p->root, "dead_letters") && !p->dead_letters)
+        return false;
+    for (size_t i = 0; i < p->nstages; i++) {
+        const gf_stage_def *st = &p->stages[i];
+        if (!st->name || !st->plugin || !st->lib || !st->opts)
+            return false;
+        if (gf_ynode_get(st->node, "listen") && !st->listen)
+            return false;
+        if (st->lib->desc->kind == GF_KIND_EXPORT &&
+            gf_ynode_get(st->node, "pseudonymize_key_file") &&
+            !st->pii_key_file)
+            return false;
+        size_t nfrom = 0;
+        const gf_ynode *fv = gf_ynode_get(st->node, "from");
+        if (fv)
+            nfrom = fv->type == GF_Y_SEQ ? fv->n : 1;
+        if (st->nfrom != nfrom)
+            return false;
+    }
+    return true;
+}
+
 gf_pipeline *gf_pipeline_load(const char *file, const char *const *sets,
                               size_t nsets, gf_diag *d)
 {
@@ -974,7 +1007,9 @@ gf_pipeline *gf_pipeline_load(const char *file, const char *const *sets,
              gf_ynode_type_name(root->type));
         goto fail_load;
     }
-    subst_tree(root, d);
+    /* a missing variable stops here: what follows would only echo it */
+    if (subst_tree(root, d) != 0)
+        goto fail_load;
     read_top(pp, d);
 
     const gf_ynode *stages = gf_ynode_get(root, "stages");
@@ -1038,7 +1073,7 @@ gf_pipeline *gf_pipeline_load(const char *file, const char *const *sets,
     for (size_t i = 0; i < p->nstages; i++)
         if (p->stages[i].lib && p->stages[i].opts && p->stages[i].name)
             run_check(pp, &p->stages[i], d);
-    if (d->n != errs0)
+    if (d->n != errs0 || !complete(p))
         goto fail_load;
     return p;
 
