@@ -13,13 +13,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const gf_domain_enum *const enums[] = {
-    &gf_domain_org_type,         &gf_domain_node,
-    &gf_domain_platform,         &gf_domain_form,
-    &gf_domain_rel,              &gf_domain_role,
-    &gf_domain_project_category, &gf_domain_project_status,
-    &gf_domain_demand_category,  &gf_domain_demand_level,
-    &gf_domain_demand_status};
+static const gf_domain_enum *const enums[] = {&gf_domain_org_type,
+                                              &gf_domain_node,
+                                              &gf_domain_platform,
+                                              &gf_domain_form,
+                                              &gf_domain_rel,
+                                              &gf_domain_role,
+                                              &gf_domain_project_category,
+                                              &gf_domain_project_status,
+                                              &gf_domain_demand_category,
+                                              &gf_domain_demand_level,
+                                              &gf_domain_demand_status};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,8 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (gf_domain_date_parse(s, size, &d, NULL) == 0) {
         size_t n = gf_domain_date_format(&d, buf);
-        if (gf_domain_date_parse(buf, n, &d2, NULL) != 0 ||
-            memcmp(&d, &d2, sizeof d) != 0 ||
+        if (gf_domain_date_parse(buf, n, &d2, NULL) != 0 || d.year != d2.year ||
+            d.month != d2.month || d.day != d2.day || d.hour != d2.hour ||
+            d.min != d2.min || d.sec != d2.sec || d.has_time != d2.has_time ||
             gf_domain_date_seconds(&d) != gf_domain_date_seconds(&d2))
             abort();
     }
