@@ -153,6 +153,10 @@ static void test_org_good(void **state)
     assert_str(h, 2, "type", "union");
     assert_str(h, 2, "node", "outlet");
     assert_str(h, 2, "established", "2020-05-01");
+    /* end of stream: "note" is reported, nothing emitted; idempotent */
+    assert_int_equal(gf_harness_flush(h), 0);
+    assert_int_equal(gf_harness_flush(h), 0);
+    assert_int_equal(gf_harness_count(h), 3);
     gf_harness_destroy(&h);
 }
 
