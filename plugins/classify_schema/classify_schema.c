@@ -851,9 +851,10 @@ static int cs_flush(gf_ctx *ctx, void *state, gf_out *out)
             continue;
         ctx->host->log(ctx, GF_LOG_WARN,
                        "%s: field \"%s\" is not in the schema, kept as is "
-                       "(%llu records)",
+                       "(%llu record%s)",
                        st->unknown[i].schema->kind, st->unknown[i].name,
-                       (unsigned long long)st->unknown[i].count);
+                       (unsigned long long)st->unknown[i].count,
+                       st->unknown[i].count == 1 ? "" : "s");
         st->unknown[i].count = 0;
     }
     if (st->unknown_other > 0)
