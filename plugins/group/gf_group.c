@@ -50,10 +50,13 @@ gf_group *gf_group_new(const char *const *by, size_t n, size_t state_size)
     g->state_size = state_size ? state_size : 1;
     g->nslot = 64;
     g->slot = calloc(g->nslot, sizeof *g->slot);
-    if (!g->slot) {
-        free(g);
-        return NULL;
-    }
+    /* never NULL, so that empty keys (no by-fields) need no special case */
+    g->kcap = 64;
+    g->key = malloc(g->kcap);
+    g->acap = 1024;
+    g->arena = malloc(g->acap);
+    if (!g->slot || !g->key || !g->arena)
+        gf_group_free(&g);
     return g;
 }
 
