@@ -43,6 +43,7 @@ static void test_ties(void **state)
     char *got = rows(h, "d", "points");
     /* A: 30 (m9), then the 10s by id: m2, m3 (m5 is fourth) */
     th_same("ties", got, "A|1|m9|30\nA|2|m2|10\nA|3|m3|10\nB|1|x|1\nB|2|x|1\n");
+    free(got);
     char buf[16];
     assert_string_equal(th_text(h, 3, "name", buf, sizeof buf), "a");
     assert_string_equal(th_text(h, 4, "name", buf, sizeof buf), "b");
