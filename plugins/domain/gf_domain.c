@@ -17,7 +17,7 @@
 #include <string.h>
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define ENUM(var, label, items)                                              \
+#define ENUM(var, label, items)                                                \
     const gf_domain_enum var = {label, items, COUNT(items)}
 
 /* ---- enumerations ------------------------------------------------------ */
@@ -157,7 +157,10 @@ static bool is_space(char c)
            c == '\v';
 }
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 static void trim(const char **s, size_t *len)
 {
@@ -279,8 +282,8 @@ int gf_domain_phone_check(const char *s, size_t len, char *out,
 
 char gf_domain_id_check_char(const char *digits17)
 {
-    static const int weight[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6,
-                                   3, 7, 9, 10, 5, 8, 4, 2};
+    static const int weight[17] = {7, 9, 10, 5,  8, 4, 2, 1, 6,
+                                   3, 7, 9,  10, 5, 8, 4, 2};
     static const char check[] = "10X98765432";
     int sum = 0;
 
@@ -292,7 +295,10 @@ char gf_domain_id_check_char(const char *digits17)
     return check[sum % 11];
 }
 
-static bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static bool leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static int days_in_month(int y, int m)
 {
@@ -315,8 +321,7 @@ static int num(const char *s, size_t n)
     return v;
 }
 
-int gf_domain_id_check(const char *s, size_t len, char *out,
-                       const char **why)
+int gf_domain_id_check(const char *s, size_t len, char *out, const char **why)
 {
     trim(&s, &len);
     if (len != GF_DOMAIN_ID_LEN)
@@ -488,8 +493,8 @@ int gf_domain_int_parse(const char *s, size_t len, int64_t *out)
     trim(&s, &len);
     if (len == 0 || !strip_commas(s, len, buf, sizeof buf))
         return -1;
-    if (!is_digit(buf[0]) && !((buf[0] == '-' || buf[0] == '+') &&
-                               is_digit(buf[1])))
+    if (!is_digit(buf[0]) &&
+        !((buf[0] == '-' || buf[0] == '+') && is_digit(buf[1])))
         return -1;
     errno = 0;
     v = strtoll(buf, &end, 10);
@@ -517,8 +522,8 @@ int gf_domain_float_parse(const char *s, size_t len, double *out)
         return -1;
     /* digits, sign, point and exponent only: no "inf", "nan", hex */
     for (const char *p = buf; *p; p++)
-        if (!is_digit(*p) && *p != '.' && *p != '-' && *p != '+' &&
-            *p != 'e' && *p != 'E')
+        if (!is_digit(*p) && *p != '.' && *p != '-' && *p != '+' && *p != 'e' &&
+            *p != 'E')
             return -1;
     errno = 0;
     v = strtod(buf, &end);
@@ -536,10 +541,9 @@ int gf_domain_float_parse(const char *s, size_t len, double *out)
 static const gf_domain_field org_fields[] = {
     {"id", GF_DOMAIN_STR, true, NULL, NOB, "组织编号|组织ID|编号",
      "unique id of the organisation"},
-    {"name", GF_DOMAIN_STR, true, NULL, NOB, "组织名称|名称",
-     "full name"},
-    {"type", GF_DOMAIN_ENUM, true, &gf_domain_org_type, NOB,
-     "组织类型|类型", "kind of organisation"},
+    {"name", GF_DOMAIN_STR, true, NULL, NOB, "组织名称|名称", "full name"},
+    {"type", GF_DOMAIN_ENUM, true, &gf_domain_org_type, NOB, "组织类型|类型",
+     "kind of organisation"},
     {"parent_id", GF_DOMAIN_STR, false, NULL, NOB,
      "上级组织编号|上级组织|上级编号",
      "id of the organisation above it in the tree; absent at the root"},
@@ -547,8 +551,8 @@ static const gf_domain_field org_fields[] = {
      "所属平台|平台", "platform whose workers it serves"},
     {"district", GF_DOMAIN_STR, false, NULL, NOB, "所属区|区|行政区|区县",
      "district (区) it belongs to"},
-    {"node", GF_DOMAIN_ENUM, false, &gf_domain_node, NOB,
-     "节点类型|关键节点", "the platform's key node where it sits"},
+    {"node", GF_DOMAIN_ENUM, false, &gf_domain_node, NOB, "节点类型|关键节点",
+     "the platform's key node where it sits"},
     {"station", GF_DOMAIN_STR, false, NULL, NOB, "站点|所在站点",
      "station, outlet or post where it sits (matches member.station)"},
     {"established", GF_DOMAIN_DATE, false, NULL, NOB, "成立日期|成立时间",
@@ -580,14 +584,13 @@ static const gf_domain_field member_fields[] = {
     {"rel", GF_DOMAIN_ENUM, false, &gf_domain_rel, NOB,
      "组织关系|党员类型|关系所在",
      "party members only: where the membership is held"},
-    {"origin", GF_DOMAIN_STR, false, NULL, NOB,
-     "流出地党组织|原党组织|流出地",
+    {"origin", GF_DOMAIN_STR, false, NULL, NOB, "流出地党组织|原党组织|流出地",
      "mobile members only (required for them): the origin organisation"},
     {"age", GF_DOMAIN_INT, false, NULL, 16, 75, "年龄", "age in years"},
     {"joined", GF_DOMAIN_DATE, false, NULL, NOB, "入党日期|加入日期",
      "date joined the party (party members) or the organisation"},
-    {"points", GF_DOMAIN_INT, false, NULL, 0, 100000,
-     "积分|组织生活积分", "activity points (组织生活积分)"},
+    {"points", GF_DOMAIN_INT, false, NULL, 0, 100000, "积分|组织生活积分",
+     "activity points (组织生活积分)"},
     {"roles", GF_DOMAIN_LIST, false, &gf_domain_role, NOB, "角色|身份",
      "roles held"},
     {"active_days", GF_DOMAIN_INT, false, NULL, 0, 30,
@@ -600,8 +603,8 @@ static const gf_domain_field project_fields[] = {
     {"name", GF_DOMAIN_STR, true, NULL, NOB, "项目名称|名称", "name"},
     {"category", GF_DOMAIN_ENUM, true, &gf_domain_project_category, NOB,
      "项目类别|类别", "kind of service"},
-    {"org_id", GF_DOMAIN_STR, true, NULL, NOB,
-     "负责组织编号|组织编号|承办组织", "owner organisation"},
+    {"org_id", GF_DOMAIN_STR, true, NULL, NOB, "负责组织编号|组织编号|承办组织",
+     "owner organisation"},
     {"district", GF_DOMAIN_STR, false, NULL, NOB, "所属区|区|行政区|区县",
      "district it serves"},
     {"year", GF_DOMAIN_INT, false, NULL, 2000, 2100, "年度|年份",
@@ -628,8 +631,8 @@ static const gf_domain_field demand_fields[] = {
      "承办组织编号|处理组织|组织编号", "organisation handling it"},
     {"raised", GF_DOMAIN_DATETIME, true, NULL, NOB, "提出时间|反映时间",
      "when it was raised"},
-    {"resolved", GF_DOMAIN_DATETIME, false, NULL, NOB,
-     "解决时间|办结时间", "when it was resolved; absent: not yet"},
+    {"resolved", GF_DOMAIN_DATETIME, false, NULL, NOB, "解决时间|办结时间",
+     "when it was resolved; absent: not yet"},
     {"status", GF_DOMAIN_ENUM, false, &gf_domain_demand_status, NOB,
      "状态|办理状态", "where it stands; derived from resolved when absent"},
 };
@@ -655,14 +658,14 @@ const gf_domain_field *gf_domain_schema_field(const gf_domain_schema *sc,
                                               const char *name, size_t len)
 {
     for (size_t i = 0; sc && i < sc->n; i++)
-        if (eq_exact(name, len, sc->fields[i].name,
-                     strlen(sc->fields[i].name)))
+        if (eq_exact(name, len, sc->fields[i].name, strlen(sc->fields[i].name)))
             return &sc->fields[i];
     return NULL;
 }
 
-const gf_domain_field *gf_domain_schema_field_by_label(
-    const gf_domain_schema *sc, const char *s, size_t len)
+const gf_domain_field *
+gf_domain_schema_field_by_label(const gf_domain_schema *sc, const char *s,
+                                size_t len)
 {
     const gf_domain_field *f;
 
@@ -677,16 +680,26 @@ const gf_domain_field *gf_domain_schema_field_by_label(
 const char *gf_domain_type_name(gf_domain_type t)
 {
     switch (t) {
-    case GF_DOMAIN_STR: return "string";
-    case GF_DOMAIN_INT: return "int";
-    case GF_DOMAIN_FLOAT: return "float";
-    case GF_DOMAIN_BOOL: return "bool";
-    case GF_DOMAIN_DATE: return "date";
-    case GF_DOMAIN_DATETIME: return "datetime";
-    case GF_DOMAIN_ENUM: return "enum";
-    case GF_DOMAIN_LIST: return "list";
-    case GF_DOMAIN_PHONE: return "phone";
-    case GF_DOMAIN_ID_NUMBER: return "id_number";
+    case GF_DOMAIN_STR:
+        return "string";
+    case GF_DOMAIN_INT:
+        return "int";
+    case GF_DOMAIN_FLOAT:
+        return "float";
+    case GF_DOMAIN_BOOL:
+        return "bool";
+    case GF_DOMAIN_DATE:
+        return "date";
+    case GF_DOMAIN_DATETIME:
+        return "datetime";
+    case GF_DOMAIN_ENUM:
+        return "enum";
+    case GF_DOMAIN_LIST:
+        return "list";
+    case GF_DOMAIN_PHONE:
+        return "phone";
+    case GF_DOMAIN_ID_NUMBER:
+        return "id_number";
     }
     return "?";
 }

@@ -53,16 +53,16 @@ typedef struct gf_domain_enum {
     size_t n;
 } gf_domain_enum;
 
-extern const gf_domain_enum gf_domain_org_type;      /* org.type */
-extern const gf_domain_enum gf_domain_node;          /* org.node */
-extern const gf_domain_enum gf_domain_platform;      /* org/member.platform */
-extern const gf_domain_enum gf_domain_form;          /* member.form */
-extern const gf_domain_enum gf_domain_rel;           /* member.rel */
-extern const gf_domain_enum gf_domain_role;          /* member.roles[] */
+extern const gf_domain_enum gf_domain_org_type; /* org.type */
+extern const gf_domain_enum gf_domain_node;     /* org.node */
+extern const gf_domain_enum gf_domain_platform; /* org/member.platform */
+extern const gf_domain_enum gf_domain_form;     /* member.form */
+extern const gf_domain_enum gf_domain_rel;      /* member.rel */
+extern const gf_domain_enum gf_domain_role;     /* member.roles[] */
 extern const gf_domain_enum gf_domain_project_category; /* project.category */
 extern const gf_domain_enum gf_domain_project_status;   /* project.status */
 extern const gf_domain_enum gf_domain_demand_category;  /* demand.category */
-extern const gf_domain_enum gf_domain_demand_level;  /* demand.level: "1".."5" */
+extern const gf_domain_enum gf_domain_demand_level; /* demand.level: "1".."5" */
 extern const gf_domain_enum gf_domain_demand_status; /* demand.status */
 
 /*
@@ -112,8 +112,7 @@ char gf_domain_id_check_char(const char *digits17);
  * writes the 18 characters (an upper-case X) and a NUL into out
  * (GF_DOMAIN_ID_LEN + 1 bytes) and returns 0; otherwise -1.
  */
-int gf_domain_id_check(const char *s, size_t len, char *out,
-                       const char **why);
+int gf_domain_id_check(const char *s, size_t len, char *out, const char **why);
 
 /* A calendar date, with a time of day when has_time. */
 typedef struct gf_domain_date {
@@ -190,8 +189,8 @@ typedef struct gf_domain_field {
 } gf_domain_field;
 
 typedef struct gf_domain_schema {
-    const char *kind;   /* "org", "member", "project", "demand" */
-    const char *zh;     /* 组织, 成员, 项目, 需求 */
+    const char *kind;              /* "org", "member", "project", "demand" */
+    const char *zh;                /* 组织, 成员, 项目, 需求 */
     const gf_domain_field *fields; /* `kind` itself is not listed */
     size_t n;
 } gf_domain_schema;
@@ -206,8 +205,9 @@ const gf_domain_schema *gf_domain_schema_find(const char *s, size_t len);
 const gf_domain_field *gf_domain_schema_field(const gf_domain_schema *sc,
                                               const char *name, size_t len);
 /* The field whose Chinese header (any of `zh`'s) or name is [s, s+len). */
-const gf_domain_field *gf_domain_schema_field_by_label(
-    const gf_domain_schema *sc, const char *s, size_t len);
+const gf_domain_field *
+gf_domain_schema_field_by_label(const gf_domain_schema *sc, const char *s,
+                                size_t len);
 /* "string", "int", "float", "bool", "date", "datetime", "enum", "list",
    "phone", "id_number". */
 const char *gf_domain_type_name(gf_domain_type t);

@@ -34,9 +34,8 @@ static void test_enum_lookup(void **state)
         "mobile_committee");
     assert_string_equal(gf_domain_enum_code(&gf_domain_org_type, S("支部")),
                         "branch");
-    assert_string_equal(
-        gf_domain_enum_code(&gf_domain_org_type, S("联合支部")),
-        "joint_branch");
+    assert_string_equal(gf_domain_enum_code(&gf_domain_org_type, S("联合支部")),
+                        "joint_branch");
     assert_string_equal(
         gf_domain_enum_code(&gf_domain_org_type, S("联合党支部")),
         "joint_branch");
@@ -48,12 +47,12 @@ static void test_enum_lookup(void **state)
         "joint_branch");
     assert_string_equal(gf_domain_enum_code(&gf_domain_platform, S("美团")),
                         "meituan");
-    assert_string_equal(
-        gf_domain_enum_code(&gf_domain_platform, S("饿了么")), "eleme");
-    assert_string_equal(
-        gf_domain_enum_code(&gf_domain_platform, S("盒马鲜生")), "hema");
-    assert_string_equal(
-        gf_domain_enum_code(&gf_domain_demand_level, S("支部")), "3");
+    assert_string_equal(gf_domain_enum_code(&gf_domain_platform, S("饿了么")),
+                        "eleme");
+    assert_string_equal(gf_domain_enum_code(&gf_domain_platform, S("盒马鲜生")),
+                        "hema");
+    assert_string_equal(gf_domain_enum_code(&gf_domain_demand_level, S("支部")),
+                        "3");
     assert_null(gf_domain_enum_code(&gf_domain_platform, S("优步")));
     assert_null(gf_domain_enum_code(&gf_domain_platform, S("")));
     assert_null(gf_domain_enum_code(&gf_domain_platform, S("美")));
@@ -105,11 +104,9 @@ static void test_id_number(void **state)
     (void)state;
     /* the published GB 11643 sample */
     assert_int_equal(gf_domain_id_check_char("11010519491231002"), 'X');
-    assert_int_equal(gf_domain_id_check(S("11010519491231002X"), out, &why),
-                     0);
+    assert_int_equal(gf_domain_id_check(S("11010519491231002X"), out, &why), 0);
     assert_string_equal(out, "11010519491231002X");
-    assert_int_equal(gf_domain_id_check(S("11010519491231002x"), out, &why),
-                     0);
+    assert_int_equal(gf_domain_id_check(S("11010519491231002x"), out, &why), 0);
     assert_string_equal(out, "11010519491231002X");
     /* computed in Python: c='10X98765432'[sum(d*w) % 11] */
     assert_int_equal(gf_domain_id_check_char("44052418800101001"), '4');
@@ -122,15 +119,13 @@ static void test_id_number(void **state)
     assert_string_equal(why, "wrong check digit (GB 11643)");
     assert_int_equal(gf_domain_id_check(S("320106199003074565"), out, &why),
                      -1);
-    assert_int_equal(gf_domain_id_check(S("11010519491231002"), out, &why),
-                     -1);
+    assert_int_equal(gf_domain_id_check(S("11010519491231002"), out, &why), -1);
     assert_string_equal(why, "not 18 characters");
     assert_int_equal(gf_domain_id_check(S("1101051949123100AX"), out, &why),
                      -1);
     assert_int_equal(gf_domain_id_check(S("110105194913310021"), out, &why),
                      -1); /* month 13 */
-    assert_string_equal(why,
-                        "the birth date (characters 7-14) is not a date");
+    assert_string_equal(why, "the birth date (characters 7-14) is not a date");
     assert_int_equal(gf_domain_id_check_char("1101051949123100A"), '\0');
 }
 
@@ -157,8 +152,7 @@ static void test_dates(void **state)
     assert_string_equal(why, "no such day in the calendar");
     assert_int_equal(gf_domain_date_parse(S("2100-02-29"), &d, &why), -1);
     assert_int_equal(gf_domain_date_parse(S("2024-13-01"), &d, &why), -1);
-    assert_int_equal(gf_domain_date_parse(S("2024-03-05 24:00"), &d, &why),
-                     -1);
+    assert_int_equal(gf_domain_date_parse(S("2024-03-05 24:00"), &d, &why), -1);
     assert_int_equal(gf_domain_date_parse(S("2024-3-5x"), &d, &why), -1);
     assert_int_equal(gf_domain_date_parse(S("2024-03/05"), &d, &why), -1);
     assert_int_equal(gf_domain_date_parse(S("05/03/2024"), &d, &why), -1);
@@ -261,9 +255,12 @@ static void test_schemas(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_enum_lookup),  cmocka_unit_test(test_platform_form),
-        cmocka_unit_test(test_phone),        cmocka_unit_test(test_id_number),
-        cmocka_unit_test(test_dates),        cmocka_unit_test(test_bool_numbers),
+        cmocka_unit_test(test_enum_lookup),
+        cmocka_unit_test(test_platform_form),
+        cmocka_unit_test(test_phone),
+        cmocka_unit_test(test_id_number),
+        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_bool_numbers),
         cmocka_unit_test(test_schemas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
