@@ -148,7 +148,7 @@ static int oom(gf_ctx *ctx)
 static int reject(gf_ctx *ctx, cov_state *st, const gf_record *rec,
                   const char *field, const char *why)
 {
-    snprintf(st->why, sizeof st->why, "%s: %s", field, why);
+    snprintf(st->why, sizeof st->why, "field %s: %s", field, why);
     return ctx->host->reject(ctx, rec, st->why);
 }
 

@@ -184,7 +184,7 @@ static int tk_process(gf_ctx *ctx, void *state, const gf_record *rec,
         cand.isint = true;
     } else if (v.type != GF_T_STR ||
                gf_domain_float_parse(v.v.s.ptr, v.v.s.len, &cand.f) != 0) {
-        snprintf(st->why, sizeof st->why, "%s: not a number", st->cfg->field);
+        snprintf(st->why, sizeof st->why, "field %s: not a number", st->cfg->field);
         return h->reject(ctx, rec, st->why);
     }
 

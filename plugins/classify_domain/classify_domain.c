@@ -126,13 +126,15 @@ static int bad(gf_ctx *ctx, cd_state *st, const gf_record *rec,
     const gf_host *h = ctx->host;
     if (h->get(rec, field, &v) && v.type == GF_T_STR) {
         int n = v.v.s.len > 40 ? 40 : (int)v.v.s.len;
-        snprintf(st->why, sizeof st->why, "%s: %s ('%.*s')", field, reason, n,
+        while (n > 0 && (size_t)n < v.v.s.len && (v.v.s.ptr[n] & 0xc0) == 0x80)
+            n--; /* cut at a character boundary */
+        snprintf(st->why, sizeof st->why, "field %s: %s (\"%.*s\")", field, reason, n,
                  v.v.s.ptr);
     } else if (h->get(rec, field, &v) && v.type == GF_T_INT) {
-        snprintf(st->why, sizeof st->why, "%s: %s (%" PRId64 ")", field,
+        snprintf(st->why, sizeof st->why, "field %s: %s (%" PRId64 ")", field,
                  reason, v.v.i);
     } else {
-        snprintf(st->why, sizeof st->why, "%s: %s", field, reason);
+        snprintf(st->why, sizeof st->why, "field %s: %s", field, reason);
     }
     return h->reject(ctx, rec, st->why);
 }

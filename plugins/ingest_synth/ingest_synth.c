@@ -623,7 +623,7 @@ static int emit_project(gf_ctx *ctx, synth *s, gf_out *out, uint64_t k)
     set_text(h, out, "org_id", b, p);
     set_cstr(h, out, "district", dname);
     h->set_int(out, "year", year);
-    h->set_int(out, "budget", (int64_t)(50 + rbelow(&r, 2000)) * 100);
+    h->set_float(out, "budget", (double)(50 + rbelow(&r, 2000)) * 100.0);
     const char *status = "completed";
     if (rchance(&r, 0.03))
         status = "cancelled";
