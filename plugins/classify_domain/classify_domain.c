@@ -66,13 +66,54 @@ typedef struct cd_state {
     char why[160];
 } cd_state;
 
+/*
+ * The fields a kind needs, read in one pass over the record (a record of
+ * twenty fields would otherwise be scanned once per field looked up).
+ */
+#define MAXF 6
+typedef struct fcache {
+    const char *const *names;
+    size_t n;
+    gf_value v[MAXF];
+} fcache;
+
+static void scan(const gf_host *h, const gf_record *rec, fcache *fc,
+                 const char *const *names, size_t n)
+{
+    unsigned found = 0;
+    gf_iter it = {0};
+    gf_str k;
+    gf_value v;
+    fc->names = names;
+    fc->n = n;
+    for (size_t i = 0; i < n; i++)
+        fc->v[i].type = GF_T_NIL;
+    while (found != (1u << n) - 1 && h->next(rec, &it, &k, &v)) {
+        for (size_t i = 0; i < n; i++) {
+            if (!(found & (1u << i)) && gf_str_eq(k, names[i])) {
+                fc->v[i] = v; /* the first of duplicate keys, as get() */
+                found |= 1u << i;
+                break;
+            }
+        }
+    }
+}
+
+/* The cached value of `key` (one of the names scanned). */
+static const gf_value *cached(const fcache *fc, const char *key)
+{
+    for (size_t i = 0; i < fc->n; i++)
+        if (strcmp(fc->names[i], key) == 0)
+            return &fc->v[i];
+    return NULL; /* not reached: every key looked up is scanned */
+}
+
 /* Read an integer field that may arrive as an int, an integral float or
    numeric text. 1: ok, 0: absent/nil, -1: not an integer. */
-static int get_int(const gf_host *h, const gf_record *rec, const char *key,
-                   int64_t *out)
+static int get_int(const fcache *fc, const char *key, int64_t *out)
 {
-    gf_value v;
-    if (!h->get(rec, key, &v) || v.type == GF_T_NIL)
+    gf_value v = *cached(fc, key);
+    if (v.type == GF_T_NIL)
         return 0;
     if (v.type == GF_T_INT) {
         *out = v.v.i;
@@ -87,11 +128,10 @@ static int get_int(const gf_host *h, const gf_record *rec, const char *key,
     return -1;
 }
 
-static int get_num(const gf_host *h, const gf_record *rec, const char *key,
-                   double *out)
+static int get_num(const fcache *fc, const char *key, double *out)
 {
-    gf_value v;
-    if (!h->get(rec, key, &v) || v.type == GF_T_NIL)
+    gf_value v = *cached(fc, key);
+    if (v.type == GF_T_NIL)
         return 0;
     if (v.type == GF_T_INT) {
         *out = (double)v.v.i;
@@ -108,11 +148,10 @@ static int get_num(const gf_host *h, const gf_record *rec, const char *key,
 }
 
 /* A string field: true with *s when present as non-empty text. */
-static bool get_text(const gf_host *h, const gf_record *rec, const char *key,
-                     gf_str *s)
+static bool get_text(const fcache *fc, const char *key, gf_str *s)
 {
-    gf_value v;
-    if (!h->get(rec, key, &v) || v.type != GF_T_STR || v.v.s.len == 0)
+    const gf_value v = *cached(fc, key);
+    if (v.type != GF_T_STR || v.v.s.len == 0)
         return false;
     *s = v.v.s;
     return true;
@@ -142,12 +181,17 @@ static int bad(gf_ctx *ctx, cd_state *st, const gf_record *rec,
 static int do_member(gf_ctx *ctx, cd_state *st, const gf_record *rec,
                      gf_out *out)
 {
+    static const char *const names[] = {"party", "rel", "age", "form",
+                                        "platform", "org_id"};
     const gf_host *h = ctx->host;
+    fcache fc;
     gf_value v;
     gf_str s;
     bool party = false;
 
-    if (h->get(rec, "party", &v) && v.type != GF_T_NIL) {
+    scan(h, rec, &fc, names, 6);
+    v = *cached(&fc, "party");
+    if (v.type != GF_T_NIL) {
         if (v.type == GF_T_BOOL)
             party = v.v.b;
         else if (v.type == GF_T_INT && (v.v.i == 0 || v.v.i == 1))
@@ -159,7 +203,7 @@ static int do_member(gf_ctx *ctx, cd_state *st, const gf_record *rec,
     const char *membership = "non_party";
     if (party) {
         membership = "local_party";
-        if (get_text(h, rec, "rel", &s)) {
+        if (get_text(&fc, "rel", &s)) {
             const char *rel = gf_domain_enum_code(&gf_domain_rel, s.ptr, s.len);
             if (!rel)
                 return bad(ctx, st, rec, "rel", "not local or mobile");
@@ -168,14 +212,14 @@ static int do_member(gf_ctx *ctx, cd_state *st, const gf_record *rec,
         }
     }
     int64_t age = 0;
-    int has_age = get_int(h, rec, "age", &age);
+    int has_age = get_int(&fc, "age", &age);
     if (has_age < 0)
         return bad(ctx, st, rec, "age", "not a whole number");
     if (has_age && (age < 0 || age > 150))
         return bad(ctx, st, rec, "age", "out of range 0..150");
 
     const char *form = NULL;
-    if (!get_text(h, rec, "form", &s) && get_text(h, rec, "platform", &s))
+    if (!get_text(&fc, "form", &s) && get_text(&fc, "platform", &s))
         form = gf_domain_platform_form(s.ptr, s.len);
 
     h->begin_copy(out, rec);
@@ -186,8 +230,8 @@ static int do_member(gf_ctx *ctx, cd_state *st, const gf_record *rec,
         const char *cohort = age <= st->youth_max_age ? "youth" : "adult";
         h->set_str(out, "cohort", cohort, strlen(cohort));
     }
-    bool attached = get_text(h, rec, "org_id", &s);
-    if (!attached && h->get(rec, "org_id", &v) && v.type == GF_T_INT)
+    bool attached = get_text(&fc, "org_id", &s);
+    if (!attached && cached(&fc, "org_id")->type == GF_T_INT)
         attached = true;
     h->set_bool(out, "attached", attached);
     return h->end(out);
@@ -195,9 +239,12 @@ static int do_member(gf_ctx *ctx, cd_state *st, const gf_record *rec,
 
 static int do_org(gf_ctx *ctx, cd_state *st, const gf_record *rec, gf_out *out)
 {
+    static const char *const names[] = {"type"};
     const gf_host *h = ctx->host;
+    fcache fc;
     gf_str s;
-    if (!get_text(h, rec, "type", &s))
+    scan(h, rec, &fc, names, 1);
+    if (!get_text(&fc, "type", &s))
         return bad(ctx, st, rec, "type", "missing");
     const char *type = gf_domain_enum_code(&gf_domain_org_type, s.ptr, s.len);
     if (!type)
@@ -215,19 +262,22 @@ static int do_org(gf_ctx *ctx, cd_state *st, const gf_record *rec, gf_out *out)
 static int do_project(gf_ctx *ctx, cd_state *st, const gf_record *rec,
                       gf_out *out)
 {
+    static const char *const names[] = {"category", "budget", "beneficiaries"};
     const gf_host *h = ctx->host;
+    fcache fc;
     gf_str s;
     const char *cat = NULL;
-    if (get_text(h, rec, "category", &s)) {
+    scan(h, rec, &fc, names, 3);
+    if (get_text(&fc, "category", &s)) {
         cat = gf_domain_enum_code(&gf_domain_project_category, s.ptr, s.len);
         if (!cat)
             return bad(ctx, st, rec, "category", "unknown project category");
     }
     double budget = 0, ben = 0;
-    int hb = get_num(h, rec, "budget", &budget);
+    int hb = get_num(&fc, "budget", &budget);
     if (hb < 0 || (hb && budget < 0))
         return bad(ctx, st, rec, "budget", "not a number of yuan >= 0");
-    int hn = get_num(h, rec, "beneficiaries", &ben);
+    int hn = get_num(&fc, "beneficiaries", &ben);
     if (hn < 0 || (hn && ben < 0))
         return bad(ctx, st, rec, "beneficiaries", "not a count >= 0");
     h->begin_copy(out, rec);
@@ -239,12 +289,12 @@ static int do_project(gf_ctx *ctx, cd_state *st, const gf_record *rec,
 }
 
 /* 1: parsed into *secs, 0: absent, -1: rejected (reason in st->why). */
-static int get_time(const gf_host *h, const gf_record *rec, const char *key,
-                    int64_t *secs, const char **why)
+static int get_time(const fcache *fc, const char *key, int64_t *secs,
+                    const char **why)
 {
-    gf_value v;
+    gf_value v = *cached(fc, key);
     gf_domain_date d;
-    if (!h->get(rec, key, &v) || v.type == GF_T_NIL ||
+    if (v.type == GF_T_NIL ||
         (v.type == GF_T_STR && v.v.s.len == 0))
         return 0;
     if (v.type != GF_T_STR) {
@@ -260,13 +310,17 @@ static int get_time(const gf_host *h, const gf_record *rec, const char *key,
 static int do_demand(gf_ctx *ctx, cd_state *st, const gf_record *rec,
                      gf_out *out)
 {
+    static const char *const names[] = {"level", "raised", "resolved"};
     const gf_host *h = ctx->host;
+    fcache fc;
     gf_value v;
     int64_t level = 0, raised = 0, resolved = 0;
     const char *why = NULL;
 
-    int hl = get_int(h, rec, "level", &level);
-    if (hl <= 0 && h->get(rec, "level", &v) && v.type == GF_T_STR) {
+    scan(h, rec, &fc, names, 3);
+    int hl = get_int(&fc, "level", &level);
+    v = *cached(&fc, "level");
+    if (hl <= 0 && v.type == GF_T_STR) {
         /* a label of the chain: 职工, 党员, 支部 ... */
         const char *code = gf_domain_enum_code(&gf_domain_demand_level,
                                                v.v.s.ptr, v.v.s.len);
@@ -281,12 +335,12 @@ static int do_demand(gf_ctx *ctx, cd_state *st, const gf_record *rec,
         return bad(ctx, st, rec, "level", "not a level 1..5");
     if (level < 1 || level > 5)
         return bad(ctx, st, rec, "level", "out of range 1..5");
-    int hr = get_time(h, rec, "raised", &raised, &why);
+    int hr = get_time(&fc, "raised", &raised, &why);
     if (hr == 0)
         return bad(ctx, st, rec, "raised", "missing");
     if (hr < 0)
         return bad(ctx, st, rec, "raised", why);
-    int hs = get_time(h, rec, "resolved", &resolved, &why);
+    int hs = get_time(&fc, "resolved", &resolved, &why);
     if (hs < 0)
         return bad(ctx, st, rec, "resolved", why);
     if (hs && resolved < raised)
