@@ -59,6 +59,29 @@ typedef struct cov_state {
 
 static const char *const station_key[] = {"station"};
 
+/* The by-fields name the group; they cannot be the row's own fields. */
+static int cov_check(gf_ctx *ctx, const void *config)
+{
+    static const char *const own[] = {
+        "kind", "set", "stations", "stations_covered", "coverage", "workers",
+        "party_members", "mobile_party_members", "density", "attached",
+        "attached_share",
+    };
+    const cov_cfg *c = config;
+    int rc = GF_OK;
+    for (size_t i = 0; c->by && i < c->by->n; i++) {
+        for (size_t j = 0; j < sizeof own / sizeof own[0]; j++) {
+            if (strcmp(c->by->items[i], own[j]) == 0) {
+                ctx->host->option_error(ctx, "by", "'%s' is a field of the "
+                                        "output rows; group by a field of "
+                                        "the records", own[j]);
+                rc = GF_ERROR;
+            }
+        }
+    }
+    return rc;
+}
+
 static void cov_destroy(gf_ctx *ctx, void *state)
 {
     (void)ctx;
@@ -74,6 +97,8 @@ static void cov_destroy(gf_ctx *ctx, void *state)
 static int cov_init(gf_ctx *ctx, const void *config, void **state)
 {
     const cov_cfg *c = config;
+    if (cov_check(ctx, config) != GF_OK)
+        return GF_ERROR;
     cov_state *st = calloc(1, sizeof *st);
     if (!st)
         goto fail_alloc;
@@ -281,6 +306,7 @@ static const gf_plugin cov_plugin = {
                    "attached workers per group",
     .options = cov_options,
     .config_size = sizeof(cov_cfg),
+    .check = cov_check,
     .init = cov_init,
     .process = cov_process,
     .flush = cov_flush,

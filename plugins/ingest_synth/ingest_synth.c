@@ -747,7 +747,10 @@ static int synth_check(gf_ctx *ctx, const void *config)
             rc = GF_ERROR;
         }
     }
-    if (rc == GF_OK && c->members == 0 && c->demands > 0) {
+    bool demands_wanted = !c->kinds || c->kinds->n == 0;
+    for (size_t i = 0; c->kinds && i < c->kinds->n; i++)
+        demands_wanted |= kind_index(c->kinds->items[i]) == K_DEMAND;
+    if (rc == GF_OK && c->members == 0 && c->demands > 0 && demands_wanted) {
         h->option_error(ctx, "demands", "demands need members to raise them: "
                         "set members above 0 or demands to 0");
         rc = GF_ERROR;

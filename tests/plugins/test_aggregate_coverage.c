@@ -212,6 +212,21 @@ static void test_against_sqlite(void **state)
     th_rmdir(dir);
 }
 
+static void test_bad_options(void **state)
+{
+    (void)state;
+    static const char *const yaml[] = {"by: [district, workers]", "by: kind",
+                                       "by: [district]\ncolour: red"};
+    static const char *const needle[] = {"workers", "kind", "colour"};
+    for (size_t i = 0; i < 3; i++) {
+        char *err = th_refused("aggregate_coverage", yaml[i]);
+        if (!strstr(err, needle[i]))
+            fprintf(stderr, "error '%s' does not mention '%s'\n", err, needle[i]);
+        assert_non_null(strstr(err, needle[i]));
+        free(err);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_empty_groups),
         cmocka_unit_test(test_bad_records),
         cmocka_unit_test(test_against_sqlite),
+        cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -257,6 +257,10 @@ static void test_bad_options(void **state)
     refused("orgs: 3", "orgs");
     refused("stations: 2\ndistricts: 5", "stations");
     refused("members: 0", "demands");
+    /* no demands wanted: no members needed */
+    gf_harness *h = run("members: 0\nkinds: [org]");
+    assert_true(gf_harness_count(h) > 0);
+    gf_harness_destroy(&h);
     refused("members: many", "members");
     refused("colour: blue", "colour");
 }
