@@ -209,6 +209,9 @@ static int do_member(gf_ctx *ctx, cd_state *st, const gf_record *rec,
                 return bad(ctx, st, rec, "rel", "not local or mobile");
             if (strcmp(rel, "mobile") == 0)
                 membership = "mobile_party";
+        } else if (cached(&fc, "rel")->type != GF_T_NIL &&
+                   cached(&fc, "rel")->type != GF_T_STR) {
+            return bad(ctx, st, rec, "rel", "not local or mobile");
         }
     }
     int64_t age = 0;
@@ -244,9 +247,11 @@ static int do_org(gf_ctx *ctx, cd_state *st, const gf_record *rec, gf_out *out)
     fcache fc;
     gf_str s;
     scan(h, rec, &fc, names, 1);
-    if (!get_text(&fc, "type", &s))
+    const char *type = NULL;
+    if (get_text(&fc, "type", &s))
+        type = gf_domain_enum_code(&gf_domain_org_type, s.ptr, s.len);
+    else if (fc.v[0].type == GF_T_NIL || fc.v[0].type == GF_T_STR)
         return bad(ctx, st, rec, "type", "missing");
-    const char *type = gf_domain_enum_code(&gf_domain_org_type, s.ptr, s.len);
     if (!type)
         return bad(ctx, st, rec, "type", "unknown organisation type");
     int level = 4;
@@ -268,11 +273,11 @@ static int do_project(gf_ctx *ctx, cd_state *st, const gf_record *rec,
     gf_str s;
     const char *cat = NULL;
     scan(h, rec, &fc, names, 3);
-    if (get_text(&fc, "category", &s)) {
+    if (get_text(&fc, "category", &s))
         cat = gf_domain_enum_code(&gf_domain_project_category, s.ptr, s.len);
-        if (!cat)
-            return bad(ctx, st, rec, "category", "unknown project category");
-    }
+    if (!cat && fc.v[0].type != GF_T_NIL &&
+        !(fc.v[0].type == GF_T_STR && fc.v[0].v.s.len == 0))
+        return bad(ctx, st, rec, "category", "unknown project category");
     double budget = 0, ben = 0;
     int hb = get_num(&fc, "budget", &budget);
     if (hb < 0 || (hb && budget < 0))

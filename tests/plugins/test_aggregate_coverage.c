@@ -212,6 +212,41 @@ static void test_against_sqlite(void **state)
     th_rmdir(dir);
 }
 
+/* Every field read, given every JSON type: accepted or rejected, and the
+   flush still works. */
+static void test_any_types(void **state)
+{
+    (void)state;
+    static const char *const values[] = {
+        "null", "true", "false", "0", "-7", "2.5", "\"\"", "\"x\"", "[1,2]",
+        "{\"a\":1}",
+    };
+    static const char *const fields[] = {"party", "rel", "org_id", "station",
+                                         "district", "kind"};
+    gf_harness *h = th_new("aggregate_coverage", NULL);
+    char json[256];
+    for (size_t f = 0; f < 6; f++)
+        for (size_t v = 0; v < sizeof values / sizeof values[0]; v++)
+            for (int org = 0; org < 2; org++) {
+                snprintf(json, sizeof json, "{\"%s\":%s,\"kind\":\"%s\","
+                         "\"party\":true,\"station\":\"S\"}", fields[f],
+                         values[v], org ? "org" : "member");
+                assert_int_equal(gf_harness_push_json(h, json), 0);
+            }
+    assert_int_equal(gf_harness_flush(h), 0);
+    assert_true(gf_harness_count(h) > 3); /* district took several types */
+    /* twice: flush leaves the state as it was */
+    size_t n = gf_harness_count(h);
+    assert_int_equal(gf_harness_flush(h), 0);
+    assert_int_equal(gf_harness_count(h), 2 * n);
+    for (size_t i = 0; i < n; i++) {
+        const gf_record *a = gf_harness_output(h, i), *b = gf_harness_output(h, n + i);
+        assert_int_equal(a->len, b->len);
+        assert_memory_equal(a->data, b->data, a->len);
+    }
+    gf_harness_destroy(&h);
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -235,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_bad_records),
         cmocka_unit_test(test_against_sqlite),
         cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_any_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -156,6 +156,37 @@ static void test_bad_records(void **state)
     gf_harness_destroy(&h);
 }
 
+/* The ranked field, the id and the group given every JSON type. */
+static void test_any_types(void **state)
+{
+    (void)state;
+    static const char *const values[] = {
+        "null", "true", "0", "-7", "2.5", "1e300", "\"\"", "\"x\"", "\"12\"",
+        "[1,2]", "{\"a\":1}",
+    };
+    static const char *const fields[] = {"points", "id", "d"};
+    gf_harness *h = th_new("aggregate_topk", "by: d\nfield: points\nk: 3\nkeep: [id]");
+    char json[256];
+    for (size_t f = 0; f < 3; f++)
+        for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+            snprintf(json, sizeof json, "{\"%s\":%s,\"points\":%zu,\"id\":\"i\","
+                     "\"d\":\"A\"}", fields[f], values[v], v);
+            assert_int_equal(gf_harness_push_json(h, json), 0);
+        }
+    assert_int_equal(gf_harness_flush(h), 0);
+    assert_true(gf_harness_count(h) >= 3);
+    /* twice: flush leaves the state as it was */
+    size_t n = gf_harness_count(h);
+    assert_int_equal(gf_harness_flush(h), 0);
+    assert_int_equal(gf_harness_count(h), 2 * n);
+    for (size_t i = 0; i < n; i++) {
+        const gf_record *a = gf_harness_output(h, i), *b = gf_harness_output(h, n + i);
+        assert_int_equal(a->len, b->len);
+        assert_memory_equal(a->data, b->data, a->len);
+    }
+    gf_harness_destroy(&h);
+}
+
 static void refused(const char *yaml, const char *needle)
 {
     char *err = th_refused("aggregate_topk", yaml);
@@ -182,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_against_sqlite),
         cmocka_unit_test(test_bad_records),
         cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_any_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

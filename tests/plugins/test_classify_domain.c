@@ -335,6 +335,41 @@ static void test_district_demands(void **state)
     th_rmdir(dir);
 }
 
+/* Every field a kind reads, given every JSON type: each record comes out
+   or goes to the dead letters, one or the other, and nothing breaks. */
+static void test_any_types(void **state)
+{
+    (void)state;
+    static const char *const values[] = {
+        "null", "true", "false", "0", "-7", "2.5", "1e300", "\"\"", "\"x\"",
+        "\"3\"", "[1,2]", "{\"a\":1}", "\"2025-06-01\"",
+    };
+    static const struct { const char *kind; const char *fields[6]; } kinds[] = {
+        {"member", {"party", "rel", "age", "form", "platform", "org_id"}},
+        {"org", {"type"}},
+        {"project", {"category", "budget", "beneficiaries"}},
+        {"demand", {"level", "raised", "resolved"}},
+    };
+    gf_harness *h = th_new("classify_domain", AS_OF);
+    char json[256];
+    size_t pushed = 0;
+    for (size_t k = 0; k < 4; k++)
+        for (size_t f = 0; f < 6 && kinds[k].fields[f]; f++)
+            for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+                snprintf(json, sizeof json, "{\"kind\":\"%s\",\"party\":true,"
+                         "\"type\":\"branch\",\"level\":2,\"raised\":\"2025-06-01\","
+                         "\"%s\":%s}", kinds[k].kind, kinds[k].fields[f], values[v]);
+                assert_int_equal(gf_harness_push_json(h, json), 0);
+                pushed++;
+                assert_int_equal(gf_harness_count(h) + gf_harness_rejects(h), pushed);
+            }
+    /* a number where text belongs is refused, not ignored */
+    rejected(h, "{\"kind\":\"org\",\"type\":5}", "type");
+    rejected(h, "{\"kind\":\"project\",\"category\":5}", "category");
+    rejected(h, "{\"kind\":\"member\",\"party\":true,\"rel\":5}", "rel");
+    gf_harness_destroy(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_byte_copy),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_district_demands),
+        cmocka_unit_test(test_any_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
