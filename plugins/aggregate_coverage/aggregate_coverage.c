@@ -63,18 +63,20 @@ static const char *const station_key[] = {"station"};
 static int cov_check(gf_ctx *ctx, const void *config)
 {
     static const char *const own[] = {
-        "kind", "set", "stations", "stations_covered", "coverage", "workers",
-        "party_members", "mobile_party_members", "density", "attached",
-        "attached_share",
+        "kind",     "set",      "stations",       "stations_covered",
+        "coverage", "workers",  "party_members",  "mobile_party_members",
+        "density",  "attached", "attached_share",
     };
     const cov_cfg *c = config;
     int rc = GF_OK;
     for (size_t i = 0; c->by && i < c->by->n; i++) {
         for (size_t j = 0; j < sizeof own / sizeof own[0]; j++) {
             if (strcmp(c->by->items[i], own[j]) == 0) {
-                ctx->host->option_error(ctx, "by", "'%s' is a field of the "
+                ctx->host->option_error(ctx, "by",
+                                        "'%s' is a field of the "
                                         "output rows; group by a field of "
-                                        "the records", own[j]);
+                                        "the records",
+                                        own[j]);
                 rc = GF_ERROR;
             }
         }
@@ -193,7 +195,8 @@ static int do_member(gf_ctx *ctx, cov_state *st, const gf_record *rec)
             return reject(ctx, st, rec, "party", "not a yes/no value");
     }
     if (party && h->get(rec, "rel", &v) && v.type == GF_T_STR) {
-        const char *rel = gf_domain_enum_code(&gf_domain_rel, v.v.s.ptr, v.v.s.len);
+        const char *rel =
+            gf_domain_enum_code(&gf_domain_rel, v.v.s.ptr, v.v.s.len);
         mobile = rel && strcmp(rel, "mobile") == 0;
     }
     if (h->get(rec, "org_id", &v))
@@ -287,7 +290,8 @@ static int cov_flush(gf_ctx *ctx, void *state, gf_out *out)
         h->set_int(out, "mobile_party_members", (int64_t)cg->mobile);
         set_share(h, out, "density", (double)cg->party, cg->workers, 1000.0);
         h->set_int(out, "attached", (int64_t)cg->attached);
-        set_share(h, out, "attached_share", (double)cg->attached, cg->workers, 1.0);
+        set_share(h, out, "attached_share", (double)cg->attached, cg->workers,
+                  1.0);
         rc = h->end(out);
     }
 done:

@@ -42,8 +42,7 @@ static const gf_option tk_options[] = {
      "fields to group by; none: one ranking over everything"},
     {"field", GF_OPT_STRING, NULL, true, offsetof(tk_cfg, field),
      "the numeric field to rank on (e.g. points)"},
-    {"k", GF_OPT_INT, "10", false, offsetof(tk_cfg, k),
-     "rows per group"},
+    {"k", GF_OPT_INT, "10", false, offsetof(tk_cfg, k), "rows per group"},
     {"keep", GF_OPT_LIST, NULL, false, offsetof(tk_cfg, keep),
      "fields of the ranked records to carry into the rows (e.g. [id, name])"},
     {"order", GF_OPT_STRING, "desc", false, offsetof(tk_cfg, order),
@@ -152,8 +151,11 @@ static int entry_copy(tk_entry *dst, const tk_entry *src)
         dst->cap = src->rec.len;
     }
     memcpy(buf, src->rec.data, src->rec.len);
-    *dst = (tk_entry){{buf, src->rec.len, src->rec.nfields}, dst->cap,
-                      src->isint, src->i, src->f};
+    *dst = (tk_entry){{buf, src->rec.len, src->rec.nfields},
+                      dst->cap,
+                      src->isint,
+                      src->i,
+                      src->f};
     return 0;
 }
 
@@ -184,7 +186,8 @@ static int tk_process(gf_ctx *ctx, void *state, const gf_record *rec,
         cand.isint = true;
     } else if (v.type != GF_T_STR ||
                gf_domain_float_parse(v.v.s.ptr, v.v.s.len, &cand.f) != 0) {
-        snprintf(st->why, sizeof st->why, "field %s: not a number", st->cfg->field);
+        snprintf(st->why, sizeof st->why, "field %s: not a number",
+                 st->cfg->field);
         return h->reject(ctx, rec, st->why);
     }
 
@@ -278,7 +281,8 @@ static int tk_check(gf_ctx *ctx, const void *config)
         rc = GF_ERROR;
     }
     if (c->order && strcmp(c->order, "desc") && strcmp(c->order, "asc")) {
-        h->option_error(ctx, "order", "order is desc or asc, not '%s'", c->order);
+        h->option_error(ctx, "order", "order is desc or asc, not '%s'",
+                        c->order);
         rc = GF_ERROR;
     }
     if (!c->field || !c->field[0]) {
@@ -289,7 +293,8 @@ static int tk_check(gf_ctx *ctx, const void *config)
     for (size_t i = 0; i < 3; i++) {
         if (in_list(c->keep, reserved[i]) || in_list(c->by, reserved[i]) ||
             (c->field && strcmp(c->field, reserved[i]) == 0)) {
-            h->option_error(ctx, "keep", "'%s' names a field of the output "
+            h->option_error(ctx, "keep",
+                            "'%s' names a field of the output "
                             "rows itself; it cannot be kept, grouped or ranked",
                             reserved[i]);
             rc = GF_ERROR;

@@ -123,7 +123,8 @@ static int get_int(const fcache *fc, const char *key, int64_t *out)
         *out = (int64_t)v.v.f;
         return 1;
     }
-    if (v.type == GF_T_STR && gf_domain_int_parse(v.v.s.ptr, v.v.s.len, out) == 0)
+    if (v.type == GF_T_STR &&
+        gf_domain_int_parse(v.v.s.ptr, v.v.s.len, out) == 0)
         return 1;
     return -1;
 }
@@ -167,8 +168,8 @@ static int bad(gf_ctx *ctx, cd_state *st, const gf_record *rec,
         int n = v.v.s.len > 40 ? 40 : (int)v.v.s.len;
         while (n > 0 && (size_t)n < v.v.s.len && (v.v.s.ptr[n] & 0xc0) == 0x80)
             n--; /* cut at a character boundary */
-        snprintf(st->why, sizeof st->why, "field %s: %s (\"%.*s\")", field, reason, n,
-                 v.v.s.ptr);
+        snprintf(st->why, sizeof st->why, "field %s: %s (\"%.*s\")", field,
+                 reason, n, v.v.s.ptr);
     } else if (h->get(rec, field, &v) && v.type == GF_T_INT) {
         snprintf(st->why, sizeof st->why, "field %s: %s (%" PRId64 ")", field,
                  reason, v.v.i);
@@ -181,8 +182,8 @@ static int bad(gf_ctx *ctx, cd_state *st, const gf_record *rec,
 static int do_member(gf_ctx *ctx, cd_state *st, const gf_record *rec,
                      gf_out *out)
 {
-    static const char *const names[] = {"party", "rel", "age", "form",
-                                        "platform", "org_id"};
+    static const char *const names[] = {"party", "rel",      "age",
+                                        "form",  "platform", "org_id"};
     const gf_host *h = ctx->host;
     fcache fc;
     gf_value v;
@@ -255,7 +256,8 @@ static int do_org(gf_ctx *ctx, cd_state *st, const gf_record *rec, gf_out *out)
     if (!type)
         return bad(ctx, st, rec, "type", "unknown organisation type");
     int level = 4;
-    if (!strcmp(type, "industry_committee") || !strcmp(type, "mobile_committee"))
+    if (!strcmp(type, "industry_committee") ||
+        !strcmp(type, "mobile_committee"))
         level = 5;
     else if (!strcmp(type, "branch") || !strcmp(type, "joint_branch"))
         level = 3;
@@ -299,8 +301,7 @@ static int get_time(const fcache *fc, const char *key, int64_t *secs,
 {
     gf_value v = *cached(fc, key);
     gf_domain_date d;
-    if (v.type == GF_T_NIL ||
-        (v.type == GF_T_STR && v.v.s.len == 0))
+    if (v.type == GF_T_NIL || (v.type == GF_T_STR && v.v.s.len == 0))
         return 0;
     if (v.type != GF_T_STR) {
         *why = "not a date (YYYY-MM-DD expected)";
@@ -327,8 +328,8 @@ static int do_demand(gf_ctx *ctx, cd_state *st, const gf_record *rec,
     v = *cached(&fc, "level");
     if (hl <= 0 && v.type == GF_T_STR) {
         /* a label of the chain: 职工, 党员, 支部 ... */
-        const char *code = gf_domain_enum_code(&gf_domain_demand_level,
-                                               v.v.s.ptr, v.v.s.len);
+        const char *code =
+            gf_domain_enum_code(&gf_domain_demand_level, v.v.s.ptr, v.v.s.len);
         if (code) {
             level = code[0] - '0';
             hl = 1;
@@ -371,7 +372,8 @@ static int cd_process(gf_ctx *ctx, void *state, const gf_record *rec,
     cd_state *st = state;
     gf_value v;
     if (!ctx->host->get(rec, "kind", &v) || v.type != GF_T_STR)
-        return bad(ctx, st, rec, "kind", "missing (org, member, project or demand)");
+        return bad(ctx, st, rec, "kind",
+                   "missing (org, member, project or demand)");
     gf_str k = v.v.s;
     if (gf_str_eq(k, "member"))
         return do_member(ctx, st, rec, out);
@@ -396,14 +398,19 @@ static int read_limits(gf_ctx *ctx, const cd_cfg *c, double *limit_h)
         int64_t lv;
         double hours;
         if (gf_domain_int_parse(k, strlen(k), &lv) != 0 || lv < 1 || lv > 5) {
-            ctx->host->option_error(ctx, "overdue_hours", "key '%s' is not a "
-                                    "demand level 1..5", k);
+            ctx->host->option_error(ctx, "overdue_hours",
+                                    "key '%s' is not a "
+                                    "demand level 1..5",
+                                    k);
             rc = GF_ERROR;
             continue;
         }
-        if (gf_domain_float_parse(val, strlen(val), &hours) != 0 || hours <= 0) {
-            ctx->host->option_error(ctx, "overdue_hours", "level %s: '%s' is "
-                                    "not a number of hours above 0", k, val);
+        if (gf_domain_float_parse(val, strlen(val), &hours) != 0 ||
+            hours <= 0) {
+            ctx->host->option_error(ctx, "overdue_hours",
+                                    "level %s: '%s' is "
+                                    "not a number of hours above 0",
+                                    k, val);
             rc = GF_ERROR;
             continue;
         }
@@ -424,7 +431,8 @@ static int read_now(gf_ctx *ctx, const cd_cfg *c, int64_t *now)
         *now = gf_domain_date_seconds(&d);
         return GF_OK;
     }
-    *now = ctx->host->run_started(ctx) + (int64_t)(c->utc_offset_hours * 3600.0);
+    *now =
+        ctx->host->run_started(ctx) + (int64_t)(c->utc_offset_hours * 3600.0);
     return GF_OK;
 }
 
@@ -437,13 +445,17 @@ static int cd_check(gf_ctx *ctx, const void *config)
     if (c->as_of && read_now(ctx, c, &now) != GF_OK)
         rc = GF_ERROR;
     if (c->youth_max_age < 0 || c->youth_max_age > 150) {
-        ctx->host->option_error(ctx, "youth_max_age", "%" PRId64 " is not an "
-                                "age 0..150", c->youth_max_age);
+        ctx->host->option_error(ctx, "youth_max_age",
+                                "%" PRId64 " is not an "
+                                "age 0..150",
+                                c->youth_max_age);
         rc = GF_ERROR;
     }
     if (!(c->utc_offset_hours >= -14 && c->utc_offset_hours <= 14)) {
-        ctx->host->option_error(ctx, "utc_offset_hours", "%g is not a time "
-                                "zone offset -14..14", c->utc_offset_hours);
+        ctx->host->option_error(ctx, "utc_offset_hours",
+                                "%g is not a time "
+                                "zone offset -14..14",
+                                c->utc_offset_hours);
         rc = GF_ERROR;
     }
     return rc;

@@ -31,12 +31,12 @@ struct gf_group {
     size_t state_size;
     entry *ent;
     uint8_t *states;
-    size_t n, cap;      /* groups, room in ent/states */
-    uint32_t *slot;     /* index + 1, 0: empty */
-    size_t nslot;       /* power of two */
-    uint8_t *arena;     /* keys laid end to end */
+    size_t n, cap;  /* groups, room in ent/states */
+    uint32_t *slot; /* index + 1, 0: empty */
+    size_t nslot;   /* power of two */
+    uint8_t *arena; /* keys laid end to end */
     size_t alen, acap;
-    uint8_t *key;       /* the key being built */
+    uint8_t *key; /* the key being built */
     size_t klen, kcap;
 };
 
@@ -120,12 +120,16 @@ static int key_value(gf_group *g, const gf_value *v)
         tag = T_STR;
         len = (uint32_t)v->v.s.len;
         return key_put(g, &tag, 1) || key_put(g, &len, 4) ||
-                       key_put(g, v->v.s.ptr, len) ? -1 : 0;
+                       key_put(g, v->v.s.ptr, len)
+                   ? -1
+                   : 0;
     default:
         tag = T_RAW;
         len = (uint32_t)v->raw_len;
         return key_put(g, &tag, 1) || key_put(g, &len, 4) ||
-                       key_put(g, v->raw, len) ? -1 : 0;
+                       key_put(g, v->raw, len)
+                   ? -1
+                   : 0;
     }
 }
 
@@ -229,7 +233,10 @@ long gf_group_of_value(gf_group *g, const gf_value *v, bool *created)
     return lookup(g, created);
 }
 
-size_t gf_group_count(const gf_group *g) { return g->n; }
+size_t gf_group_count(const gf_group *g)
+{
+    return g->n;
+}
 
 void *gf_group_state(const gf_group *g, size_t i)
 {
@@ -251,16 +258,25 @@ static item next_item(const uint8_t **p)
     item it = {.tag = **p};
     const uint8_t *q = *p + 1;
     switch (it.tag) {
-    case T_BOOL: it.b = *q++; break;
-    case T_INT: memcpy(&it.i, q, 8); q += 8; break;
-    case T_FLOAT: memcpy(&it.f, q, 8); q += 8; break;
+    case T_BOOL:
+        it.b = *q++;
+        break;
+    case T_INT:
+        memcpy(&it.i, q, 8);
+        q += 8;
+        break;
+    case T_FLOAT:
+        memcpy(&it.f, q, 8);
+        q += 8;
+        break;
     case T_STR:
     case T_RAW:
         memcpy(&it.len, q, 4);
         it.ptr = q + 4;
         q += 4 + it.len;
         break;
-    default: break;
+    default:
+        break;
     }
     *p = q;
     return it;
@@ -286,8 +302,10 @@ static int item_cmp(const item *a, const item *b)
     if (ra != rb)
         return ra < rb ? -1 : 1;
     switch (ra) {
-    case T_NIL: return 0;
-    case T_BOOL: return (int)a->b - (int)b->b;
+    case T_NIL:
+        return 0;
+    case T_BOOL:
+        return (int)a->b - (int)b->b;
     case T_INT:
         if (a->tag == T_INT && b->tag == T_INT)
             return a->i < b->i ? -1 : a->i > b->i;
@@ -296,7 +314,8 @@ static int item_cmp(const item *a, const item *b)
             long double y = b->tag == T_INT ? (long double)b->i : b->f;
             return x < y ? -1 : x > y;
         }
-    default: return cmp_bytes(a->ptr, a->len, b->ptr, b->len);
+    default:
+        return cmp_bytes(a->ptr, a->len, b->ptr, b->len);
     }
 }
 
@@ -336,12 +355,24 @@ void gf_group_set_fields(const gf_group *g, size_t i, const gf_host *h,
         item it = next_item(&p);
         const char *key = g->by[f];
         switch (it.tag) {
-        case T_NIL: h->set_nil(out, key); break;
-        case T_BOOL: h->set_bool(out, key, it.b); break;
-        case T_INT: h->set_int(out, key, it.i); break;
-        case T_FLOAT: h->set_float(out, key, it.f); break;
-        case T_STR: h->set_str(out, key, (const char *)it.ptr, it.len); break;
-        default: h->set_raw(out, key, it.ptr, it.len); break;
+        case T_NIL:
+            h->set_nil(out, key);
+            break;
+        case T_BOOL:
+            h->set_bool(out, key, it.b);
+            break;
+        case T_INT:
+            h->set_int(out, key, it.i);
+            break;
+        case T_FLOAT:
+            h->set_float(out, key, it.f);
+            break;
+        case T_STR:
+            h->set_str(out, key, (const char *)it.ptr, it.len);
+            break;
+        default:
+            h->set_raw(out, key, it.ptr, it.len);
+            break;
         }
     }
 }
@@ -351,10 +382,21 @@ static item value_item(const gf_value *v)
 {
     item it = {0};
     switch (v->type) {
-    case GF_T_NIL: it.tag = T_NIL; break;
-    case GF_T_BOOL: it.tag = T_BOOL; it.b = v->v.b; break;
-    case GF_T_INT: it.tag = T_INT; it.i = v->v.i; break;
-    case GF_T_FLOAT: it.tag = T_FLOAT; it.f = v->v.f; break;
+    case GF_T_NIL:
+        it.tag = T_NIL;
+        break;
+    case GF_T_BOOL:
+        it.tag = T_BOOL;
+        it.b = v->v.b;
+        break;
+    case GF_T_INT:
+        it.tag = T_INT;
+        it.i = v->v.i;
+        break;
+    case GF_T_FLOAT:
+        it.tag = T_FLOAT;
+        it.f = v->v.f;
+        break;
     case GF_T_STR:
         it.tag = T_STR;
         it.ptr = (const uint8_t *)v->v.s.ptr;

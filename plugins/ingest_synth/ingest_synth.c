@@ -41,13 +41,15 @@ static const gf_option synth_options[] = {
     {"members", GF_OPT_INT, "50000", false, offsetof(synth_cfg, members),
      "registered workers (member records)"},
     {"active_share", GF_OPT_FLOAT, "0.7", false,
-     offsetof(synth_cfg, active_share), "share of members with active_days > 0"},
+     offsetof(synth_cfg, active_share),
+     "share of members with active_days > 0"},
     {"stations", GF_OPT_INT, "2000", false, offsetof(synth_cfg, stations),
      "stations (sites) shared by organisations and members"},
     {"coverage", GF_OPT_FLOAT, "0.6", false, offsetof(synth_cfg, coverage),
      "share of stations that have an organisation"},
     {"orgs", GF_OPT_INT, "0", false, offsetof(synth_cfg, orgs),
-     "organisations in all; 0: the upper structure plus one per covered station"},
+     "organisations in all; 0: the upper structure plus one per covered "
+     "station"},
     {"projects", GF_OPT_INT, "240", false, offsetof(synth_cfg, projects),
      "service projects"},
     {"demands", GF_OPT_INT, "6000", false, offsetof(synth_cfg, demands),
@@ -55,11 +57,13 @@ static const gf_option synth_options[] = {
     {"districts", GF_OPT_INT, "1", false, offsetof(synth_cfg, districts),
      "districts; scale figures are totals over all of them"},
     {"party_share", GF_OPT_FLOAT, "0.08", false,
-     offsetof(synth_cfg, party_share), "share of members who are party members"},
+     offsetof(synth_cfg, party_share),
+     "share of members who are party members"},
     {"mobile_share", GF_OPT_FLOAT, "0.4", false,
-     offsetof(synth_cfg, mobile_share), "share of party members who are mobile"},
-    {"kinds", GF_OPT_LIST, NULL, false,
-     offsetof(synth_cfg, kinds), "record kinds to emit (org, member, project, demand); default: all"},
+     offsetof(synth_cfg, mobile_share),
+     "share of party members who are mobile"},
+    {"kinds", GF_OPT_LIST, NULL, false, offsetof(synth_cfg, kinds),
+     "record kinds to emit (org, member, project, demand); default: all"},
     {"seed", GF_OPT_INT, "1", false, offsetof(synth_cfg, seed),
      "seed of the generator: the same seed gives the same bytes"},
     {0},
@@ -102,7 +106,10 @@ static inline double runit(rng *r)
     return (double)(rnext(r) >> 11) * 0x1.0p-53;
 }
 
-static inline bool rchance(rng *r, double p) { return runit(r) < p; }
+static inline bool rchance(rng *r, double p)
+{
+    return runit(r) < p;
+}
 
 /* Index into a table of cumulative weights ending at 1.0. */
 static unsigned rpick(rng *r, const double *cum, unsigned n)
@@ -114,10 +121,18 @@ static unsigned rpick(rng *r, const double *cum, unsigned n)
     return n - 1;
 }
 
-enum { SALT_STATION = 1, SALT_ORG, SALT_PLACE, SALT_MEMBER, SALT_PROJECT,
-       SALT_DEMAND, SALT_COVER };
+enum {
+    SALT_STATION = 1,
+    SALT_ORG,
+    SALT_PLACE,
+    SALT_MEMBER,
+    SALT_PROJECT,
+    SALT_DEMAND,
+    SALT_COVER
+};
 
-/* ---- the field's vocabulary ----------------------------------------------- */
+/* ---- the field's vocabulary -----------------------------------------------
+ */
 
 /*
  * Platforms (gf_domain codes) with their share of all workers: food
@@ -162,25 +177,26 @@ static const place district_names[] = {
 
 /* Where mobile members and migrant workers come from. */
 static const place origins[] = {
-    {"河南省周口市", "411602"}, {"安徽省阜阳市", "341202"},
-    {"四川省南充市", "511302"}, {"湖南省邵阳市", "430502"},
-    {"江西省赣州市", "360702"}, {"河北省保定市", "130602"},
-    {"山东省临沂市", "371302"}, {"湖北省黄冈市", "421102"},
+    {"河南省周口市", "411602"},         {"安徽省阜阳市", "341202"},
+    {"四川省南充市", "511302"},         {"湖南省邵阳市", "430502"},
+    {"江西省赣州市", "360702"},         {"河北省保定市", "130602"},
+    {"山东省临沂市", "371302"},         {"湖北省黄冈市", "421102"},
     {"广西壮族自治区玉林市", "450902"}, {"贵州省毕节市", "520502"},
-    {"甘肃省天水市", "620502"}, {"黑龙江省绥化市", "231202"},
+    {"甘肃省天水市", "620502"},         {"黑龙江省绥化市", "231202"},
 };
 #define NORIGIN (sizeof origins / sizeof origins[0])
 
 static const char *const surnames[] = {
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙",
-    "马", "朱", "胡", "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋",
-    "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "肖", "田", "董", "袁",
-    "潘", "于", "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁",
-    "任", "沈", "姚", "卢", "姜", "崔", "钟", "谭", "陆", "汪", "范", "金",
-    "石", "廖", "贾", "夏", "韦", "付", "方", "白", "邹", "孟", "熊", "秦",
-    "邱", "江", "尹", "薛", "闫", "段", "雷", "侯", "龙", "史", "陶", "黎",
-    "贺", "顾", "毛", "郝", "龚", "邵", "万", "钱", "严", "覃", "武", "戴",
-    "欧阳", "诸葛", "司马", "上官",
+    "王", "李", "张", "刘", "陈", "杨", "黄",   "赵",   "吴",   "周",
+    "徐", "孙", "马", "朱", "胡", "郭", "何",   "高",   "林",   "罗",
+    "郑", "梁", "谢", "宋", "唐", "许", "韩",   "冯",   "邓",   "曹",
+    "彭", "曾", "肖", "田", "董", "袁", "潘",   "于",   "蒋",   "蔡",
+    "余", "杜", "叶", "程", "苏", "魏", "吕",   "丁",   "任",   "沈",
+    "姚", "卢", "姜", "崔", "钟", "谭", "陆",   "汪",   "范",   "金",
+    "石", "廖", "贾", "夏", "韦", "付", "方",   "白",   "邹",   "孟",
+    "熊", "秦", "邱", "江", "尹", "薛", "闫",   "段",   "雷",   "侯",
+    "龙", "史", "陶", "黎", "贺", "顾", "毛",   "郝",   "龚",   "邵",
+    "万", "钱", "严", "覃", "武", "戴", "欧阳", "诸葛", "司马", "上官",
 };
 #define NSURNAME (sizeof surnames / sizeof surnames[0])
 
@@ -211,7 +227,8 @@ static const char *const phone_prefix[] = {
 static const double level_cum[5] = {0.40, 0.65, 0.83, 0.94, 1.0};
 static const double level_mean_h[5] = {14.0, 29.0, 43.0, 72.0, 100.0};
 
-/* ---- state ---------------------------------------------------------------- */
+/* ---- state ----------------------------------------------------------------
+ */
 
 enum { K_ORG, K_MEMBER, K_PROJECT, K_DEMAND, K_END };
 
@@ -229,13 +246,25 @@ typedef struct org_info {
     uint8_t plat;     /* enterprise and station orgs */
 } org_info;
 
-enum { ORG_INDUSTRY, ORG_MOBILE, ORG_ENTERPRISE, ORG_UNION, ORG_YOUTH,
-       ORG_WOMEN, ORG_BRANCH, ORG_JOINT };
+enum {
+    ORG_INDUSTRY,
+    ORG_MOBILE,
+    ORG_ENTERPRISE,
+    ORG_UNION,
+    ORG_YOUTH,
+    ORG_WOMEN,
+    ORG_BRANCH,
+    ORG_JOINT
+};
 static const char *const org_type_code[] = {
-    [ORG_INDUSTRY] = "industry_committee", [ORG_MOBILE] = "mobile_committee",
-    [ORG_ENTERPRISE] = "enterprise", [ORG_UNION] = "union",
-    [ORG_YOUTH] = "youth_center", [ORG_WOMEN] = "women_org",
-    [ORG_BRANCH] = "branch", [ORG_JOINT] = "joint_branch",
+    [ORG_INDUSTRY] = "industry_committee",
+    [ORG_MOBILE] = "mobile_committee",
+    [ORG_ENTERPRISE] = "enterprise",
+    [ORG_UNION] = "union",
+    [ORG_YOUTH] = "youth_center",
+    [ORG_WOMEN] = "women_org",
+    [ORG_BRANCH] = "branch",
+    [ORG_JOINT] = "joint_branch",
 };
 /* Per district: 2 committees, one enterprise org per platform, 3 mass orgs. */
 #define UPPER (2 + NPLAT + 3)
@@ -381,14 +410,24 @@ static int emit_org(gf_ctx *ctx, synth *s, gf_out *out, uint64_t k)
 
     p = b;
     switch (o->type) {
-    case ORG_INDUSTRY: p = put_str(put_str(p, dname), "新就业群体行业综合党委"); break;
-    case ORG_MOBILE: p = put_str(put_str(p, dname), "流动党员党委"); break;
+    case ORG_INDUSTRY:
+        p = put_str(put_str(p, dname), "新就业群体行业综合党委");
+        break;
+    case ORG_MOBILE:
+        p = put_str(put_str(p, dname), "流动党员党委");
+        break;
     case ORG_ENTERPRISE:
         p = put_str(put_str(put_str(p, pl->zh), dname), "企业党委");
         break;
-    case ORG_UNION: p = put_str(put_str(p, dname), "新就业群体工会联合会"); break;
-    case ORG_YOUTH: p = put_str(put_str(p, dname), "新业态青年之家"); break;
-    case ORG_WOMEN: p = put_str(put_str(p, dname), "新就业群体妇女联合会"); break;
+    case ORG_UNION:
+        p = put_str(put_str(p, dname), "新就业群体工会联合会");
+        break;
+    case ORG_YOUTH:
+        p = put_str(put_str(p, dname), "新业态青年之家");
+        break;
+    case ORG_WOMEN:
+        p = put_str(put_str(p, dname), "新就业群体妇女联合会");
+        break;
     default:
         p = put_str(put_str(p, pl->zh), dname);
         p = put_num(p, o->station + 1, 1);
@@ -444,7 +483,8 @@ static uint32_t member_station(const synth *s, uint64_t j)
 /* GB 11643-1999: the check character of the first 17 digits. */
 static char id_check(const char *d17)
 {
-    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+    static const int w[17] = {7, 9, 10, 5,  8, 4, 2, 1, 6,
+                              3, 7, 9,  10, 5, 8, 4, 2};
     int sum = 0;
     for (int i = 0; i < 17; i++)
         sum += (d17[i] - '0') * w[i];
@@ -495,7 +535,7 @@ static int emit_member(gf_ctx *ctx, synth *s, gf_out *out, uint64_t j)
     set_text(h, out, "id", b, p);
 
     p = put_str(b, rchance(&r, 0.5) ? surnames[rbelow(&r, 10)]
-                                     : surnames[rbelow(&r, NSURNAME)]);
+                                    : surnames[rbelow(&r, NSURNAME)]);
     const char *const *given = male ? given_m : given_f;
     uint32_t ngiven = male ? NGIVEN_M : NGIVEN_F;
     p = put_str(p, given[rbelow(&r, ngiven)]);
@@ -515,8 +555,8 @@ static int emit_member(gf_ctx *ctx, synth *s, gf_out *out, uint64_t j)
     int by;
     unsigned bm, bd;
     civil_from_days(born, &by, &bm, &bd);
-    const char *area = home ? home->code
-                            : district_names[st->district % NDISTNAME].code;
+    const char *area =
+        home ? home->code : district_names[st->district % NDISTNAME].code;
     p = put_str(b, area);
     p = put_num(p, (uint64_t)by, 4);
     p = put_num(p, bm, 2);
@@ -668,8 +708,9 @@ static int emit_demand(gf_ctx *ctx, synth *s, gf_out *out, uint64_t k)
         p = put_id(b, "ORG", org, 6);
         set_text(h, out, "org_id", b, p);
     }
-    int64_t raised = YEAR_START * 86400 +
-                     (int64_t)rbelow(&r, (uint64_t)(REF_DAY - YEAR_START) * 86400);
+    int64_t raised =
+        YEAR_START * 86400 +
+        (int64_t)rbelow(&r, (uint64_t)(REF_DAY - YEAR_START) * 86400);
     p = put_time(b, raised, true);
     set_text(h, out, "raised", b, p);
     if (!rchance(&r, 0.06 + 0.02 * level)) {
@@ -687,7 +728,8 @@ static int emit_demand(gf_ctx *ctx, synth *s, gf_out *out, uint64_t k)
 
 static int kind_index(const char *k)
 {
-    static const char *const names[K_END] = {"org", "member", "project", "demand"};
+    static const char *const names[K_END] = {"org", "member", "project",
+                                             "demand"};
     for (int i = 0; i < K_END; i++) {
         size_t n = strlen(names[i]);
         if (strcmp(k, names[i]) == 0 ||
@@ -702,22 +744,32 @@ static int synth_check(gf_ctx *ctx, const void *config)
     const synth_cfg *c = config;
     const gf_host *h = ctx->host;
     int rc = GF_OK;
-    struct { const char *key; int64_t v; int64_t min; } ints[] = {
+    struct {
+        const char *key;
+        int64_t v;
+        int64_t min;
+    } ints[] = {
         {"members", c->members, 0}, {"stations", c->stations, 1},
-        {"orgs", c->orgs, 0}, {"projects", c->projects, 0},
+        {"orgs", c->orgs, 0},       {"projects", c->projects, 0},
         {"demands", c->demands, 0}, {"districts", c->districts, 1},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         if (ints[i].v < ints[i].min || ints[i].v > 2000000000) {
-            h->option_error(ctx, ints[i].key, "%s must be between %" PRId64
-                            " and 2000000000, not %" PRId64, ints[i].key,
-                            ints[i].min, ints[i].v);
+            h->option_error(ctx, ints[i].key,
+                            "%s must be between %" PRId64
+                            " and 2000000000, not %" PRId64,
+                            ints[i].key, ints[i].min, ints[i].v);
             rc = GF_ERROR;
         }
     }
-    struct { const char *key; double v; } shares[] = {
-        {"active_share", c->active_share}, {"coverage", c->coverage},
-        {"party_share", c->party_share}, {"mobile_share", c->mobile_share},
+    struct {
+        const char *key;
+        double v;
+    } shares[] = {
+        {"active_share", c->active_share},
+        {"coverage", c->coverage},
+        {"party_share", c->party_share},
+        {"mobile_share", c->mobile_share},
     };
     for (size_t i = 0; i < sizeof shares / sizeof shares[0]; i++) {
         if (!(shares[i].v >= 0.0 && shares[i].v <= 1.0)) {
@@ -728,22 +780,28 @@ static int synth_check(gf_ctx *ctx, const void *config)
         }
     }
     if (rc == GF_OK && c->stations < c->districts) {
-        h->option_error(ctx, "stations", "every district needs a station: "
-                        "stations (%" PRId64 ") must be at least districts (%"
-                        PRId64 ")", c->stations, c->districts);
+        h->option_error(ctx, "stations",
+                        "every district needs a station: "
+                        "stations (%" PRId64
+                        ") must be at least districts (%" PRId64 ")",
+                        c->stations, c->districts);
         rc = GF_ERROR;
     }
-    if (rc == GF_OK && c->orgs != 0 && c->orgs < c->districts * (int64_t)UPPER) {
-        h->option_error(ctx, "orgs", "%" PRId64 " district(s) need at least %"
-                        PRId64 " organisations (committees, one enterprise org "
+    if (rc == GF_OK && c->orgs != 0 &&
+        c->orgs < c->districts * (int64_t)UPPER) {
+        h->option_error(ctx, "orgs",
+                        "%" PRId64 " district(s) need at least %" PRId64
+                        " organisations (committees, one enterprise org "
                         "per platform, mass orgs); use 0 for automatic",
                         c->districts, c->districts * (int64_t)UPPER);
         rc = GF_ERROR;
     }
     for (size_t i = 0; c->kinds && i < c->kinds->n; i++) {
         if (kind_index(c->kinds->items[i]) < 0) {
-            h->option_error(ctx, "kinds", "unknown record kind '%s': use org, "
-                            "member, project or demand", c->kinds->items[i]);
+            h->option_error(ctx, "kinds",
+                            "unknown record kind '%s': use org, "
+                            "member, project or demand",
+                            c->kinds->items[i]);
             rc = GF_ERROR;
         }
     }
@@ -751,7 +809,8 @@ static int synth_check(gf_ctx *ctx, const void *config)
     for (size_t i = 0; c->kinds && i < c->kinds->n; i++)
         demands_wanted |= kind_index(c->kinds->items[i]) == K_DEMAND;
     if (rc == GF_OK && c->members == 0 && c->demands > 0 && demands_wanted) {
-        h->option_error(ctx, "demands", "demands need members to raise them: "
+        h->option_error(ctx, "demands",
+                        "demands need members to raise them: "
                         "set members above 0 or demands to 0");
         rc = GF_ERROR;
     }
@@ -799,7 +858,8 @@ static int build_layout(synth *s)
     uint64_t upper = (uint64_t)s->ndist * UPPER;
     uint64_t norgs = c->orgs ? (uint64_t)c->orgs : upper + ncov;
     if (ncov > norgs - upper)
-        ncov = (uint32_t)(norgs - upper); /* fewer orgs than stations to cover */
+        ncov =
+            (uint32_t)(norgs - upper); /* fewer orgs than stations to cover */
     /* covered stations in station order, so ids follow the stations */
     for (uint32_t i = 0; i < ncov; i++)
         s->st[perm[i]].org = 0;
@@ -882,7 +942,7 @@ static int synth_init(gf_ctx *ctx, const void *config, void **state)
     *state = s;
     return GF_OK;
 fail_alloc:
-    h->error(ctx, "out of memory for %" PRId64 " stations", 
+    h->error(ctx, "out of memory for %" PRId64 " stations",
              ((const synth_cfg *)config)->stations);
     synth_destroy(ctx, s);
     return GF_ERROR;
@@ -896,7 +956,8 @@ static int synth_produce(gf_ctx *ctx, void *state, gf_out *out)
 {
     synth *s = state;
     uint64_t total[K_END] = {s->norgs, (uint64_t)s->cfg.members,
-                             (uint64_t)s->cfg.projects, (uint64_t)s->cfg.demands};
+                             (uint64_t)s->cfg.projects,
+                             (uint64_t)s->cfg.demands};
     unsigned step = ctx->instances ? ctx->instances : 1;
     unsigned done = 0;
 
@@ -913,10 +974,18 @@ static int synth_produce(gf_ctx *ctx, void *state, gf_out *out)
         uint64_t i = s->next;
         int rc;
         switch (s->phase) {
-        case K_ORG: rc = emit_org(ctx, s, out, i); break;
-        case K_MEMBER: rc = emit_member(ctx, s, out, i); break;
-        case K_PROJECT: rc = emit_project(ctx, s, out, i); break;
-        default: rc = emit_demand(ctx, s, out, i); break;
+        case K_ORG:
+            rc = emit_org(ctx, s, out, i);
+            break;
+        case K_MEMBER:
+            rc = emit_member(ctx, s, out, i);
+            break;
+        case K_PROJECT:
+            rc = emit_project(ctx, s, out, i);
+            break;
+        default:
+            rc = emit_demand(ctx, s, out, i);
+            break;
         }
         if (rc < 0)
             return rc;
@@ -928,8 +997,9 @@ static int synth_produce(gf_ctx *ctx, void *state, gf_out *out)
         return GF_MORE;
     int64_t ns = ctx->host->now_ns(ctx) - s->t0;
     double secs = ns > 0 ? (double)ns / 1e9 : 0.0;
-    ctx->host->log(ctx, GF_LOG_INFO, "%" PRIu64 " records in %.3f s (%.0f records/s)",
-                   s->emitted, secs, secs > 0 ? (double)s->emitted / secs : 0.0);
+    ctx->host->log(ctx, GF_LOG_INFO,
+                   "%" PRIu64 " records in %.3f s (%.0f records/s)", s->emitted,
+                   secs, secs > 0 ? (double)s->emitted / secs : 0.0);
     return GF_DONE;
 }
 
@@ -938,7 +1008,8 @@ static const gf_plugin synth_plugin = {
     .name = "ingest_synth",
     .kind = GF_KIND_INGEST,
     .version = "1.0.0",
-    .description = "deterministic synthetic district: orgs, members, projects, demands",
+    .description =
+        "deterministic synthetic district: orgs, members, projects, demands",
     .options = synth_options,
     .config_size = sizeof(synth_cfg),
     .check = synth_check,

@@ -142,8 +142,8 @@ static inline char *th_sql(const char *dir, const char *sql)
     size_t n = strlen(dir) * 2 + 128;
     char *cmd = malloc(n);
     assert_non_null(cmd);
-    snprintf(cmd, n, "cd '%s' && sqlite3 -batch -bail -noheader :memory: < q.sql",
-             dir);
+    snprintf(cmd, n,
+             "cd '%s' && sqlite3 -batch -bail -noheader :memory: < q.sql", dir);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     char *out = th_slurp(p);
@@ -173,8 +173,7 @@ static inline void th_cat(char **s, size_t *len, const char *fmt, ...)
 }
 
 /* Field access on output record i. */
-static inline bool th_get(gf_harness *h, size_t i, const char *key,
-                          gf_value *v)
+static inline bool th_get(gf_harness *h, size_t i, const char *key, gf_value *v)
 {
     return gf_harness_host(h)->get(gf_harness_output(h, i), key, v);
 }
@@ -215,8 +214,7 @@ static inline const char *th_text(gf_harness *h, size_t i, const char *key,
 }
 
 /* Assert two texts are equal, printing both in full when they differ. */
-static inline void th_same(const char *what, const char *got,
-                           const char *want)
+static inline void th_same(const char *what, const char *got, const char *want)
 {
     if (strcmp(got, want) != 0)
         fprintf(stderr, "%s differs.\n--- plugin:\n%s\n--- expected:\n%s\n",

@@ -11,8 +11,9 @@
 static char *rows(gf_harness *h, const char *const *by, size_t nby)
 {
     static const char *const metrics[] = {
-        "stations", "stations_covered", "coverage", "workers", "party_members",
-        "mobile_party_members", "density", "attached", "attached_share",
+        "stations", "stations_covered", "coverage",
+        "workers",  "party_members",    "mobile_party_members",
+        "density",  "attached",         "attached_share",
     };
     char *s = NULL, buf[128];
     size_t len = 0;
@@ -45,18 +46,25 @@ static void test_by_hand(void **state)
 {
     (void)state;
     gf_harness *h = th_new("aggregate_coverage", NULL);
-    push(h, "{\"kind\":\"org\",\"id\":\"O1\",\"district\":\"A\",\"station\":\"S1\"}");
+    push(h, "{\"kind\":\"org\",\"id\":\"O1\",\"district\":\"A\",\"station\":"
+            "\"S1\"}");
     push(h, "{\"kind\":\"org\",\"id\":\"O0\",\"district\":\"A\"}");
-    push(h, "{\"kind\":\"member\",\"id\":\"m1\",\"district\":\"A\",\"station\":\"S1\","
+    push(h, "{\"kind\":\"member\",\"id\":\"m1\",\"district\":\"A\",\"station\":"
+            "\"S1\","
             "\"party\":true,\"rel\":\"mobile\",\"org_id\":\"O1\"}");
-    push(h, "{\"kind\":\"member\",\"id\":\"m2\",\"district\":\"A\",\"station\":\"S1\","
+    push(h, "{\"kind\":\"member\",\"id\":\"m2\",\"district\":\"A\",\"station\":"
+            "\"S1\","
             "\"party\":true,\"rel\":\"local\",\"org_id\":\"O1\"}");
-    push(h, "{\"kind\":\"member\",\"id\":\"m3\",\"district\":\"A\",\"station\":\"S2\","
+    push(h, "{\"kind\":\"member\",\"id\":\"m3\",\"district\":\"A\",\"station\":"
+            "\"S2\","
             "\"party\":false,\"rel\":\"mobile\",\"org_id\":\"\"}");
     push(h, "{\"kind\":\"member\",\"id\":\"m4\",\"district\":\"A\"}");
-    push(h, "{\"kind\":\"member\",\"id\":\"m5\",\"district\":\"B\",\"station\":\"S3\"}");
-    push(h, "{\"kind\":\"org\",\"id\":\"O3\",\"district\":\"A\",\"station\":\"S3\"}");
-    push(h, "{\"kind\":\"org\",\"id\":\"O4\",\"district\":\"B\",\"station\":\"S4\"}");
+    push(h, "{\"kind\":\"member\",\"id\":\"m5\",\"district\":\"B\",\"station\":"
+            "\"S3\"}");
+    push(h, "{\"kind\":\"org\",\"id\":\"O3\",\"district\":\"A\",\"station\":"
+            "\"S3\"}");
+    push(h, "{\"kind\":\"org\",\"id\":\"O4\",\"district\":\"B\",\"station\":"
+            "\"S4\"}");
     push(h, "{\"kind\":\"project\",\"id\":\"P\",\"district\":\"C\"}");
     assert_int_equal(gf_harness_count(h), 0); /* nothing before flush */
     assert_int_equal(gf_harness_flush(h), 0);
@@ -72,9 +80,18 @@ static void test_by_hand(void **state)
     gf_iter it = {0};
     gf_str k;
     gf_value v;
-    static const char *const order[] = {"kind", "set", "district", "stations",
-        "stations_covered", "coverage", "workers", "party_members",
-        "mobile_party_members", "density", "attached", "attached_share"};
+    static const char *const order[] = {"kind",
+                                        "set",
+                                        "district",
+                                        "stations",
+                                        "stations_covered",
+                                        "coverage",
+                                        "workers",
+                                        "party_members",
+                                        "mobile_party_members",
+                                        "density",
+                                        "attached",
+                                        "attached_share"};
     size_t n = 0;
     while (host->next(gf_harness_output(h, 0), &it, &k, &v)) {
         assert_true(n < 12);
@@ -92,7 +109,8 @@ static void test_empty_groups(void **state)
 {
     (void)state;
     gf_harness *h = th_new("aggregate_coverage", "by: [platform]");
-    push(h, "{\"kind\":\"org\",\"id\":\"O1\",\"platform\":\"sf\",\"station\":\"S1\"}");
+    push(h, "{\"kind\":\"org\",\"id\":\"O1\",\"platform\":\"sf\",\"station\":"
+            "\"S1\"}");
     push(h, "{\"kind\":\"member\",\"id\":\"m\",\"platform\":\"meituan\"}");
     assert_int_equal(gf_harness_flush(h), 0);
     assert_int_equal(gf_harness_count(h), 2);
@@ -102,17 +120,21 @@ static void test_empty_groups(void **state)
     assert_true(th_get(h, 0, "coverage", &v) && v.type == GF_T_NIL);
     assert_true(th_str_is(h, 1, "platform", "sf"));
     assert_true(th_get(h, 1, "density", &v) && v.type == GF_T_NIL);
-    assert_true(th_get(h, 1, "coverage", &v) && v.type == GF_T_FLOAT && v.v.f == 1.0);
+    assert_true(th_get(h, 1, "coverage", &v) && v.type == GF_T_FLOAT &&
+                v.v.f == 1.0);
     gf_harness_destroy(&h);
 
     h = th_new("aggregate_coverage", "by: []");
-    push(h, "{\"kind\":\"member\",\"id\":\"m\",\"district\":\"A\",\"party\":true}");
+    push(
+        h,
+        "{\"kind\":\"member\",\"id\":\"m\",\"district\":\"A\",\"party\":true}");
     push(h, "{\"kind\":\"member\",\"id\":\"n\",\"district\":\"B\"}");
     assert_int_equal(gf_harness_flush(h), 0);
     assert_int_equal(gf_harness_count(h), 1);
     char buf[32];
     assert_string_equal(th_text(h, 0, "workers", buf, sizeof buf), "2");
-    assert_string_equal(th_text(h, 0, "density", buf, sizeof buf), "500.000000");
+    assert_string_equal(th_text(h, 0, "density", buf, sizeof buf),
+                        "500.000000");
     gf_harness_destroy(&h);
 }
 
@@ -120,9 +142,11 @@ static void test_bad_records(void **state)
 {
     (void)state;
     gf_harness *h = th_new("aggregate_coverage", NULL);
-    push(h, "{\"kind\":\"member\",\"id\":\"m\",\"district\":\"A\",\"party\":\"perhaps\"}");
+    push(h, "{\"kind\":\"member\",\"id\":\"m\",\"district\":\"A\",\"party\":"
+            "\"perhaps\"}");
     push(h, "{\"id\":\"nokind\",\"district\":\"A\"}");
-    push(h, "{\"kind\":\"member\",\"id\":\"m2\",\"district\":\"A\",\"party\":\"是\"}");
+    push(h, "{\"kind\":\"member\",\"id\":\"m2\",\"district\":\"A\",\"party\":"
+            "\"是\"}");
     assert_int_equal(gf_harness_rejects(h), 2);
     assert_non_null(strstr(gf_harness_reject(h, 0), "party: "));
     assert_non_null(strstr(gf_harness_reject(h, 1), "kind: "));
@@ -139,15 +163,20 @@ static void test_bad_records(void **state)
 static char *expected(const char *dir, const char *cols, const char *key)
 {
     char sql[4096];
-    snprintf(sql, sizeof sql,
-        "create table r as select value j from json_each(readfile('all.json'));\n"
+    snprintf(
+        sql, sizeof sql,
+        "create table r as select value j from "
+        "json_each(readfile('all.json'));\n"
         "create table m0 as select json_extract(j,'$.district') district,"
-        " json_extract(j,'$.platform') platform, json_extract(j,'$.station') st,"
+        " json_extract(j,'$.platform') platform, json_extract(j,'$.station') "
+        "st,"
         " json_extract(j,'$.party') party, json_extract(j,'$.rel') rel,"
-        " json_extract(j,'$.org_id') org from r where json_extract(j,'$.kind')='member';\n"
+        " json_extract(j,'$.org_id') org from r where "
+        "json_extract(j,'$.kind')='member';\n"
         "create table o0 as select json_extract(j,'$.district') district,"
         " json_extract(j,'$.platform') platform, json_extract(j,'$.station') st"
-        " from r where json_extract(j,'$.kind')='org' and json_extract(j,'$.station') is not null;\n"
+        " from r where json_extract(j,'$.kind')='org' and "
+        "json_extract(j,'$.station') is not null;\n"
         "create table m as select %s k, * from m0;\n"
         "create table o as select %s k, * from o0;\n"
         "create table cov as select distinct st from o;\n"
@@ -156,15 +185,21 @@ static char *expected(const char *dir, const char *cols, const char *key)
         "create table g as select k, %s from m union select k, %s from o;\n"
         "create table n as select g.k,"
         " (select count(*) from gs where gs.k = g.k) stations,"
-        " (select count(*) from gs where gs.k = g.k and st in (select st from cov)) covered,"
+        " (select count(*) from gs where gs.k = g.k and st in (select st from "
+        "cov)) covered,"
         " (select count(*) from m where m.k = g.k) workers,"
         " (select count(*) from m where m.k = g.k and party) party,"
-        " (select count(*) from m where m.k = g.k and party and rel = 'mobile') mobile,"
-        " (select count(*) from m where m.k = g.k and org is not null and org <> '') att"
+        " (select count(*) from m where m.k = g.k and party and rel = "
+        "'mobile') mobile,"
+        " (select count(*) from m where m.k = g.k and org is not null and org "
+        "<> '') att"
         " from g;\n"
-        "select %s, stations, covered, printf('%%.6f', 1.0 * covered / stations),"
-        " workers, party, mobile, printf('%%.6f', 1000.0 * party / workers), att,"
-        " printf('%%.6f', 1.0 * att / workers) from g join n using(k) order by %s;\n",
+        "select %s, stations, covered, printf('%%.6f', 1.0 * covered / "
+        "stations),"
+        " workers, party, mobile, printf('%%.6f', 1000.0 * party / workers), "
+        "att,"
+        " printf('%%.6f', 1.0 * att / workers) from g join n using(k) order by "
+        "%s;\n",
         key, key, cols, cols, cols, cols);
     return th_sql(dir, sql);
 }
@@ -174,8 +209,10 @@ static void test_against_sqlite(void **state)
     (void)state;
     char *dir = th_tmpdir();
     char *json = th_path(dir, "all.json");
-    gf_harness *g = th_new("ingest_synth", "members: 9000\nstations: 400\n"
-                           "districts: 3\ncoverage: 0.55\nkinds: [org, member]\nseed: 4");
+    gf_harness *g =
+        th_new("ingest_synth",
+               "members: 9000\nstations: 400\n"
+               "districts: 3\ncoverage: 0.55\nkinds: [org, member]\nseed: 4");
     th_produce(g);
     th_write_json(g, json);
 
@@ -218,19 +255,20 @@ static void test_any_types(void **state)
 {
     (void)state;
     static const char *const values[] = {
-        "null", "true", "false", "0", "-7", "2.5", "\"\"", "\"x\"", "[1,2]",
-        "{\"a\":1}",
+        "null", "true", "false", "0",     "-7",
+        "2.5",  "\"\"", "\"x\"", "[1,2]", "{\"a\":1}",
     };
-    static const char *const fields[] = {"party", "rel", "org_id", "station",
-                                         "district", "kind"};
+    static const char *const fields[] = {"party",   "rel",      "org_id",
+                                         "station", "district", "kind"};
     gf_harness *h = th_new("aggregate_coverage", NULL);
     char json[256];
     for (size_t f = 0; f < 6; f++)
         for (size_t v = 0; v < sizeof values / sizeof values[0]; v++)
             for (int org = 0; org < 2; org++) {
-                snprintf(json, sizeof json, "{\"%s\":%s,\"kind\":\"%s\","
-                         "\"party\":true,\"station\":\"S\"}", fields[f],
-                         values[v], org ? "org" : "member");
+                snprintf(json, sizeof json,
+                         "{\"%s\":%s,\"kind\":\"%s\","
+                         "\"party\":true,\"station\":\"S\"}",
+                         fields[f], values[v], org ? "org" : "member");
                 assert_int_equal(gf_harness_push_json(h, json), 0);
             }
     assert_int_equal(gf_harness_flush(h), 0);
@@ -240,7 +278,8 @@ static void test_any_types(void **state)
     assert_int_equal(gf_harness_flush(h), 0);
     assert_int_equal(gf_harness_count(h), 2 * n);
     for (size_t i = 0; i < n; i++) {
-        const gf_record *a = gf_harness_output(h, i), *b = gf_harness_output(h, n + i);
+        const gf_record *a = gf_harness_output(h, i),
+                        *b = gf_harness_output(h, n + i);
         assert_int_equal(a->len, b->len);
         assert_memory_equal(a->data, b->data, a->len);
     }
@@ -256,7 +295,8 @@ static void test_bad_options(void **state)
     for (size_t i = 0; i < 3; i++) {
         char *err = th_refused("aggregate_coverage", yaml[i]);
         if (!strstr(err, needle[i]))
-            fprintf(stderr, "error '%s' does not mention '%s'\n", err, needle[i]);
+            fprintf(stderr, "error '%s' does not mention '%s'\n", err,
+                    needle[i]);
         assert_non_null(strstr(err, needle[i]));
         free(err);
     }

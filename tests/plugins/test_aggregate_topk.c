@@ -20,7 +20,8 @@ static char *rows(gf_harness *h, const char *group, const char *field)
     for (size_t i = 0; i < gf_harness_count(h); i++)
         th_cat(&s, &len, "%s|%s|%s|%s\n",
                group ? th_text(h, i, group, a, sizeof a) : "",
-               th_text(h, i, "rank", b, sizeof b), th_text(h, i, "id", c, sizeof c),
+               th_text(h, i, "rank", b, sizeof b),
+               th_text(h, i, "id", c, sizeof c),
                th_text(h, i, field, d, sizeof d));
     return s ? s : strdup("");
 }
@@ -36,9 +37,12 @@ static void test_ties(void **state)
     push(h, "{\"kind\":\"member\",\"id\":\"m1\",\"d\":\"A\",\"points\":5}");
     push(h, "{\"kind\":\"member\",\"id\":\"m3\",\"d\":\"A\",\"points\":10}");
     /* same id and points: the encoded bytes decide ("a" < "b") */
-    push(h, "{\"kind\":\"member\",\"id\":\"x\",\"d\":\"B\",\"points\":1,\"name\":\"b\"}");
-    push(h, "{\"kind\":\"member\",\"id\":\"x\",\"d\":\"B\",\"points\":1,\"name\":\"a\"}");
-    push(h, "{\"kind\":\"org\",\"id\":\"o\",\"d\":\"B\"}"); /* no points: passed over */
+    push(h, "{\"kind\":\"member\",\"id\":\"x\",\"d\":\"B\",\"points\":1,"
+            "\"name\":\"b\"}");
+    push(h, "{\"kind\":\"member\",\"id\":\"x\",\"d\":\"B\",\"points\":1,"
+            "\"name\":\"a\"}");
+    push(h, "{\"kind\":\"org\",\"id\":\"o\",\"d\":\"B\"}"); /* no points: passed
+                                                               over */
     assert_int_equal(gf_harness_flush(h), 0);
     char *got = rows(h, "d", "points");
     /* A: 30 (m9), then the 10s by id: m2, m3 (m5 is fourth) */
@@ -50,8 +54,8 @@ static void test_ties(void **state)
     assert_true(th_str_is(h, 0, "kind", "metric"));
     /* layout: kind, set, d, rank, id, name, points */
     const gf_host *host = gf_harness_host(h);
-    static const char *const order[] = {"kind", "set", "d", "rank", "id",
-                                        "name", "points"};
+    static const char *const order[] = {"kind", "set",  "d",     "rank",
+                                        "id",   "name", "points"};
     gf_iter it = {0};
     gf_str k;
     gf_value v;
@@ -72,19 +76,22 @@ static void test_order_independent(void **state)
 {
     (void)state;
     static const char *const recs[] = {
-        "{\"id\":\"a\",\"v\":3}", "{\"id\":\"b\",\"v\":3.5}", "{\"id\":\"c\",\"v\":-1}",
-        "{\"id\":\"d\",\"v\":3}", "{\"id\":\"e\",\"v\":\"7\"}", "{\"id\":\"f\",\"v\":0.25}",
+        "{\"id\":\"a\",\"v\":3}",     "{\"id\":\"b\",\"v\":3.5}",
+        "{\"id\":\"c\",\"v\":-1}",    "{\"id\":\"d\",\"v\":3}",
+        "{\"id\":\"e\",\"v\":\"7\"}", "{\"id\":\"f\",\"v\":0.25}",
     };
     char *first = NULL;
     for (int perm = 0; perm < 6; perm++) {
-        gf_harness *h = th_new("aggregate_topk", "field: v\nk: 4\norder: asc\nkeep: [id]");
+        gf_harness *h =
+            th_new("aggregate_topk", "field: v\nk: 4\norder: asc\nkeep: [id]");
         for (int i = 0; i < 6; i++)
             push(h, recs[(i * 5 + perm) % 6]);
         assert_int_equal(gf_harness_flush(h), 0);
         char *got = rows(h, NULL, "v");
         if (!first) {
             /* lowest first: -1, 0.25, 3 (a), 3 (d) */
-            th_same("ascending", got, "|1|c|-1\n|2|f|0.250000\n|3|a|3\n|4|d|3\n");
+            th_same("ascending", got,
+                    "|1|c|-1\n|2|f|0.250000\n|3|a|3\n|4|d|3\n");
             first = got;
         } else {
             th_same("another arrival order", got, first);
@@ -100,24 +107,26 @@ static void test_against_sqlite(void **state)
     (void)state;
     char *dir = th_tmpdir();
     char *json = th_path(dir, "m.json");
-    gf_harness *g = th_new("ingest_synth", "members: 8000\nstations: 300\n"
-                           "districts: 4\nkinds: member\nseed: 99");
+    gf_harness *g =
+        th_new("ingest_synth", "members: 8000\nstations: 300\n"
+                               "districts: 4\nkinds: member\nseed: 99");
     th_produce(g);
     th_write_json(g, json);
 
-    gf_harness *h = th_new("aggregate_topk", "by: [district]\nfield: points\n"
-                           "k: 7\nkeep: [id, name, platform]");
+    gf_harness *h =
+        th_new("aggregate_topk", "by: [district]\nfield: points\n"
+                                 "k: 7\nkeep: [id, name, platform]");
     th_chain(g, h);
     assert_int_equal(gf_harness_flush(h), 0);
     assert_int_equal(gf_harness_count(h), 28);
     char *got = rows(h, "district", "points");
-    char *want = th_sql(dir,
-        "create table m as select json_extract(value,'$.district') d,"
-        " json_extract(value,'$.id') id, json_extract(value,'$.points') p"
-        " from json_each(readfile('m.json'));\n"
-        "select d, rn, id, p from (select d, id, p, row_number() over"
-        " (partition by d order by p desc, id) rn from m) where rn <= 7"
-        " order by d, rn;\n");
+    char *want = th_sql(
+        dir, "create table m as select json_extract(value,'$.district') d,"
+             " json_extract(value,'$.id') id, json_extract(value,'$.points') p"
+             " from json_each(readfile('m.json'));\n"
+             "select d, rn, id, p from (select d, id, p, row_number() over"
+             " (partition by d order by p desc, id) rn from m) where rn <= 7"
+             " order by d, rn;\n");
     th_same("points leaderboard by district", got, want);
     free(got);
     free(want);
@@ -128,7 +137,8 @@ static void test_against_sqlite(void **state)
     th_chain(g, h);
     assert_int_equal(gf_harness_flush(h), 0);
     got = rows(h, NULL, "age");
-    want = th_sql(dir,
+    want = th_sql(
+        dir,
         "create table m as select json_extract(value,'$.id') id,"
         " json_extract(value,'$.age') a from json_each(readfile('m.json'));\n"
         "select '', row_number() over (order by a, id), id, a from m"
@@ -161,16 +171,19 @@ static void test_any_types(void **state)
 {
     (void)state;
     static const char *const values[] = {
-        "null", "true", "0", "-7", "2.5", "1e300", "\"\"", "\"x\"", "\"12\"",
-        "[1,2]", "{\"a\":1}",
+        "null", "true",  "0",      "-7",    "2.5",       "1e300",
+        "\"\"", "\"x\"", "\"12\"", "[1,2]", "{\"a\":1}",
     };
     static const char *const fields[] = {"points", "id", "d"};
-    gf_harness *h = th_new("aggregate_topk", "by: d\nfield: points\nk: 3\nkeep: [id]");
+    gf_harness *h =
+        th_new("aggregate_topk", "by: d\nfield: points\nk: 3\nkeep: [id]");
     char json[256];
     for (size_t f = 0; f < 3; f++)
         for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
-            snprintf(json, sizeof json, "{\"%s\":%s,\"points\":%zu,\"id\":\"i\","
-                     "\"d\":\"A\"}", fields[f], values[v], v);
+            snprintf(json, sizeof json,
+                     "{\"%s\":%s,\"points\":%zu,\"id\":\"i\","
+                     "\"d\":\"A\"}",
+                     fields[f], values[v], v);
             assert_int_equal(gf_harness_push_json(h, json), 0);
         }
     assert_int_equal(gf_harness_flush(h), 0);
@@ -180,7 +193,8 @@ static void test_any_types(void **state)
     assert_int_equal(gf_harness_flush(h), 0);
     assert_int_equal(gf_harness_count(h), 2 * n);
     for (size_t i = 0; i < n; i++) {
-        const gf_record *a = gf_harness_output(h, i), *b = gf_harness_output(h, n + i);
+        const gf_record *a = gf_harness_output(h, i),
+                        *b = gf_harness_output(h, n + i);
         assert_int_equal(a->len, b->len);
         assert_memory_equal(a->data, b->data, a->len);
     }

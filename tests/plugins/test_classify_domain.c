@@ -52,8 +52,9 @@ static void test_members(void **state)
 {
     (void)state;
     gf_harness *h = th_new("classify_domain", AS_OF);
-    size_t i = one(h, "{\"kind\":\"member\",\"id\":\"a\",\"platform\":\"美团\","
-                      "\"party\":true,\"rel\":\"mobile\",\"age\":35,\"org_id\":\"O1\"}");
+    size_t i = one(
+        h, "{\"kind\":\"member\",\"id\":\"a\",\"platform\":\"美团\","
+           "\"party\":true,\"rel\":\"mobile\",\"age\":35,\"org_id\":\"O1\"}");
     assert_string_equal(text(h, i, "form"), "food_delivery");
     assert_string_equal(text(h, i, "membership"), "mobile_party");
     assert_string_equal(text(h, i, "cohort"), "youth"); /* 35 <= 35 */
@@ -77,7 +78,8 @@ static void test_members(void **state)
     assert_string_equal(text(h, i, "attached"), "0");
 
     /* 流动 is the label of mobile; party absent reads as non-party */
-    i = one(h, "{\"kind\":\"member\",\"id\":\"d\",\"party\":1,\"rel\":\"流动\"}");
+    i = one(h,
+            "{\"kind\":\"member\",\"id\":\"d\",\"party\":1,\"rel\":\"流动\"}");
     assert_string_equal(text(h, i, "membership"), "mobile_party");
     i = one(h, "{\"kind\":\"member\",\"id\":\"e\",\"age\":\"29\"}");
     assert_string_equal(text(h, i, "membership"), "non_party");
@@ -85,9 +87,12 @@ static void test_members(void **state)
 
     rejected(h, "{\"kind\":\"member\",\"id\":\"x\",\"age\":\"old\"}", "age");
     rejected(h, "{\"kind\":\"member\",\"id\":\"x\",\"age\":-3}", "age");
-    rejected(h, "{\"kind\":\"member\",\"id\":\"x\",\"party\":\"maybe\"}", "party");
-    rejected(h, "{\"kind\":\"member\",\"id\":\"x\",\"party\":true,"
-                "\"rel\":\"elsewhere\"}", "rel");
+    rejected(h, "{\"kind\":\"member\",\"id\":\"x\",\"party\":\"maybe\"}",
+             "party");
+    rejected(h,
+             "{\"kind\":\"member\",\"id\":\"x\",\"party\":true,"
+             "\"rel\":\"elsewhere\"}",
+             "rel");
     /* the run goes on after a rejected record */
     i = one(h, "{\"kind\":\"member\",\"id\":\"f\",\"age\":60}");
     assert_string_equal(text(h, i, "cohort"), "adult");
@@ -104,17 +109,28 @@ static void test_members(void **state)
 static void test_orgs(void **state)
 {
     (void)state;
-    static const struct { const char *type; const char *level; } cases[] = {
-        {"industry_committee", "5"}, {"mobile_committee", "5"},
-        {"行业综合党委", "5"}, {"enterprise", "4"}, {"union", "4"},
-        {"youth_center", "4"}, {"women_org", "4"}, {"branch", "3"},
-        {"joint_branch", "3"}, {"联合党支部", "3"},
+    static const struct {
+        const char *type;
+        const char *level;
+    } cases[] = {
+        {"industry_committee", "5"},
+        {"mobile_committee", "5"},
+        {"行业综合党委", "5"},
+        {"enterprise", "4"},
+        {"union", "4"},
+        {"youth_center", "4"},
+        {"women_org", "4"},
+        {"branch", "3"},
+        {"joint_branch", "3"},
+        {"联合党支部", "3"},
     };
     gf_harness *h = th_new("classify_domain", NULL);
     char json[160];
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        snprintf(json, sizeof json, "{\"kind\":\"org\",\"id\":\"O\","
-                 "\"type\":\"%s\"}", cases[c].type);
+        snprintf(json, sizeof json,
+                 "{\"kind\":\"org\",\"id\":\"O\","
+                 "\"type\":\"%s\"}",
+                 cases[c].type);
         size_t i = one(h, json);
         assert_string_equal(text(h, i, "level"), cases[c].level);
     }
@@ -128,8 +144,9 @@ static void test_projects(void **state)
     (void)state;
     gf_harness *h = th_new("classify_domain", NULL);
     /* 10000 / 40 = 250 */
-    size_t i = one(h, "{\"kind\":\"project\",\"id\":\"P\",\"category\":\"法律援助\","
-                      "\"budget\":10000,\"beneficiaries\":40}");
+    size_t i =
+        one(h, "{\"kind\":\"project\",\"id\":\"P\",\"category\":\"法律援助\","
+               "\"budget\":10000,\"beneficiaries\":40}");
     assert_string_equal(text(h, i, "category"), "legal_aid");
     assert_string_equal(text(h, i, "per_capita"), "250.000000");
     /* 1000 / 3 = 333.333... */
@@ -142,10 +159,14 @@ static void test_projects(void **state)
     assert_false(has(h, i, "per_capita"));
     rejected(h, "{\"kind\":\"project\",\"id\":\"P\",\"category\":\"parties\"}",
              "category");
-    rejected(h, "{\"kind\":\"project\",\"id\":\"P\",\"category\":\"health\","
-                "\"budget\":\"lots\",\"beneficiaries\":3}", "budget");
-    rejected(h, "{\"kind\":\"project\",\"id\":\"P\",\"category\":\"health\","
-                "\"budget\":10,\"beneficiaries\":-3}", "beneficiaries");
+    rejected(h,
+             "{\"kind\":\"project\",\"id\":\"P\",\"category\":\"health\","
+             "\"budget\":\"lots\",\"beneficiaries\":3}",
+             "budget");
+    rejected(h,
+             "{\"kind\":\"project\",\"id\":\"P\",\"category\":\"health\","
+             "\"budget\":10,\"beneficiaries\":-3}",
+             "beneficiaries");
     gf_harness_destroy(&h);
 }
 
@@ -172,34 +193,50 @@ static void test_demands(void **state)
     assert_string_equal(text(h, i, "overdue"), "0");
     assert_string_equal(text(h, i, "next_level"), "2");
     /* 30 min; the level as its label 支部 = 3 */
-    i = one(h, "{\"kind\":\"demand\",\"id\":\"D4\",\"level\":\"支部\","
-               "\"raised\":\"2025-06-01 08:00\",\"resolved\":\"2025-06-01 08:30\"}");
+    i = one(
+        h,
+        "{\"kind\":\"demand\",\"id\":\"D4\",\"level\":\"支部\","
+        "\"raised\":\"2025-06-01 08:00\",\"resolved\":\"2025-06-01 08:30\"}");
     assert_string_equal(text(h, i, "resolution_hours"), "0.500000");
     assert_string_equal(text(h, i, "overdue"), "0");
     assert_string_equal(text(h, i, "next_level"), "4");
 
-    rejected(h, "{\"kind\":\"demand\",\"id\":\"X\",\"level\":7,"
-                "\"raised\":\"2025-06-01\"}", "level");
-    rejected(h, "{\"kind\":\"demand\",\"id\":\"X\",\"level\":0,"
-                "\"raised\":\"2025-06-01\"}", "level");
-    rejected(h, "{\"kind\":\"demand\",\"id\":\"X\",\"level\":\"high\","
-                "\"raised\":\"2025-06-01\"}", "level");
+    rejected(h,
+             "{\"kind\":\"demand\",\"id\":\"X\",\"level\":7,"
+             "\"raised\":\"2025-06-01\"}",
+             "level");
+    rejected(h,
+             "{\"kind\":\"demand\",\"id\":\"X\",\"level\":0,"
+             "\"raised\":\"2025-06-01\"}",
+             "level");
+    rejected(h,
+             "{\"kind\":\"demand\",\"id\":\"X\",\"level\":\"high\","
+             "\"raised\":\"2025-06-01\"}",
+             "level");
     rejected(h, "{\"kind\":\"demand\",\"id\":\"X\",\"raised\":\"2025-06-01\"}",
              "level");
-    rejected(h, "{\"kind\":\"demand\",\"id\":\"X\",\"level\":2,"
-                "\"raised\":\"2025-13-01\"}", "raised");
+    rejected(h,
+             "{\"kind\":\"demand\",\"id\":\"X\",\"level\":2,"
+             "\"raised\":\"2025-13-01\"}",
+             "raised");
     rejected(h, "{\"kind\":\"demand\",\"id\":\"X\",\"level\":2}", "raised");
-    rejected(h, "{\"kind\":\"demand\",\"id\":\"X\",\"level\":2,"
-                "\"raised\":\"2025-06-02\",\"resolved\":\"yesterday\"}", "resolved");
-    rejected(h, "{\"kind\":\"demand\",\"id\":\"X\",\"level\":2,"
-                "\"raised\":\"2025-06-02\",\"resolved\":\"2025-06-01\"}", "resolved");
+    rejected(h,
+             "{\"kind\":\"demand\",\"id\":\"X\",\"level\":2,"
+             "\"raised\":\"2025-06-02\",\"resolved\":\"yesterday\"}",
+             "resolved");
+    rejected(h,
+             "{\"kind\":\"demand\",\"id\":\"X\",\"level\":2,"
+             "\"raised\":\"2025-06-02\",\"resolved\":\"2025-06-01\"}",
+             "resolved");
     rejected(h, "{\"id\":\"X\"}", "kind");
     gf_harness_destroy(&h);
 
     /* level 2 limit raised to 72 h: 60 h is in time */
     h = th_new("classify_domain", AS_OF "overdue_hours: {2: 72}");
-    i = one(h, "{\"kind\":\"demand\",\"id\":\"D1\",\"level\":2,"
-               "\"raised\":\"2025-06-01 08:00\",\"resolved\":\"2025-06-03 20:00\"}");
+    i = one(
+        h,
+        "{\"kind\":\"demand\",\"id\":\"D1\",\"level\":2,"
+        "\"raised\":\"2025-06-01 08:00\",\"resolved\":\"2025-06-03 20:00\"}");
     assert_string_equal(text(h, i, "overdue"), "0");
     gf_harness_destroy(&h);
 
@@ -218,18 +255,22 @@ static void test_byte_copy(void **state)
     (void)state;
     gf_harness *h = th_new("classify_domain", AS_OF);
     const gf_host *host = gf_harness_host(h);
-    const char *in = "{\"kind\":\"member\",\"id\":\"a\",\"name\":\"张伟\","
-                     "\"roles\":[\"volunteer\",\"liaison\"],\"extra\":{\"x\":1},"
-                     "\"platform\":\"eleme\",\"age\":22}";
+    const char *in =
+        "{\"kind\":\"member\",\"id\":\"a\",\"name\":\"张伟\","
+        "\"roles\":[\"volunteer\",\"liaison\"],\"extra\":{\"x\":1},"
+        "\"platform\":\"eleme\",\"age\":22}";
     gf_harness *ref = th_new("classify_domain", AS_OF);
-    assert_int_equal(gf_harness_push_json(ref, "{\"kind\":\"metric\",\"set\":\"s\","
-                                               "\"v\":1.5}"), 0);
+    assert_int_equal(gf_harness_push_json(ref,
+                                          "{\"kind\":\"metric\",\"set\":\"s\","
+                                          "\"v\":1.5}"),
+                     0);
     assert_int_equal(gf_harness_count(ref), 1);
     const gf_record *metric = gf_harness_output(ref, 0);
     assert_int_equal(gf_harness_push(h, metric->data, metric->len), 0);
     assert_int_equal(gf_harness_count(h), 1);
     assert_int_equal(gf_harness_output(h, 0)->len, metric->len);
-    assert_memory_equal(gf_harness_output(h, 0)->data, metric->data, metric->len);
+    assert_memory_equal(gf_harness_output(h, 0)->data, metric->data,
+                        metric->len);
 
     /* the input as a record: push it through a pass-through kind first */
     char *as_metric = strdup(in);
@@ -287,8 +328,9 @@ static void test_district_demands(void **state)
     (void)state;
     char *dir = th_tmpdir();
     char *json = th_path(dir, "d.json");
-    gf_harness *g = th_new("ingest_synth", "members: 2000\nstations: 100\n"
-                                           "demands: 3000\nkinds: demand\nseed: 21");
+    gf_harness *g =
+        th_new("ingest_synth", "members: 2000\nstations: 100\n"
+                               "demands: 3000\nkinds: demand\nseed: 21");
     th_produce(g);
     gf_harness *h = th_new("classify_domain", AS_OF);
     th_chain(g, h);
@@ -303,7 +345,8 @@ static void test_district_demands(void **state)
     for (size_t i = 0; i < gf_harness_count(h); i++) {
         int lv = atoi(th_text(h, i, "level", buf, sizeof buf));
         assert_in_range(lv, 1, 5);
-        overdue[lv] += strcmp(th_text(h, i, "overdue", buf, sizeof buf), "1") == 0;
+        overdue[lv] +=
+            strcmp(th_text(h, i, "overdue", buf, sizeof buf), "1") == 0;
         if (*th_text(h, i, "resolution_hours", buf, sizeof buf))
             hours[lv] += atof(buf);
         else
@@ -315,16 +358,21 @@ static void test_district_demands(void **state)
         th_cat(&got, &len, "%d|%zu|%zu|%.1f\n", lv, overdue[lv], open[lv],
                hours[lv]);
 
-    char *want = th_sql(dir,
+    char *want = th_sql(
+        dir,
         "create table q as select json_extract(value,'$.level') lv,"
-        " json_extract(value,'$.raised') raised, json_extract(value,'$.resolved') res"
+        " json_extract(value,'$.raised') raised, "
+        "json_extract(value,'$.resolved') res"
         " from json_each(readfile('d.json'));\n"
-        "create table lim(lv, h); insert into lim values (1,24),(2,48),(3,72),(4,120),(5,168);\n"
+        "create table lim(lv, h); insert into lim values "
+        "(1,24),(2,48),(3,72),(4,120),(5,168);\n"
         "select q.lv,"
-        " sum(case when res is not null then (julianday(res)-julianday(raised))*24 > h"
+        " sum(case when res is not null then "
+        "(julianday(res)-julianday(raised))*24 > h"
         "     else (julianday('2025-07-01')-julianday(raised))*24 > h end),"
         " sum(res is null),"
-        " printf('%.1f', coalesce(sum((julianday(res)-julianday(raised))*24), 0))"
+        " printf('%.1f', coalesce(sum((julianday(res)-julianday(raised))*24), "
+        "0))"
         " from q join lim using(lv) group by q.lv order by q.lv;\n");
     th_same("overdue and hours by level", got, want);
     free(got);
@@ -341,10 +389,14 @@ static void test_any_types(void **state)
 {
     (void)state;
     static const char *const values[] = {
-        "null", "true", "false", "0", "-7", "2.5", "1e300", "\"\"", "\"x\"",
-        "\"3\"", "[1,2]", "{\"a\":1}", "\"2025-06-01\"",
+        "null",  "true",      "false",          "0",     "-7",
+        "2.5",   "1e300",     "\"\"",           "\"x\"", "\"3\"",
+        "[1,2]", "{\"a\":1}", "\"2025-06-01\"",
     };
-    static const struct { const char *kind; const char *fields[6]; } kinds[] = {
+    static const struct {
+        const char *kind;
+        const char *fields[6];
+    } kinds[] = {
         {"member", {"party", "rel", "age", "form", "platform", "org_id"}},
         {"org", {"type"}},
         {"project", {"category", "budget", "beneficiaries"}},
@@ -356,12 +408,16 @@ static void test_any_types(void **state)
     for (size_t k = 0; k < 4; k++)
         for (size_t f = 0; f < 6 && kinds[k].fields[f]; f++)
             for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
-                snprintf(json, sizeof json, "{\"kind\":\"%s\",\"party\":true,"
-                         "\"type\":\"branch\",\"level\":2,\"raised\":\"2025-06-01\","
-                         "\"%s\":%s}", kinds[k].kind, kinds[k].fields[f], values[v]);
+                snprintf(
+                    json, sizeof json,
+                    "{\"kind\":\"%s\",\"party\":true,"
+                    "\"type\":\"branch\",\"level\":2,\"raised\":\"2025-06-01\","
+                    "\"%s\":%s}",
+                    kinds[k].kind, kinds[k].fields[f], values[v]);
                 assert_int_equal(gf_harness_push_json(h, json), 0);
                 pushed++;
-                assert_int_equal(gf_harness_count(h) + gf_harness_rejects(h), pushed);
+                assert_int_equal(gf_harness_count(h) + gf_harness_rejects(h),
+                                 pushed);
             }
     /* a number where text belongs is refused, not ignored */
     rejected(h, "{\"kind\":\"org\",\"type\":5}", "type");

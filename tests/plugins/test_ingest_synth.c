@@ -30,14 +30,16 @@ static void test_same_seed_same_bytes(void **state)
     assert_true(n > 3000 + 40 + 500);
     assert_int_equal(gf_harness_count(b), n);
     for (size_t i = 0; i < n; i++) {
-        const gf_record *x = gf_harness_output(a, i), *y = gf_harness_output(b, i);
+        const gf_record *x = gf_harness_output(a, i),
+                        *y = gf_harness_output(b, i);
         assert_int_equal(x->len, y->len);
         assert_memory_equal(x->data, y->data, x->len);
     }
     /* another seed: same shape, other records */
     size_t differ = 0, nc = gf_harness_count(c);
     for (size_t i = 0; i < n && i < nc; i++) {
-        const gf_record *x = gf_harness_output(a, i), *y = gf_harness_output(c, i);
+        const gf_record *x = gf_harness_output(a, i),
+                        *y = gf_harness_output(c, i);
         differ += x->len != y->len || memcmp(x->data, y->data, x->len) != 0;
     }
     assert_true(differ > n / 2);
@@ -74,11 +76,14 @@ static void test_references(void **state)
     gf_harness *h = run("members: 6000\nstations: 300\ndistricts: 3\n"
                         "projects: 90\ndemands: 900\nseed: 11");
     th_write_json(h, json);
-    char *got = th_sql(dir,
-        "create table r as select value j from json_each(readfile('all.json'));\n"
+    char *got = th_sql(
+        dir,
+        "create table r as select value j from "
+        "json_each(readfile('all.json'));\n"
         "create table o as select json_extract(j,'$.id') id,"
         " json_extract(j,'$.parent_id') parent, json_extract(j,'$.station') st,"
-        " json_extract(j,'$.district') d from r where json_extract(j,'$.kind')='org';\n"
+        " json_extract(j,'$.district') d from r where "
+        "json_extract(j,'$.kind')='org';\n"
         "create table m as select json_extract(j,'$.id') id,"
         " json_extract(j,'$.org_id') org, json_extract(j,'$.station') st,"
         " json_extract(j,'$.party') party, json_extract(j,'$.rel') rel,"
@@ -88,21 +93,32 @@ static void test_references(void **state)
         " where json_extract(j,'$.kind')='project';\n"
         "create table q as select json_extract(j,'$.member_id') mid,"
         " json_extract(j,'$.org_id') org, json_extract(j,'$.raised') raised,"
-        " json_extract(j,'$.resolved') resolved, json_extract(j,'$.status') status"
+        " json_extract(j,'$.resolved') resolved, json_extract(j,'$.status') "
+        "status"
         " from r where json_extract(j,'$.kind')='demand';\n"
-        "select (select count(*) from m where org is not null and org not in (select id from o)),"
+        "select (select count(*) from m where org is not null and org not in "
+        "(select id from o)),"
         " (select count(*) from q where mid not in (select id from m)),"
-        " (select count(*) from q where org is not null and org not in (select id from o)),"
-        " (select count(*) from p where org is null or org not in (select id from o)),"
-        " (select count(*) from o where parent is not null and parent not in (select id from o)),"
+        " (select count(*) from q where org is not null and org not in (select "
+        "id from o)),"
+        " (select count(*) from p where org is null or org not in (select id "
+        "from o)),"
+        " (select count(*) from o where parent is not null and parent not in "
+        "(select id from o)),"
         " (select count(*) - count(distinct id) from o),"
         " (select count(*) - count(distinct id) from m),"
-        " (select count(*) from m where party=1 and rel='mobile' and origin is null),"
-        " (select count(*) from m where party=0 and (rel is not null or origin is not null)),"
-        " (select count(*) from q where resolved is not null and resolved < raised),"
-        " (select count(*) from q where (resolved is not null) <> (status='resolved')),"
-        " (select count(*) from o join (select distinct st, d from m) x using(st) where o.d <> x.d);\n"
-        "select count(distinct st) > 0 from o where st in (select st from m);\n");
+        " (select count(*) from m where party=1 and rel='mobile' and origin is "
+        "null),"
+        " (select count(*) from m where party=0 and (rel is not null or origin "
+        "is not null)),"
+        " (select count(*) from q where resolved is not null and resolved < "
+        "raised),"
+        " (select count(*) from q where (resolved is not null) <> "
+        "(status='resolved')),"
+        " (select count(*) from o join (select distinct st, d from m) x "
+        "using(st) where o.d <> x.d);\n"
+        "select count(distinct st) > 0 from o where st in (select st from "
+        "m);\n");
     th_same("reference checks", got, "0|0|0|0|0|0|0|0|0|0|0|0\n1\n");
     free(got);
     free(json);
@@ -113,7 +129,8 @@ static void test_references(void **state)
 /* GB 11643-1999, computed here independently of gf_domain. */
 static bool id_ok(const char *id)
 {
-    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+    static const int w[17] = {7, 9, 10, 5,  8, 4, 2, 1, 6,
+                              3, 7, 9,  10, 5, 8, 4, 2};
     if (strlen(id) != 18)
         return false;
     int sum = 0;
@@ -162,8 +179,10 @@ static void test_pilot_defaults(void **state)
     char *json = th_path(dir, "all.json");
     gf_harness *h = run(NULL);
     th_write_json(h, json);
-    char *got = th_sql(dir,
-        "create table r as select value j from json_each(readfile('all.json'));\n"
+    char *got = th_sql(
+        dir,
+        "create table r as select value j from "
+        "json_each(readfile('all.json'));\n"
         "create table m as select json_extract(j,'$.active_days') act,"
         " json_extract(j,'$.party') party, json_extract(j,'$.rel') rel,"
         " json_extract(j,'$.platform') pl, json_extract(j,'$.station') st,"
@@ -172,11 +191,13 @@ static void test_pilot_defaults(void **state)
         "create table o as select json_extract(j,'$.station') st from r"
         " where json_extract(j,'$.kind')='org';\n"
         "create table q as select json_extract(j,'$.level') lv,"
-        " json_extract(j,'$.resolved') res from r where json_extract(j,'$.kind')='demand';\n"
+        " json_extract(j,'$.resolved') res from r where "
+        "json_extract(j,'$.kind')='demand';\n"
         "select count(*),"
         " (select count(*) from m where act > 0) between 34000 and 36000,"
         " (select count(*) from m where party) between 3700 and 4300,"
-        " (select 1.0*sum(rel='mobile')/count(*) from m where party) between 0.37 and 0.43,"
+        " (select 1.0*sum(rel='mobile')/count(*) from m where party) between "
+        "0.37 and 0.43,"
         " (select count(distinct st) from o where st is not null),"
         " (select count(distinct st) from m) between 1990 and 2000,"
         " (select 1.0*sum(pl='meituan')/count(*) from m) between 0.43 and 0.47,"
@@ -209,9 +230,11 @@ static void test_schema_conformance(void **state)
     assert_int_equal(gf_harness_rejects(h), 0);
     assert_int_equal(gf_harness_count(h), gf_harness_count(g));
     for (size_t i = 0; i < gf_harness_count(g); i++) {
-        const gf_record *a = gf_harness_output(g, i), *b = gf_harness_output(h, i);
+        const gf_record *a = gf_harness_output(g, i),
+                        *b = gf_harness_output(h, i);
         if (a->len != b->len || memcmp(a->data, b->data, a->len) != 0) {
-            char *x = gf_harness_output_json(g, i), *y = gf_harness_output_json(h, i);
+            char *x = gf_harness_output_json(g, i),
+                 *y = gf_harness_output_json(h, i);
             fprintf(stderr, "rewritten:\n%s\n%s\n", x, y);
             free(x);
             free(y);
@@ -309,10 +332,12 @@ static void test_throughput(void **state)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     th_produce(h);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    double secs =
+        (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     size_t n = gf_harness_count(h);
     printf("ingest_synth: %zu records in %.3f s = %.0f records/s "
-           "(harness, this build)\n", n, secs, (double)n / secs);
+           "(harness, this build)\n",
+           n, secs, (double)n / secs);
     assert_true(n > 220000);
     gf_harness_destroy(&h);
 }
