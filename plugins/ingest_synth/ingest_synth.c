@@ -128,7 +128,8 @@ enum {
     SALT_MEMBER,
     SALT_PROJECT,
     SALT_DEMAND,
-    SALT_COVER
+    SALT_COVER,
+    SALT_ORG_TYPE
 };
 
 /* ---- the field's vocabulary -----------------------------------------------
@@ -888,7 +889,7 @@ static int build_layout(synth *s)
         for (uint32_t i = 0; i < nst && k < norgs; i++) {
             if (s->st[i].org == NO_ORG)
                 continue;
-            rng ro = rng_at(s->seed, SALT_ORG, k);
+            rng ro = rng_at(s->seed, SALT_ORG_TYPE, k);
             org_info *o = &s->org[k];
             o->district = s->st[i].district;
             o->station = i;
