@@ -60,8 +60,8 @@ typedef struct tk_entry {
 } tk_entry;
 
 typedef struct tk_group {
-    tk_entry *heap; /* k entries, allocated when the group first ranks one */
-    uint32_t n;
+    tk_entry *heap; /* grows by doubling up to k entries */
+    uint32_t n, cap;
 } tk_group;
 
 typedef struct tk_state {
@@ -195,10 +195,16 @@ static int tk_process(gf_ctx *ctx, void *state, const gf_record *rec,
     if (g < 0)
         return oom(ctx);
     tk_group *tg = gf_group_state(st->groups, (size_t)g);
-    if (!tg->heap) {
-        tg->heap = calloc(st->k, sizeof *tg->heap);
-        if (!tg->heap)
+    if (tg->n == tg->cap && tg->cap < st->k) {
+        uint32_t cap = tg->cap ? tg->cap * 2 : 8;
+        if (cap > st->k)
+            cap = st->k;
+        tk_entry *hp = realloc(tg->heap, cap * sizeof *hp);
+        if (!hp)
             return oom(ctx);
+        memset(hp + tg->cap, 0, (cap - tg->cap) * sizeof *hp);
+        tg->heap = hp;
+        tg->cap = cap;
     }
     if (tg->n < st->k) {
         if (entry_copy(&tg->heap[tg->n], &cand) != 0)
@@ -233,7 +239,13 @@ static int tk_flush(gf_ctx *ctx, void *state, gf_out *out)
     const tk_cfg *c = st->cfg;
     size_t n = gf_group_count(st->groups);
     size_t *order = gf_group_sorted(st->groups);
-    const tk_entry **rows = malloc(st->k * sizeof *rows);
+    uint32_t most = 1;
+    for (size_t g = 0; g < n; g++) {
+        const tk_group *tg = gf_group_state(st->groups, g);
+        if (tg->n > most)
+            most = tg->n;
+    }
+    const tk_entry **rows = malloc(most * sizeof *rows);
     int rc = GF_OK;
 
     if (!rows || (n && !order)) {
