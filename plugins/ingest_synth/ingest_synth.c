@@ -939,6 +939,11 @@ static int synth_init(gf_ctx *ctx, const void *config, void **state)
     }
     if (build_layout(s) != GF_OK)
         goto fail_alloc;
+    if (s->cfg.orgs && s->norgs < (uint64_t)s->cfg.orgs)
+        h->log(ctx, GF_LOG_WARN,
+               "orgs: %" PRIu64 " organisations instead of %" PRId64
+               ": no station is covered to place more at (coverage %g)",
+               s->norgs, s->cfg.orgs, s->cfg.coverage);
     s->next = ctx->instance;
     *state = s;
     return GF_OK;
