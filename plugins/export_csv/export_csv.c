@@ -268,8 +268,9 @@ static char *ecsv_safe(const char *s, size_t n)
             ok = ((unsigned char)s[i + j] & 0xc0) == 0x80;
         if (ok && k == 1 && (c < 0x20 || c == 0x7f || c == '/' || c == '\\'))
             ok = false;
-        if (ok && k == 1 && c == '.' && (o == out || o[-1] == '.'))
-            ok = false; /* no leading dot, no ".." */
+        if (ok && k == 1 && c == '.' &&
+            (o == out || o[-1] == '.' || i + 1 == n))
+            ok = false; /* no "..", also not with the extension's dot */
         if (!ok) {
             *o++ = '_';
             i++;
