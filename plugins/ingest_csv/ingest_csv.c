@@ -202,19 +202,6 @@ static int csv_check(gf_ctx *ctx, const void *config)
 
 /* ---- bytes -------------------------------------------------------------- */
 
-static bool csv_ascii(const char *s, size_t n)
-{
-    uint64_t acc = 0, w;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        memcpy(&w, s + i, 8);
-        acc |= w;
-    }
-    for (; i < n; i++)
-        acc |= (unsigned char)s[i];
-    return (acc & 0x8080808080808080ull) == 0;
-}
-
 /*
  * Offset of the first byte of s that is not valid UTF-8, or n. With
  * trunc_ok, a sequence cut off by the end of s counts as valid.
@@ -226,7 +213,17 @@ static size_t csv_utf8_bad(const char *str, size_t n, bool trunc_ok)
     while (i < n) {
         unsigned c = s[i];
         if (c < 0x80) {
-            i++;
+            uint64_t w;
+            while (i + 8 <= n && (memcpy(&w, s + i, 8),
+                                  (w & 0x8080808080808080ull) == 0))
+                i += 8;
+            while (i < n && s[i] < 0x80)
+                i++;
+            continue;
+        }
+        if (c >= 0xe1 && c <= 0xef && c != 0xed && i + 2 < n &&
+            (s[i + 1] & 0xc0) == 0x80 && (s[i + 2] & 0xc0) == 0x80) {
+            i += 3; /* the common case: CJK and most of the BMP */
             continue;
         }
         size_t k;
@@ -282,9 +279,9 @@ static bool csv_parse_int(const char *p, size_t n, bool strict, int64_t *out)
     uint64_t v = 0;
     for (; i < n; i++) {
         unsigned d = (unsigned)(unsigned char)p[i] - '0';
-        if (d > 9 || v > (UINT64_MAX - d) / 10)
+        if (d > 9 || __builtin_mul_overflow(v, 10, &v) ||
+            __builtin_add_overflow(v, d, &v))
             return false;
-        v = v * 10 + d;
     }
     if (v > (uint64_t)INT64_MAX + neg)
         return false;
@@ -427,16 +424,21 @@ static bool csv_value(csv *c, csv_type t, const char *p, size_t n, csv_val *v)
 
 /* ---- scanning ----------------------------------------------------------- */
 
-static int csv_add_field(csv *c, const char *p, size_t off, size_t len)
+static __attribute__((noinline)) int csv_grow_fields(csv *c)
 {
-    if (c->nf == c->fcap) {
-        size_t cap = c->fcap ? c->fcap * 2 : 64;
-        csv_field *f = realloc(c->f, cap * sizeof *f);
-        if (!f)
-            return -1;
-        c->f = f;
-        c->fcap = cap;
-    }
+    size_t cap = c->fcap ? c->fcap * 2 : 64;
+    csv_field *f = realloc(c->f, cap * sizeof *f);
+    if (!f)
+        return -1;
+    c->f = f;
+    c->fcap = cap;
+    return 0;
+}
+
+static inline int csv_add_field(csv *c, const char *p, size_t off, size_t len)
+{
+    if (c->nf == c->fcap && csv_grow_fields(c) < 0)
+        return -1;
     c->f[c->nf++] = (csv_field){p, off, len};
     return 0;
 }
@@ -476,6 +478,31 @@ static int csv_row_end(csv_row *r, const char *s, const char *q,
     r->used = r->content + nl_len;
     r->lines = lines + (nl_len > 0 && q[nl_len - 1] == '\n');
     return ROW_OK;
+}
+
+/* A byte of w is zero: the lowest such byte has its top bit set. */
+#define CSV_ZERO_BYTE(w) (((w) - 0x0101010101010101ull) & ~(w) & 0x8080808080808080ull)
+
+/* The first delimiter, CR or LF in [q, e), or e; eight bytes at a time. */
+static inline const char *csv_find_stop(const csv *c, const char *q,
+                                        const char *e)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ /* lowest address = low bits */
+    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t d = ones * (unsigned char)c->delim;
+    const uint64_t lf = ones * '\n', cr = ones * '\r';
+    for (; e - q >= 8; q += 8) {
+        uint64_t w;
+        memcpy(&w, q, 8);
+        uint64_t hit = CSV_ZERO_BYTE(w ^ d) | CSV_ZERO_BYTE(w ^ lf) |
+                       CSV_ZERO_BYTE(w ^ cr);
+        if (hit)
+            return q + (__builtin_ctzll(hit) >> 3);
+    }
+#endif
+    while (q < e && !c->stop[(unsigned char)*q])
+        q++;
+    return q;
 }
 
 /*
@@ -553,8 +580,7 @@ static int csv_scan(csv *c, bool eof, csv_row *r)
         }
         const char *q = p;
         for (;;) {
-            while (q < e && !c->stop[(unsigned char)*q])
-                q++;
+            q = csv_find_stop(c, q, e);
             if (q == e) {
                 if (!eof)
                     return ROW_MORE;
@@ -831,7 +857,7 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
         return GF_OK; /* a blank line */
 
     const char *s = c->buf + c->start;
-    if (!csv_ascii(s, r->content)) {
+    if (csv_utf8_bad(s, r->content, false) != r->content) {
         for (size_t i = 0; i < c->nf; i++) {
             size_t bad = csv_utf8_bad(c->f[i].p, c->f[i].len, false);
             if (bad == c->f[i].len)
