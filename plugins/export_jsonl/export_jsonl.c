@@ -94,6 +94,11 @@ static int ejl_create(gf_ctx *ctx, ejl *j)
 static int ejl_init(gf_ctx *ctx, const void *config, void **state)
 {
     const ejl_config *cfg = config;
+    if (ctx->instances > 1) { /* workers would race to rename one file */
+        ctx->host->error(ctx, "export_jsonl writes one file: run the stage "
+                         "with workers: 1");
+        return GF_ERROR;
+    }
     ejl *j = calloc(1, sizeof *j);
     if (!j) {
         ctx->host->error(ctx, "out of memory");

@@ -121,6 +121,11 @@ static int jl_line(gf_ctx *ctx, jl *j, const char *s, size_t n, gf_out *out)
 static int jl_init(gf_ctx *ctx, const void *config, void **state)
 {
     const jl_config *cfg = config;
+    if (ctx->instances > 1) { /* each worker would read the whole file */
+        ctx->host->error(ctx, "ingest_jsonl reads one file in order: run the "
+                         "stage with workers: 1");
+        return GF_ERROR;
+    }
     jl *j = calloc(1, sizeof *j);
     if (!j || !(j->buf = malloc(JL_CHUNK))) {
         free(j);
