@@ -506,7 +506,10 @@ static int ecsv_set_columns(ecsv *e, size_t n)
     return e->cols && e->col_len && e->vals && e->present ? 0 : -1;
 }
 
-static int ecsv_init(gf_ctx *ctx, const void *config, void **state)
+static void ecsv_destroy(gf_ctx *ctx, void *state);
+
+/* init(), except that a failure may leave a half-built *state. */
+static int ecsv_open(gf_ctx *ctx, const void *config, void **state)
 {
     const ecsv_config *cfg = config;
     if (ecsv_check(ctx, config) < 0)
@@ -577,6 +580,19 @@ static int ecsv_init(gf_ctx *ctx, const void *config, void **state)
 fail_nomem:
     ctx->host->error(ctx, "out of memory");
     return GF_ERROR;
+}
+
+/* A failed init() frees what it built (and removes any temporary file):
+   no destroy() is needed after it. */
+static int ecsv_init(gf_ctx *ctx, const void *config, void **state)
+{
+    *state = NULL;
+    int rc = ecsv_open(ctx, config, state);
+    if (rc < 0) {
+        ecsv_destroy(ctx, *state);
+        *state = NULL;
+    }
+    return rc;
 }
 
 /* The first record names the columns, in its field order. */

@@ -91,7 +91,10 @@ static int ejl_create(gf_ctx *ctx, ejl *j)
     return ejl_sys_error(ctx, j->path, EEXIST);
 }
 
-static int ejl_init(gf_ctx *ctx, const void *config, void **state)
+static void ejl_destroy(gf_ctx *ctx, void *state);
+
+/* init(), except that a failure may leave a half-built *state. */
+static int ejl_open(gf_ctx *ctx, const void *config, void **state)
 {
     const ejl_config *cfg = config;
     if (ctx->instances > 1) { /* workers would race to rename one file */
@@ -112,6 +115,19 @@ static int ejl_init(gf_ctx *ctx, const void *config, void **state)
     if (!(j->fp = tmpfile()))
         return ejl_sys_error(ctx, "a temporary file for stdout", errno);
     return GF_OK;
+}
+
+/* A failed init() frees what it built (and removes any temporary file):
+   no destroy() is needed after it. */
+static int ejl_init(gf_ctx *ctx, const void *config, void **state)
+{
+    *state = NULL;
+    int rc = ejl_open(ctx, config, state);
+    if (rc < 0) {
+        ejl_destroy(ctx, *state);
+        *state = NULL;
+    }
+    return rc;
 }
 
 static int ejl_process(gf_ctx *ctx, void *state, const gf_record *rec,

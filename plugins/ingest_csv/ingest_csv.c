@@ -918,7 +918,10 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
 
 /* ---- callbacks ---------------------------------------------------------- */
 
-static int csv_init(gf_ctx *ctx, const void *config, void **state)
+static void csv_destroy(gf_ctx *ctx, void *state);
+
+/* init(), except that a failure may leave a half-built *state. */
+static int csv_open(gf_ctx *ctx, const void *config, void **state)
 {
     const csv_config *cfg = config;
     if (csv_check(ctx, config) < 0)
@@ -931,6 +934,7 @@ static int csv_init(gf_ctx *ctx, const void *config, void **state)
     csv *c = calloc(1, sizeof *c);
     if (!c)
         goto fail_nomem;
+    *state = c;
     c->cfg = cfg;
     c->cd = (iconv_t)-1;
     c->fd = -1;
@@ -944,7 +948,6 @@ static int csv_init(gf_ctx *ctx, const void *config, void **state)
     c->buf = malloc(c->cap);
     if (!c->cloc || !c->buf)
         goto fail_nomem;
-    *state = c;
 
     if (strcmp(cfg->path, "-") == 0) {
         c->file = "<stdin>";
@@ -965,12 +968,19 @@ static int csv_init(gf_ctx *ctx, const void *config, void **state)
 
 fail_nomem:
     ctx->host->error(ctx, "out of memory");
-    if (c && c->cloc)
-        freelocale(c->cloc);
-    free(c ? c->buf : NULL);
-    free(c);
-    *state = NULL;
     return GF_ERROR;
+}
+
+/* A failed init() frees what it built: no destroy() is needed after it. */
+static int csv_init(gf_ctx *ctx, const void *config, void **state)
+{
+    *state = NULL;
+    int rc = csv_open(ctx, config, state);
+    if (rc < 0) {
+        csv_destroy(ctx, *state);
+        *state = NULL;
+    }
+    return rc;
 }
 
 static int csv_produce(gf_ctx *ctx, void *state, gf_out *out)

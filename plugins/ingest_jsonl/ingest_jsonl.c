@@ -118,7 +118,10 @@ static int jl_line(gf_ctx *ctx, jl *j, const char *s, size_t n, gf_out *out)
     return h->end(out);
 }
 
-static int jl_init(gf_ctx *ctx, const void *config, void **state)
+static void jl_destroy(gf_ctx *ctx, void *state);
+
+/* init(), except that a failure may leave a half-built *state. */
+static int jl_open(gf_ctx *ctx, const void *config, void **state)
 {
     const jl_config *cfg = config;
     if (ctx->instances > 1) { /* each worker would read the whole file */
@@ -151,6 +154,18 @@ static int jl_init(gf_ctx *ctx, const void *config, void **state)
     if (fstat(j->fd, &st) == 0 && S_ISDIR(st.st_mode))
         return jl_io_error(ctx, j, EISDIR);
     return GF_OK;
+}
+
+/* A failed init() frees what it built: no destroy() is needed after it. */
+static int jl_init(gf_ctx *ctx, const void *config, void **state)
+{
+    *state = NULL;
+    int rc = jl_open(ctx, config, state);
+    if (rc < 0) {
+        jl_destroy(ctx, *state);
+        *state = NULL;
+    }
+    return rc;
 }
 
 static int jl_produce(gf_ctx *ctx, void *state, gf_out *out)
