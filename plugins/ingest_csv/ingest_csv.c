@@ -85,9 +85,12 @@ enum { ROW_OK, ROW_MORE, ROW_UNTERMINATED, ROW_AFTER_QUOTE, ROW_NOMEM };
 static const char *const csv_type_names[] = {"", "int", "float", "bool", "string"};
 
 typedef struct csv_col {
-    char *name;     /* the field name, NUL-terminated for gf_host.set_* */
+    char *name;     /* the field name */
+    uint8_t *key;   /* the name encoded as a MessagePack string */
+    size_t key_len;
     csv_type type;
-    bool skip;      /* named `kind` while the `kind` option is set */
+    bool skip;      /* named `kind` while the `kind` option is set, or
+                       named again by a later column */
 } csv_col;
 
 typedef struct csv_field {
@@ -141,6 +144,11 @@ typedef struct csv {
     size_t nf, fcap;
     char *esc;           /* unescaped quoted fields of that row */
     size_t esc_len, esc_cap;
+    uint8_t *rec;        /* the record being encoded */
+    size_t rec_cap;
+    uint8_t *kind_mp;    /* "kind" and its value, encoded */
+    size_t kind_mp_len;
+    size_t keys_len;     /* all column keys, encoded */
 } csv;
 
 /* ---- options ------------------------------------------------------------ */
@@ -420,6 +428,85 @@ static bool csv_value(csv *c, csv_type t, const char *p, size_t n, csv_val *v)
         return false;
     v->u.b = b;
     return true;
+}
+
+/* ---- encoding ----------------------------------------------------------- */
+
+/*
+ * Records are encoded here as MessagePack maps and handed over whole with
+ * gf_host.emit (a byte copy): keys are encoded once per column, and no
+ * per-field call or duplicate-key search is paid per row. Columns never
+ * repeat a key (csv_set_columns skips all but the last of a name).
+ */
+static uint8_t *mp_be(uint8_t *w, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = bytes; i-- > 0; v >>= 8)
+        w[i] = (uint8_t)v;
+    return w + bytes;
+}
+
+static uint8_t *mp_str(uint8_t *w, const char *s, size_t n)
+{
+    if (n < 32)
+        *w++ = (uint8_t)(0xa0 | n);
+    else if (n <= 0xff)
+        *w++ = 0xd9, *w++ = (uint8_t)n;
+    else if (n <= 0xffff)
+        *w++ = 0xda, w = mp_be(w, n, 2);
+    else
+        *w++ = 0xdb, w = mp_be(w, n, 4);
+    memcpy(w, s, n);
+    return w + n;
+}
+
+static uint8_t *mp_int(uint8_t *w, int64_t v)
+{
+    if (v >= -32 && v <= 127) {
+        *w++ = (uint8_t)v;
+        return w;
+    }
+    if (v >= 0) {
+        uint64_t u = (uint64_t)v;
+        if (u <= 0xff)
+            return *w++ = 0xcc, mp_be(w, u, 1);
+        if (u <= 0xffff)
+            return *w++ = 0xcd, mp_be(w, u, 2);
+        if (u <= 0xffffffffu)
+            return *w++ = 0xce, mp_be(w, u, 4);
+        return *w++ = 0xcf, mp_be(w, u, 8);
+    }
+    if (v >= INT8_MIN)
+        return *w++ = 0xd0, mp_be(w, (uint64_t)v, 1);
+    if (v >= INT16_MIN)
+        return *w++ = 0xd1, mp_be(w, (uint64_t)v, 2);
+    if (v >= INT32_MIN)
+        return *w++ = 0xd2, mp_be(w, (uint64_t)v, 4);
+    return *w++ = 0xd3, mp_be(w, (uint64_t)v, 8);
+}
+
+static uint8_t *mp_float(uint8_t *w, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    *w++ = 0xcb;
+    return mp_be(w, u, 8);
+}
+
+/* A map header for n pairs: always 5 bytes reserved, fixed up at the end. */
+static size_t mp_map_hdr(uint8_t *rec, size_t n)
+{
+    if (n < 16) {
+        rec[4] = (uint8_t)(0x80 | n);
+        return 4;
+    }
+    if (n <= 0xffff) {
+        rec[2] = 0xde;
+        mp_be(rec + 3, n, 2);
+        return 2;
+    }
+    rec[0] = 0xdf;
+    mp_be(rec + 1, n, 4);
+    return 0;
 }
 
 /* ---- scanning ----------------------------------------------------------- */
@@ -812,14 +899,23 @@ static int csv_set_columns(gf_ctx *ctx, csv *c, bool from_header)
         if (!c->cols[i].name)
             goto fail_nomem;
         c->cols[i].skip = c->cfg->kind && strcmp(name, "kind") == 0;
+        size_t nl = strlen(name);
+        if (!(c->cols[i].key = malloc(nl + 5)))
+            goto fail_nomem;
+        c->cols[i].key_len = (size_t)(mp_str(c->cols[i].key, name, nl) -
+                                      c->cols[i].key);
+        c->keys_len += c->cols[i].key_len;
         for (size_t k = 0; types && k < types->n; k++)
             if (strcmp(types->keys[k], name) == 0)
                 c->cols[i].type = (csv_type)csv_type_of(types->values[k]);
         for (size_t k = 0; k < i; k++)
             if (strcmp(c->cols[k].name, name) == 0)
+            {
                 h->log(ctx, GF_LOG_WARN, "%s:%llu: columns %zu and %zu are "
                        "both named %s; the later one wins", c->file,
                        (unsigned long long)c->line, k + 1, i + 1, name);
+                c->cols[k].skip = true;
+            }
     }
     for (size_t k = 0; from_header && map && k < map->n; k++) {
         size_t i = 0;
@@ -897,23 +993,43 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
                               f->p, shown < f->len ? "..." : "");
         }
     }
-    h->begin(out);
-    if (c->cfg->kind)
-        h->set_str(out, "kind", c->cfg->kind, c->kind_len);
+    /* at most: map header, kind, every key, 9 bytes of value header or
+       number per cell, and the cells' text (no longer than the row) */
+    size_t need = 5 + c->kind_mp_len + c->keys_len + 9 * c->nf + r->content;
+    if (need > c->rec_cap) {
+        uint8_t *p = realloc(c->rec, need);
+        if (!p) {
+            h->error(ctx, "out of memory");
+            return GF_ERROR;
+        }
+        c->rec = p;
+        c->rec_cap = need;
+    }
+    uint8_t *w = c->rec + 5;
+    size_t pairs = 0;
+    if (c->kind_mp_len) {
+        memcpy(w, c->kind_mp, c->kind_mp_len);
+        w += c->kind_mp_len;
+        pairs++;
+    }
     for (size_t i = 0; i < c->nf; i++) {
         const csv_field *f = &c->f[i];
         const csv_val *v = &c->vals[i];
-        const char *key = c->cols[i].name;
         if (f->len == 0 || c->cols[i].skip)
             continue;
+        memcpy(w, c->cols[i].key, c->cols[i].key_len);
+        w += c->cols[i].key_len;
+        pairs++;
         switch (v->t) {
-        case CT_INT: h->set_int(out, key, v->u.i); break;
-        case CT_FLOAT: h->set_float(out, key, v->u.f); break;
-        case CT_BOOL: h->set_bool(out, key, v->u.b); break;
-        default: h->set_str(out, key, f->p, f->len); break;
+        case CT_INT: w = mp_int(w, v->u.i); break;
+        case CT_FLOAT: w = mp_float(w, v->u.f); break;
+        case CT_BOOL: *w++ = v->u.b ? 0xc3 : 0xc2; break;
+        default: w = mp_str(w, f->p, f->len); break;
         }
     }
-    return h->end(out);
+    size_t at = mp_map_hdr(c->rec, pairs);
+    gf_record rec = {c->rec + at, (size_t)(w - c->rec) - at, (uint32_t)pairs};
+    return h->emit(out, &rec);
 }
 
 /* ---- callbacks ---------------------------------------------------------- */
@@ -942,6 +1058,13 @@ static int csv_open(gf_ctx *ctx, const void *config, void **state)
     c->delim = (char)csv_delim(cfg->delimiter);
     c->stop[(unsigned char)c->delim] = c->stop['\n'] = c->stop['\r'] = 1;
     c->kind_len = cfg->kind ? strlen(cfg->kind) : 0;
+    if (cfg->kind) {
+        if (!(c->kind_mp = malloc(c->kind_len + 10)))
+            goto fail_nomem;
+        uint8_t *w = mp_str(mp_str(c->kind_mp, "kind", 4), cfg->kind,
+                            c->kind_len);
+        c->kind_mp_len = (size_t)(w - c->kind_mp);
+    }
     c->enc = (csv_enc)csv_encoding(cfg->encoding);
     c->cap = CSV_CHUNK;
     c->cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
@@ -1062,8 +1185,12 @@ static void csv_destroy(gf_ctx *ctx, void *state)
         iconv_close(c->cd);
     if (c->cloc)
         freelocale(c->cloc);
-    for (size_t i = 0; i < c->ncols; i++)
+    for (size_t i = 0; i < c->ncols; i++) {
         free(c->cols[i].name);
+        free(c->cols[i].key);
+    }
+    free(c->rec);
+    free(c->kind_mp);
     free(c->cols);
     free(c->vals);
     free(c->f);

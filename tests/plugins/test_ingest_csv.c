@@ -215,6 +215,48 @@ static void test_no_header_tab(void **state)
     gf_harness_destroy(&h);
 }
 
+/* Every MessagePack width of integers and strings, a record of more than 15
+   fields, and a repeated column name (the later column wins). */
+static void test_encoding_widths(void **state)
+{
+    (void)state;
+    static const char *const nums[] = {
+        "127", "128", "255", "256", "65535", "65536", "4294967295",
+        "4294967296", "-32", "-33", "-128", "-129", "-32768", "-32769",
+        "-2147483648", "-2147483649", "9223372036854775807",
+        "-9223372036854775808"};
+    enum { NN = sizeof nums / sizeof *nums };
+    char *dir = io_tmpdir();
+    char *path = io_fmt("%s/w.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < NN; i++)
+        fprintf(f, "n%d,", i);
+    fputs("s31,s32,s256,dup,dup\n", f);
+    for (int i = 0; i < NN; i++)
+        fprintf(f, "%s,", nums[i]);
+    char s31[32], s32[33], s256[257];
+    memset(s31, 'a', 31), s31[31] = '\0';
+    memset(s32, 'b', 32), s32[32] = '\0';
+    memset(s256, 'c', 256), s256[256] = '\0';
+    fprintf(f, "%s,%s,%s,first,second\n", s31, s32, s256);
+    assert_int_equal(fclose(f), 0);
+
+    gf_harness *h = io_open("ingest_csv", "path: w.csv", dir);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 1);
+    char want[2048], *w = want;
+    w += sprintf(w, "{");
+    for (int i = 0; i < NN; i++)
+        w += sprintf(w, "\"n%d\":%s,", i, nums[i]);
+    sprintf(w, "\"s31\":\"%s\",\"s32\":\"%s\",\"s256\":\"%s\","
+            "\"dup\":\"second\"}", s31, s32, s256);
+    io_expect_json(h, 0, want);
+    gf_harness_destroy(&h);
+    free(path);
+    io_rmdir(dir);
+}
+
 static void test_kind_option_wins(void **state)
 {
     (void)state;
@@ -396,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_gb18030_as_utf8_fails_on_header),
         cmocka_unit_test(test_gb18030_invalid_bytes),
         cmocka_unit_test(test_no_header_tab),
+        cmocka_unit_test(test_encoding_widths),
         cmocka_unit_test(test_kind_option_wins),
         cmocka_unit_test(test_stream_utf8_multiline),
         cmocka_unit_test(test_stream_gb18030),
