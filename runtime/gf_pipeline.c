@@ -374,7 +374,9 @@ static void read_stage(pipeline_priv *pp, gf_stage_def *st, gf_diag *d,
         }
     }
     if (!st->plugin && !gf_ynode_get(m, "plugin"))
-        perr(d, m, "%shas no 'plugin' (the plugin that runs it)", who);
+        perr(d, m, "%sno 'plugin' given; name the plugin that runs this "
+                   "stage",
+             who);
     if (st->pii_key_file) {
         if (st->pii_mode == GF_PII_OFF)
             perr(d, gf_ynode_key(m, "mask_pii"),

@@ -348,7 +348,8 @@ static void test_stage_errors(void **state)
            "@P:9:11: stage name 'a.b' may hold only letters, digits, '_' and "
            "'-'",
            "@P:12:14: stage 3: 'workers' must be an integer, got 'many'",
-           "@P:13:5: stage 'src': has no 'plugin' (the plugin that runs it)",
+           "@P:13:5: stage 'src': no 'plugin' given; name the plugin that "
+           "runs this stage",
            "@P:13:11: stage 'src' is defined twice (first at line 2); stage "
            "names must be unique",
            "@P:16:13: stage 'y': 'plugin' must be a scalar, got a list",
