@@ -952,6 +952,8 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
     if (c->nf == 1 && c->f[0].len == 0)
         return GF_OK; /* a blank line */
 
+    if (!c->have_cols && !c->cfg->header && csv_set_columns(ctx, c, false) < 0)
+        return GF_ERROR; /* the first row gives the number of columns */
     const char *s = c->buf + c->start;
     if (csv_utf8_bad(s, r->content, false) != r->content) {
         for (size_t i = 0; i < c->nf; i++) {
@@ -970,12 +972,8 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
                               i < c->ncols ? c->cols[i].name : "?", bad + 1);
         }
     }
-    if (!c->have_cols) {
-        if (csv_set_columns(ctx, c, c->cfg->header) < 0)
-            return GF_ERROR;
-        if (c->cfg->header)
-            return GF_OK;
-    }
+    if (!c->have_cols) /* the header */
+        return csv_set_columns(ctx, c, true);
     if (c->nf != c->ncols)
         return csv_reject(ctx, c, r->content, "%zu fields, %s has %zu", c->nf,
                           c->cfg->header ? "header" : "the first row",
@@ -1152,11 +1150,22 @@ static int csv_produce(gf_ctx *ctx, void *state, gf_out *out)
         case ROW_UNTERMINATED:
             snprintf(why, sizeof why, "unterminated quote in field %zu",
                      r.bad_field);
+            if (!c->have_cols && c->cfg->header) {
+                ctx->host->error(ctx, "%s:%llu: the header has an %s", c->file,
+                                 (unsigned long long)c->line, why);
+                return GF_ERROR;
+            }
             if ((rc = csv_recover(ctx, c, why)) < 0)
                 return rc;
             rows++;
             continue;
         case ROW_AFTER_QUOTE:
+            if (!c->have_cols && c->cfg->header) {
+                ctx->host->error(ctx, "%s:%llu: the header has text after the "
+                                 "closing quote of field %zu", c->file,
+                                 (unsigned long long)c->line, r.bad_field);
+                return GF_ERROR;
+            }
             rc = csv_reject(ctx, c, r.content, "text after the closing quote "
                             "of field %zu", r.bad_field);
             break;

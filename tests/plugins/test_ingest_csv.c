@@ -399,6 +399,43 @@ static void test_empty_file(void **state)
     io_rmdir(dir);
 }
 
+static void test_bad_header(void **state)
+{
+    (void)state;
+    static const struct { const char *text, *msg; } cases[] = {
+        {"a,\"b\n1,2\n", "h.csv:1: the header has an unterminated quote in "
+                         "field 2"},
+        {"a,\"b\"c\n1,2\n", "h.csv:1: the header has text after the closing "
+                           "quote of field 2"},
+        {"\n\na,\xff\n1,2\n", "h.csv:3: the header has bytes invalid in UTF-8 "
+                              "(field 2)"},
+    };
+    char *dir = io_tmpdir();
+    char *path = io_fmt("%s/h.csv", dir);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        io_write(path, cases[i].text, strlen(cases[i].text));
+        gf_harness *h = io_open("ingest_csv", "path: h.csv\nencoding: utf-8",
+                                dir);
+        assert_true(gf_harness_produce(h) < 0);
+        if (!strstr(gf_harness_error(h), cases[i].msg))
+            fail_msg("case %zu: %s", i, gf_harness_error(h));
+        assert_int_equal(gf_harness_count(h), 0);
+        gf_harness_destroy(&h);
+    }
+    /* without a header the first row is data, and may be a dead letter */
+    io_write(path, "a,\xff\n1,2\n", 7);
+    gf_harness *h = io_open("ingest_csv",
+                            "path: h.csv\nencoding: utf-8\nheader: false", dir);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 1);
+    io_expect_json(h, 0, "{\"c1\":1,\"c2\":2}");
+    assert_int_equal(gf_harness_rejects(h), 1);
+    io_expect_reject(h, 0, 1, "line 1: bytes invalid in UTF-8 in field 2 (c2)");
+    gf_harness_destroy(&h);
+    free(path);
+    io_rmdir(dir);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -444,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_stream_gb18030),
         cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_empty_file),
+        cmocka_unit_test(test_bad_header),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_bad_options),
     };
