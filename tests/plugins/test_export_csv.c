@@ -160,6 +160,34 @@ static void test_split_by(void **state)
     io_rmdir(dir);
 }
 
+/* More split values than files kept open: closed files are reopened and
+   appended to, and each ends up with its header and its rows in order. */
+static void test_split_many(void **state)
+{
+    (void)state;
+    enum { VALUES = 150 };
+    char *dir = io_tmpdir();
+    gf_harness *h = io_open("export_csv", "path: s.csv\nsplit_by: v", dir);
+    for (int round = 0; round < 2; round++)
+        for (int v = 0; v < VALUES; v++) {
+            char json[64];
+            snprintf(json, sizeof json, "{\"v\":%d,\"r\":%d}", v, round);
+            assert_int_equal(gf_harness_push_json(h, json), GF_OK);
+        }
+    assert_int_equal(gf_harness_flush(h), GF_OK);
+    assert_int_equal(gf_harness_commit(h), GF_OK);
+    gf_harness_destroy(&h);
+    assert_int_equal(io_dir_count(dir, NULL, 0), VALUES);
+    for (int v = 0; v < VALUES; v++) {
+        char *p = io_fmt("%s/s-%d.csv", dir, v);
+        char *want = io_fmt("v,r\n%d,0\n%d,1\n", v, v);
+        expect_file(p, want);
+        free(want);
+        free(p);
+    }
+    io_rmdir(dir);
+}
+
 static void test_not_committed(void **state)
 {
     (void)state;
@@ -256,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_columns_bom_crlf),
         cmocka_unit_test(test_no_header_and_empty),
         cmocka_unit_test(test_split_by),
+        cmocka_unit_test(test_split_many),
         cmocka_unit_test(test_not_committed),
         cmocka_unit_test(test_replaces_old_file_at_commit),
         cmocka_unit_test(test_missing_directory),
