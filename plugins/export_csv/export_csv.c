@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,9 +138,36 @@ static void tb_int(tbuf *b, int64_t v)
     tb_put(b, q, (size_t)(t + sizeof t - q));
 }
 
-/* The shortest of %.15g, %.16g, %.17g that reads back as v. */
+/*
+ * The shortest of %.15g, %.16g, %.17g that reads back as v. Most data
+ * (points, budgets) has a few decimals: v = m / 10^k exactly for a small k
+ * is written by hand, which is what %.15g writes for it, without printf.
+ */
 static void tb_float(ecsv *e, tbuf *b, double v)
 {
+    static const double p10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+    double a = fabs(v);
+    if (a < 1e9 && (a >= 1e-4 || (v == 0 && !signbit(v)))) {
+        for (int k = 0; k <= 6; k++) {
+            int64_t m = llrint(v * p10[k]);
+            if ((double)m / p10[k] != v)
+                continue;
+            uint64_t u = m < 0 ? 0 - (uint64_t)m : (uint64_t)m;
+            uint64_t div = (uint64_t)p10[k];
+            if (m < 0)
+                tb_put(b, "-", 1);
+            tb_int(b, (int64_t)(u / div));
+            if (k > 0) {
+                char f[8];
+                uint64_t r = u % div;
+                for (int i = k; i-- > 0; r /= 10)
+                    f[i] = (char)('0' + r % 10);
+                tb_put(b, ".", 1);
+                tb_put(b, f, (size_t)k);
+            }
+            return;
+        }
+    }
     char t[40];
     locale_t old = uselocale(e->cloc);
     int n = 0;

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <math.h>
 
 #include "io_test_util.h"
 
@@ -37,8 +38,14 @@ static void expect_file(const char *path, const char *want)
     char *got = io_slurp(path, &len);
     if (!got)
         fail_msg("%s was not written", path);
-    if (len != strlen(want) || memcmp(got, want, len) != 0)
-        fail_msg("%s:\n--- got\n%s\n--- want\n%s", path, got, want);
+    if (len != strlen(want) || memcmp(got, want, len) != 0) {
+        size_t i = 0, line = 1, bol = 0;
+        for (; i < len && got[i] == want[i]; i++)
+            if (got[i] == '\n')
+                line++, bol = i + 1;
+        fail_msg("%s: line %zu differs:\n  got  %.60s\n  want %.60s", path,
+                 line, got + bol, want + bol);
+    }
     free(got);
 }
 
@@ -87,6 +94,56 @@ static void test_columns_bom_crlf(void **state)
                      "\"末尾 \";-5;;\r\n"
                      "\"甲;乙\";0.5;;\"{\"\"城市\"\":\"\"北京\"\"}\"\r\n");
     gf_harness_destroy(&h);
+    free(out);
+    io_rmdir(dir);
+}
+
+/* The shortest of %.15g/%.16g/%.17g that reads back, computed here with
+   libc's printf, for doubles of every shape. */
+static void test_floats(void **state)
+{
+    (void)state;
+    static const double fixed[] = {
+        0.0, -0.0, 0.1, 0.2, 0.3, 1.0 / 3, 2.0 / 3, 1e-4, 1e-5, 0.00012,
+        -0.0001, 12.5, 49.0, 9.4, 100.25, 123456789.5, 999999999.999999,
+        1e9, 1e9 + 0.5, 1e15, 1e16, 1e21, 1e300, -1e-300, 5e-324,
+        0.1 + 0.2, 1234.5678, -98765.4321, 3.14159265358979, 2.5e-3};
+    enum { NF = sizeof fixed / sizeof *fixed, NR = 2000 };
+    char *dir = io_tmpdir();
+    char *out = io_fmt("%s/f.csv", dir);
+    gf_harness *h = io_open("export_csv", "path: f.csv\nheader: false", dir);
+    char *want = malloc((NF + NR) * 40);
+    assert_non_null(want);
+    size_t wl = 0;
+    srand(7);
+    for (int i = 0; i < NF + NR; i++) {
+        double v;
+        if (i < NF)
+            v = fixed[i];
+        else if (i % 3 == 0)
+            v = (rand() % 2000000 - 1000000) / 100.0;
+        else if (i % 3 == 1)
+            v = (double)rand() / RAND_MAX * 1000;
+        else
+            v = (rand() % 100000) * 0.001;
+        char t[40];
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(t, sizeof t, "%.*g", prec, v);
+            if (strtod(t, NULL) == v)
+                break;
+        }
+        wl += (size_t)sprintf(want + wl, "%s\n", t);
+        char json[64];
+        snprintf(json, sizeof json, "{\"x\":%.17e}", v); /* a real */
+        if (v == 0)
+            snprintf(json, sizeof json, "{\"x\":%s}", signbit(v) ? "-0.0" : "0.0");
+        assert_int_equal(gf_harness_push_json(h, json), GF_OK);
+    }
+    assert_int_equal(gf_harness_flush(h), GF_OK);
+    assert_int_equal(gf_harness_commit(h), GF_OK);
+    gf_harness_destroy(&h);
+    expect_file(out, want);
+    free(want);
     free(out);
     io_rmdir(dir);
 }
@@ -282,6 +339,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_columns),
         cmocka_unit_test(test_columns_bom_crlf),
+        cmocka_unit_test(test_floats),
         cmocka_unit_test(test_no_header_and_empty),
         cmocka_unit_test(test_split_by),
         cmocka_unit_test(test_split_many),
