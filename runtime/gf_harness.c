@@ -43,25 +43,25 @@ struct gf_harness {
     gf_rt rt; /* first: ctx.rt points here */
     gf_ctx ctx;
     gf_loaded *lib;
-    gf_ynode *tree;  /* the options' YAML */
+    gf_ynode *tree; /* the options' YAML */
     gf_optset *opts;
     void *state;
     bool inited;
 
-    gf_out out;          /* what the plugin emits */
-    gf_out in;           /* push_json builds its record here */
-    uint8_t **batches;   /* kept output batches */
+    gf_out out;        /* what the plugin emits */
+    gf_out in;         /* push_json builds its record here */
+    uint8_t **batches; /* kept output batches */
     size_t nbatches, capbatches;
-    gf_record **recs;    /* views into batches, one allocation each */
+    gf_record **recs; /* views into batches, one allocation each */
     size_t nrecs, caprecs;
 
-    char **rejects;      /* dead-letter lines, without the newline */
+    char **rejects; /* dead-letter lines, without the newline */
     size_t nrejects, caprejects;
     size_t drops;
 
-    char *error;         /* the last error, "" when none */
-    gf_diag diag;        /* config errors (check/init) */
-    int64_t started;     /* wall clock at new, seconds */
+    char *error;     /* the last error, "" when none */
+    gf_diag diag;    /* config errors (check/init) */
+    int64_t started; /* wall clock at new, seconds */
 };
 
 static gf_harness *of(gf_ctx *ctx)
@@ -440,8 +440,7 @@ GF_EXPORT char *gf_harness_output_json(const gf_harness *h, size_t i)
     if (i >= h->nrecs)
         return NULL;
     gf_buf b = {0};
-    if (gf_json_record(&b, h->recs[i]) != 0 ||
-        gf_buf_append(&b, "", 1) != 0) {
+    if (gf_json_record(&b, h->recs[i]) != 0 || gf_buf_append(&b, "", 1) != 0) {
         gf_buf_free(&b);
         return NULL;
     }

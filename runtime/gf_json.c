@@ -413,6 +413,10 @@ int gf_json_set_fields(gf_out *out, const char *json, size_t len, char *err,
         errlen = sizeof dummy;
     }
     err[0] = '\0';
+    if (!out || !out->open) {
+        snprintf(err, errlen, "no record is open (begin() first)");
+        return -1;
+    }
     pthread_once(&json_alloc_once, json_alloc_setup);
 
     json_error_t je;

@@ -42,7 +42,7 @@
    batch_bytes, so a batch usually fills without a realloc. */
 #define GF_OUT_SLACK 4096
 /* Never pre-allocate more than this for one batch. */
-#define GF_OUT_MAX_PREALLOC (16u << 20)
+#define GF_OUT_MAX_PREALLOC (1u << 20)
 #define GF_OUT_FIELDS_MIN 32
 
 /* --- encoders ----------------------------------------------------------- */

@@ -28,8 +28,7 @@ static void walk(const gf_ynode *n, unsigned depth)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     gf_diag d = {0};
-    gf_ynode *root = gf_yaml_load_string((const char *)data, size, "fuzz",
-                                         &d);
+    gf_ynode *root = gf_yaml_load_string((const char *)data, size, "fuzz", &d);
     if (root)
         walk(root, 1);
     else if (d.n == 0)

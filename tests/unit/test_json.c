@@ -361,6 +361,13 @@ static void test_set_fields_errors(void **state)
     deep[n - 2] = ']';
     expect_error(deep, "column 1: nested deeper than 32");
 
+    /* no record open */
+    gf_out closed;
+    assert_int_equal(gf_out_init(&closed, 1 << 16, NULL, NULL), 0);
+    assert_int_equal(gf_json_set_fields(&closed, "{}", 2, err, sizeof err), -1);
+    assert_string_equal(err, "no record is open (begin() first)");
+    gf_out_release(&closed);
+
     /* NULL err buffer is allowed */
     gf_out o;
     assert_int_equal(gf_out_init(&o, 1 << 16, NULL, NULL), 0);

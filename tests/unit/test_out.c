@@ -428,6 +428,25 @@ static void test_raw_and_value(void **state)
     assert_int_equal(o.batch.len, good_len); /* nothing of it left */
     gf_out_release(&o);
 
+    /* depth: the record is level 1, so a raw value may nest 31 deep */
+    uint8_t deep[40];
+    memset(deep, 0x91, sizeof deep);
+    deep[GF_MP_MAX_DEPTH - 1] = 0xc0;
+    o = out_plain();
+    gf_out_begin(&o);
+    gf_out_set_raw(&o, "d31", deep, GF_MP_MAX_DEPTH);
+    assert_int_equal(gf_out_end(&o), 0);
+    const char *why;
+    assert_int_equal(gf_mp_check_batch(o.batch.data, o.batch.len, 1, &why), 0);
+    gf_out_release(&o);
+    deep[GF_MP_MAX_DEPTH - 1] = 0x91;
+    deep[GF_MP_MAX_DEPTH] = 0xc0;
+    o = out_plain();
+    gf_out_begin(&o);
+    gf_out_set_raw(&o, "d32", deep, GF_MP_MAX_DEPTH + 1);
+    assert_int_equal(gf_out_end(&o), -EINVAL);
+    gf_out_release(&o);
+
     /* an ext value, an array value without bytes, and a NULL key */
     static const uint8_t ext[] = {0xd4, 0x01, 0x02};
     o = out_plain();
