@@ -30,6 +30,7 @@
  *
  * With `header: false` columns are named c1..cN; a `columns` key cN renames
  * column N, any other key renames the column at its position in the map.
+ * A column renamed to "" is dropped.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -69,8 +70,8 @@ static const gf_option csv_options[] = {
     {"header", GF_OPT_BOOL, "true", false, offsetof(csv_config, header),
      "the first row names the columns; false: columns are c1..cN"},
     {"columns", GF_OPT_MAP, NULL, false, offsetof(csv_config, columns),
-     "rename columns: source name -> field name (header: false: key cN, or "
-     "the Nth entry, renames column N)"},
+     "rename columns: source name -> field name, \"\" drops the column "
+     "(header: false: key cN, or the Nth entry, renames column N)"},
     {"types", GF_OPT_MAP, NULL, false, offsetof(csv_config, types),
      "field -> int, float, bool or string; other fields are inferred"},
     {"encoding", GF_OPT_STRING, "auto", false, offsetof(csv_config, encoding),
@@ -898,7 +899,8 @@ static int csv_set_columns(gf_ctx *ctx, csv *c, bool from_header)
             free(src);
         if (!c->cols[i].name)
             goto fail_nomem;
-        c->cols[i].skip = c->cfg->kind && strcmp(name, "kind") == 0;
+        c->cols[i].skip = name[0] == '\0' || /* renamed to "": dropped */
+                          (c->cfg->kind && strcmp(name, "kind") == 0);
         size_t nl = strlen(name);
         if (!(c->cols[i].key = malloc(nl + 5)))
             goto fail_nomem;
@@ -1137,8 +1139,8 @@ static int csv_produce(gf_ctx *ctx, void *state, gf_out *out)
             if ((rc = csv_fill(ctx, c)) < 0)
                 return rc;
             if (rc == 1) {
-                snprintf(why, sizeof why, "row longer than 64 MiB (an "
-                         "unterminated quote in field %zu?)", c->nf);
+                snprintf(why, sizeof why, "row longer than 64 MiB, in field "
+                         "%zu (an unterminated quote?)", c->nf + 1);
                 if ((rc = csv_recover(ctx, c, why)) < 0)
                     return rc;
                 rows++;

@@ -40,6 +40,21 @@ static void test_members(void **state)
     gf_harness_destroy(&h);
 }
 
+static void test_drop_column(void **state)
+{
+    (void)state;
+    gf_harness *h = io_open("ingest_csv",
+                            "path: members.csv\n"
+                            "columns: {platform: \"\", joined: since}",
+                            IO_DATA);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 3);
+    io_expect_json(h, 0, "{\"id\":1,\"name\":\"张三\",\"age\":30,"
+                   "\"points\":12.5,\"is_member\":true,"
+                   "\"since\":\"2024-03-01\"}");
+    gf_harness_destroy(&h);
+}
+
 static void test_declared_types(void **state)
 {
     (void)state;
@@ -466,6 +481,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_members),
+        cmocka_unit_test(test_drop_column),
         cmocka_unit_test(test_declared_types),
         cmocka_unit_test(test_multiline_crlf),
         cmocka_unit_test(test_bad_rows_utf8),
