@@ -45,10 +45,10 @@
 
 #include <gigflow/plugin.h>
 
-#define CSV_CHUNK (1u << 20)      /* the read buffer */
-#define CSV_MAX_ROW (64u << 20)   /* the longest row held in memory */
-#define CSV_ROWS_PER_CALL 4096    /* rows handled per produce() */
-#define CSV_RAW_SHOWN 4096        /* bytes of an over-long line rejected */
+#define CSV_CHUNK (1u << 20)    /* the read buffer */
+#define CSV_MAX_ROW (64u << 20) /* the longest row held in memory */
+#define CSV_ROWS_PER_CALL 4096  /* rows handled per produce() */
+#define CSV_RAW_SHOWN 4096      /* bytes of an over-long line rejected */
 
 typedef struct csv_config {
     const char *path;
@@ -64,7 +64,8 @@ static const gf_option csv_options[] = {
     {"path", GF_OPT_PATH, NULL, true, offsetof(csv_config, path),
      "CSV file to read; - reads standard input"},
     {"kind", GF_OPT_STRING, NULL, false, offsetof(csv_config, kind),
-     "value of the field `kind` of every record (org, member, project, demand)"},
+     "value of the field `kind` of every record (org, member, project, "
+     "demand)"},
     {"delimiter", GF_OPT_STRING, ",", false, offsetof(csv_config, delimiter),
      "field separator: one byte, or \"tab\""},
     {"header", GF_OPT_BOOL, "true", false, offsetof(csv_config, header),
@@ -79,23 +80,30 @@ static const gf_option csv_options[] = {
     {0},
 };
 
-typedef enum csv_type { CT_INFER, CT_INT, CT_FLOAT, CT_BOOL, CT_STRING } csv_type;
+typedef enum csv_type {
+    CT_INFER,
+    CT_INT,
+    CT_FLOAT,
+    CT_BOOL,
+    CT_STRING
+} csv_type;
 typedef enum csv_enc { ENC_UNDECIDED, ENC_UTF8, ENC_GB18030 } csv_enc;
 enum { ROW_OK, ROW_MORE, ROW_UNTERMINATED, ROW_AFTER_QUOTE, ROW_NOMEM };
 
-static const char *const csv_type_names[] = {"", "int", "float", "bool", "string"};
+static const char *const csv_type_names[] = {"", "int", "float", "bool",
+                                             "string"};
 
 typedef struct csv_col {
-    char *name;     /* the field name */
-    uint8_t *key;   /* the name encoded as a MessagePack string */
+    char *name;   /* the field name */
+    uint8_t *key; /* the name encoded as a MessagePack string */
     size_t key_len;
     csv_type type;
-    bool skip;      /* named `kind` while the `kind` option is set, or
-                       named again by a later column */
+    bool skip; /* named `kind` while the `kind` option is set, or
+                  named again by a later column */
 } csv_col;
 
 typedef struct csv_field {
-    const char *p;  /* into buf; NULL: at esc + off */
+    const char *p; /* into buf; NULL: at esc + off */
     size_t off, len;
 } csv_field;
 
@@ -128,28 +136,28 @@ typedef struct csv {
     locale_t cloc;
     size_t kind_len;
 
-    char *buf;           /* decoded UTF-8; unscanned bytes in [start, end) */
+    char *buf; /* decoded UTF-8; unscanned bytes in [start, end) */
     size_t cap, start, end;
-    char *raw;           /* GB18030: bytes read, not yet converted */
+    char *raw; /* GB18030: bytes read, not yet converted */
     size_t raw_len, raw_cap;
-    bool src_eof;        /* read() returned 0 */
+    bool src_eof; /* read() returned 0 */
     bool bom_checked;
-    bool skip_line;      /* discarding the rest of an over-long line */
-    uint64_t line;       /* line the next row starts on */
+    bool skip_line; /* discarding the rest of an over-long line */
+    uint64_t line;  /* line the next row starts on */
 
     csv_col *cols;
     size_t ncols;
     bool have_cols;
-    csv_val *vals;       /* ncols */
-    csv_field *f;        /* fields of the row being scanned */
+    csv_val *vals; /* ncols */
+    csv_field *f;  /* fields of the row being scanned */
     size_t nf, fcap;
-    char *esc;           /* unescaped quoted fields of that row */
+    char *esc; /* unescaped quoted fields of that row */
     size_t esc_len, esc_cap;
-    uint8_t *rec;        /* the record being encoded */
+    uint8_t *rec; /* the record being encoded */
     size_t rec_cap;
-    uint8_t *kind_mp;    /* "kind" and its value, encoded */
+    uint8_t *kind_mp; /* "kind" and its value, encoded */
     size_t kind_mp_len;
-    size_t keys_len;     /* all column keys, encoded */
+    size_t keys_len; /* all column keys, encoded */
 } csv;
 
 /* ---- options ------------------------------------------------------------ */
@@ -189,19 +197,23 @@ static int csv_check(gf_ctx *ctx, const void *config)
     const gf_host *h = ctx->host;
     int rc = GF_OK;
     if (csv_delim(cfg->delimiter) < 0) {
-        h->option_error(ctx, "delimiter", "delimiter must be one byte other "
+        h->option_error(ctx, "delimiter",
+                        "delimiter must be one byte other "
                         "than a quote or a line end, or \"tab\"; got \"%s\"",
                         cfg->delimiter);
         rc = GF_ERROR;
     }
     if (csv_encoding(cfg->encoding) < 0) {
-        h->option_error(ctx, "encoding", "unknown encoding \"%s\": use utf-8, "
-                        "gb18030 or auto", cfg->encoding);
+        h->option_error(ctx, "encoding",
+                        "unknown encoding \"%s\": use utf-8, "
+                        "gb18030 or auto",
+                        cfg->encoding);
         rc = GF_ERROR;
     }
     for (size_t i = 0; cfg->types && i < cfg->types->n; i++)
         if (csv_type_of(cfg->types->values[i]) < 0) {
-            h->option_error(ctx, "types", "field %s: unknown type \"%s\": use "
+            h->option_error(ctx, "types",
+                            "field %s: unknown type \"%s\": use "
                             "int, float, bool or string",
                             cfg->types->keys[i], cfg->types->values[i]);
             rc = GF_ERROR;
@@ -223,8 +235,8 @@ static size_t csv_utf8_bad(const char *str, size_t n, bool trunc_ok)
         unsigned c = s[i];
         if (c < 0x80) {
             uint64_t w;
-            while (i + 8 <= n && (memcpy(&w, s + i, 8),
-                                  (w & 0x8080808080808080ull) == 0))
+            while (i + 8 <= n &&
+                   (memcpy(&w, s + i, 8), (w & 0x8080808080808080ull) == 0))
                 i += 8;
             while (i < n && s[i] < 0x80)
                 i++;
@@ -559,8 +571,8 @@ static uint64_t csv_count_nl(const char *a, const char *b)
 }
 
 /* A row ends at q (its line end is `nl_len` bytes long). */
-static int csv_row_end(csv_row *r, const char *s, const char *q,
-                       size_t nl_len, uint64_t lines)
+static int csv_row_end(csv_row *r, const char *s, const char *q, size_t nl_len,
+                       uint64_t lines)
 {
     r->content = (size_t)(q - s);
     r->used = r->content + nl_len;
@@ -569,7 +581,8 @@ static int csv_row_end(csv_row *r, const char *s, const char *q,
 }
 
 /* A byte of w is zero: the lowest such byte has its top bit set. */
-#define CSV_ZERO_BYTE(w) (((w) - 0x0101010101010101ull) & ~(w) & 0x8080808080808080ull)
+#define CSV_ZERO_BYTE(w)                                                       \
+    (((w)-0x0101010101010101ull) & ~(w)&0x8080808080808080ull)
 
 /* The first delimiter, CR or LF in [q, e), or e; eight bytes at a time. */
 static inline const char *csv_find_stop(const csv *c, const char *q,
@@ -810,8 +823,8 @@ static int csv_fill(gf_ctx *ctx, csv *c)
             continue;
         }
         if (!c->src_eof && c->raw_len < 16) {
-            ssize_t got = csv_read_fd(c, c->raw + c->raw_len,
-                                      c->raw_cap - c->raw_len);
+            ssize_t got =
+                csv_read_fd(c, c->raw + c->raw_len, c->raw_cap - c->raw_len);
             if (got < 0)
                 return csv_io_error(ctx, c, errno);
             c->raw_len += (size_t)got;
@@ -828,8 +841,8 @@ static int csv_reject(gf_ctx *ctx, csv *c, size_t len, const char *fmt, ...)
 static int csv_reject(gf_ctx *ctx, csv *c, size_t len, const char *fmt, ...)
 {
     char reason[512];
-    int n = snprintf(reason, sizeof reason, "line %llu: ",
-                     (unsigned long long)c->line);
+    int n = snprintf(reason, sizeof reason,
+                     "line %llu: ", (unsigned long long)c->line);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reason + n, sizeof reason - (size_t)n, fmt, ap);
@@ -885,8 +898,7 @@ static int csv_set_columns(gf_ctx *ctx, csv *c, bool from_header)
     c->ncols = n;
     for (size_t i = 0; i < n; i++) {
         const csv_field *f = &c->f[i];
-        char *src = from_header && f->len > 0 ? strndup(f->p, f->len)
-                                              : NULL;
+        char *src = from_header && f->len > 0 ? strndup(f->p, f->len) : NULL;
         if (!src && asprintf(&src, "c%zu", i + 1) < 0)
             goto fail_nomem;
         const char *name = src;
@@ -904,18 +916,19 @@ static int csv_set_columns(gf_ctx *ctx, csv *c, bool from_header)
         size_t nl = strlen(name);
         if (!(c->cols[i].key = malloc(nl + 5)))
             goto fail_nomem;
-        c->cols[i].key_len = (size_t)(mp_str(c->cols[i].key, name, nl) -
-                                      c->cols[i].key);
+        c->cols[i].key_len =
+            (size_t)(mp_str(c->cols[i].key, name, nl) - c->cols[i].key);
         c->keys_len += c->cols[i].key_len;
         for (size_t k = 0; types && k < types->n; k++)
             if (strcmp(types->keys[k], name) == 0)
                 c->cols[i].type = (csv_type)csv_type_of(types->values[k]);
         for (size_t k = 0; k < i; k++)
-            if (strcmp(c->cols[k].name, name) == 0)
-            {
-                h->log(ctx, GF_LOG_WARN, "%s:%llu: columns %zu and %zu are "
-                       "both named %s; the later one wins", c->file,
-                       (unsigned long long)c->line, k + 1, i + 1, name);
+            if (strcmp(c->cols[k].name, name) == 0) {
+                h->log(ctx, GF_LOG_WARN,
+                       "%s:%llu: columns %zu and %zu are "
+                       "both named %s; the later one wins",
+                       c->file, (unsigned long long)c->line, k + 1, i + 1,
+                       name);
                 c->cols[k].skip = true;
             }
     }
@@ -964,14 +977,17 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
                 continue;
             const char *enc = c->enc == ENC_GB18030 ? "GB18030" : "UTF-8";
             if (!c->have_cols) {
-                h->error(ctx, "%s:%llu: the header has bytes invalid in %s "
-                         "(field %zu); set `encoding`", c->file,
-                         (unsigned long long)c->line, enc, i + 1);
+                h->error(ctx,
+                         "%s:%llu: the header has bytes invalid in %s "
+                         "(field %zu); set `encoding`",
+                         c->file, (unsigned long long)c->line, enc, i + 1);
                 return GF_ERROR;
             }
-            return csv_reject(ctx, c, r->content, "bytes invalid in %s in "
-                              "field %zu (%s) at byte %zu", enc, i + 1,
-                              i < c->ncols ? c->cols[i].name : "?", bad + 1);
+            return csv_reject(ctx, c, r->content,
+                              "bytes invalid in %s in "
+                              "field %zu (%s) at byte %zu",
+                              enc, i + 1, i < c->ncols ? c->cols[i].name : "?",
+                              bad + 1);
         }
     }
     if (!c->have_cols) /* the header */
@@ -986,11 +1002,13 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
             continue;
         if (!csv_value(c, c->cols[i].type, f->p, f->len, &c->vals[i])) {
             size_t shown = csv_cut(f->p, f->len, 40);
-            return csv_reject(ctx, c, r->content, "field %s is not %s %s: "
-                              "\"%.*s%s\"", c->cols[i].name,
+            return csv_reject(ctx, c, r->content,
+                              "field %s is not %s %s: "
+                              "\"%.*s%s\"",
+                              c->cols[i].name,
                               c->cols[i].type == CT_INT ? "an" : "a",
-                              csv_type_names[c->cols[i].type], (int)shown,
-                              f->p, shown < f->len ? "..." : "");
+                              csv_type_names[c->cols[i].type], (int)shown, f->p,
+                              shown < f->len ? "..." : "");
         }
     }
     /* at most: map header, kind, every key, 9 bytes of value header or
@@ -1021,10 +1039,18 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
         w += c->cols[i].key_len;
         pairs++;
         switch (v->t) {
-        case CT_INT: w = mp_int(w, v->u.i); break;
-        case CT_FLOAT: w = mp_float(w, v->u.f); break;
-        case CT_BOOL: *w++ = v->u.b ? 0xc3 : 0xc2; break;
-        default: w = mp_str(w, f->p, f->len); break;
+        case CT_INT:
+            w = mp_int(w, v->u.i);
+            break;
+        case CT_FLOAT:
+            w = mp_float(w, v->u.f);
+            break;
+        case CT_BOOL:
+            *w++ = v->u.b ? 0xc3 : 0xc2;
+            break;
+        default:
+            w = mp_str(w, f->p, f->len);
+            break;
         }
     }
     size_t at = mp_map_hdr(c->rec, pairs);
@@ -1044,7 +1070,7 @@ static int csv_open(gf_ctx *ctx, const void *config, void **state)
         return GF_ERROR;
     if (ctx->instances > 1) { /* each worker would read the whole file */
         ctx->host->error(ctx, "ingest_csv reads one file in order: run the "
-                         "stage with workers: 1");
+                              "stage with workers: 1");
         return GF_ERROR;
     }
     csv *c = calloc(1, sizeof *c);
@@ -1061,8 +1087,8 @@ static int csv_open(gf_ctx *ctx, const void *config, void **state)
     if (cfg->kind) {
         if (!(c->kind_mp = malloc(c->kind_len + 10)))
             goto fail_nomem;
-        uint8_t *w = mp_str(mp_str(c->kind_mp, "kind", 4), cfg->kind,
-                            c->kind_len);
+        uint8_t *w =
+            mp_str(mp_str(c->kind_mp, "kind", 4), cfg->kind, c->kind_len);
         c->kind_mp_len = (size_t)(w - c->kind_mp);
     }
     c->enc = (csv_enc)csv_encoding(cfg->encoding);
@@ -1120,7 +1146,8 @@ static int csv_produce(gf_ctx *ctx, void *state, gf_out *out)
         }
         if (c->start == c->end && eof)
             return GF_DONE;
-        if (c->skip_line || (!c->bom_checked && c->end - c->start < 3 && !eof)) {
+        if (c->skip_line ||
+            (!c->bom_checked && c->end - c->start < 3 && !eof)) {
             if ((rc = csv_fill(ctx, c)) < 0)
                 return rc;
             continue;
@@ -1139,8 +1166,10 @@ static int csv_produce(gf_ctx *ctx, void *state, gf_out *out)
             if ((rc = csv_fill(ctx, c)) < 0)
                 return rc;
             if (rc == 1) {
-                snprintf(why, sizeof why, "row longer than 64 MiB, in field "
-                         "%zu (an unterminated quote?)", c->nf + 1);
+                snprintf(why, sizeof why,
+                         "row longer than 64 MiB, in field "
+                         "%zu (an unterminated quote?)",
+                         c->nf + 1);
                 if ((rc = csv_recover(ctx, c, why)) < 0)
                     return rc;
                 rows++;
@@ -1163,13 +1192,17 @@ static int csv_produce(gf_ctx *ctx, void *state, gf_out *out)
             continue;
         case ROW_AFTER_QUOTE:
             if (!c->have_cols && c->cfg->header) {
-                ctx->host->error(ctx, "%s:%llu: the header has text after the "
-                                 "closing quote of field %zu", c->file,
-                                 (unsigned long long)c->line, r.bad_field);
+                ctx->host->error(ctx,
+                                 "%s:%llu: the header has text after the "
+                                 "closing quote of field %zu",
+                                 c->file, (unsigned long long)c->line,
+                                 r.bad_field);
                 return GF_ERROR;
             }
-            rc = csv_reject(ctx, c, r.content, "text after the closing quote "
-                            "of field %zu", r.bad_field);
+            rc = csv_reject(ctx, c, r.content,
+                            "text after the closing quote "
+                            "of field %zu",
+                            r.bad_field);
             break;
         default:
             rc = csv_emit_row(ctx, c, &r, out);

@@ -51,12 +51,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(yaml, sizeof yaml,
              "path: /proc/self/fd/%d\nencoding: %s\nheader: %s\n"
              "delimiter: \"%c\"\n%s",
-             fd, enc[opt & 3], opt & 4 ? "false" : "true",
-             opt & 8 ? ';' : ',', opt & 16 ? "types: {c1: int, a: float}\n" : "");
+             fd, enc[opt & 3], opt & 4 ? "false" : "true", opt & 8 ? ';' : ',',
+             opt & 16 ? "types: {c1: int, a: float}\n" : "");
     char *err = NULL;
     gf_harness *h = gf_harness_new("ingest_csv", yaml, NULL, &err);
     if (!h) {
-        fprintf(stderr, "fuzz_csv: %s\n", err ? err : "ingest_csv did not load");
+        fprintf(stderr, "fuzz_csv: %s\n",
+                err ? err : "ingest_csv did not load");
         free(err);
         abort(); /* a setup problem, not a finding: fail loudly */
     }

@@ -12,7 +12,8 @@
 #include "io_test_util.h"
 
 static const char *const members[] = {
-    "{\"kind\":\"member\",\"id\":1,\"name\":\"张三\",\"score\":12.5,\"ok\":true}",
+    "{\"kind\":\"member\",\"id\":1,\"name\":\"张三\",\"score\":12.5,\"ok\":"
+    "true}",
     /* no score; tags is not a column (the first record has none) */
     "{\"kind\":\"member\",\"id\":2,\"name\":\"李, \\\"四\\\"\",\"ok\":false,"
     "\"tags\":[\"a\",\"b\"]}",
@@ -103,11 +104,36 @@ static void test_columns_bom_crlf(void **state)
 static void test_floats(void **state)
 {
     (void)state;
-    static const double fixed[] = {
-        0.0, -0.0, 0.1, 0.2, 0.3, 1.0 / 3, 2.0 / 3, 1e-4, 1e-5, 0.00012,
-        -0.0001, 12.5, 49.0, 9.4, 100.25, 123456789.5, 999999999.999999,
-        1e9, 1e9 + 0.5, 1e15, 1e16, 1e21, 1e300, -1e-300, 5e-324,
-        0.1 + 0.2, 1234.5678, -98765.4321, 3.14159265358979, 2.5e-3};
+    static const double fixed[] = {0.0,
+                                   -0.0,
+                                   0.1,
+                                   0.2,
+                                   0.3,
+                                   1.0 / 3,
+                                   2.0 / 3,
+                                   1e-4,
+                                   1e-5,
+                                   0.00012,
+                                   -0.0001,
+                                   12.5,
+                                   49.0,
+                                   9.4,
+                                   100.25,
+                                   123456789.5,
+                                   999999999.999999,
+                                   1e9,
+                                   1e9 + 0.5,
+                                   1e15,
+                                   1e16,
+                                   1e21,
+                                   1e300,
+                                   -1e-300,
+                                   5e-324,
+                                   0.1 + 0.2,
+                                   1234.5678,
+                                   -98765.4321,
+                                   3.14159265358979,
+                                   2.5e-3};
     enum { NF = sizeof fixed / sizeof *fixed, NR = 2000 };
     char *dir = io_tmpdir();
     char *out = io_fmt("%s/f.csv", dir);
@@ -136,7 +162,8 @@ static void test_floats(void **state)
         char json[64];
         snprintf(json, sizeof json, "{\"x\":%.17e}", v); /* a real */
         if (v == 0)
-            snprintf(json, sizeof json, "{\"x\":%s}", signbit(v) ? "-0.0" : "0.0");
+            snprintf(json, sizeof json, "{\"x\":%s}",
+                     signbit(v) ? "-0.0" : "0.0");
         assert_int_equal(gf_harness_push_json(h, json), GF_OK);
     }
     assert_int_equal(gf_harness_flush(h), GF_OK);
@@ -178,15 +205,19 @@ static void test_split_by(void **state)
 {
     (void)state;
     static const char *const recs[] = {
-        "{\"d\":\"朝阳\",\"n\":1}",  "{\"d\":\"海淀\",\"n\":2}",
-        "{\"d\":\"朝阳\",\"n\":3}",  "{\"d\":\"a/../b\",\"n\":4}",
-        "{\"n\":5}",                  "{\"d\":\"\",\"n\":6}",
-        "{\"d\":7,\"n\":8}",          "{\"d\":\"..\",\"n\":9}",
+        "{\"d\":\"朝阳\",\"n\":1}",
+        "{\"d\":\"海淀\",\"n\":2}",
+        "{\"d\":\"朝阳\",\"n\":3}",
+        "{\"d\":\"a/../b\",\"n\":4}",
+        "{\"n\":5}",
+        "{\"d\":\"\",\"n\":6}",
+        "{\"d\":7,\"n\":8}",
+        "{\"d\":\"..\",\"n\":9}",
         "{\"d\":\"x\\u0001y\",\"n\":10}",
     };
     char *dir = io_tmpdir();
-    gf_harness *h = io_open("export_csv",
-                            "path: members.csv\nsplit_by: d", dir);
+    gf_harness *h =
+        io_open("export_csv", "path: members.csv\nsplit_by: d", dir);
     for (size_t i = 0; i < sizeof recs / sizeof *recs; i++)
         assert_int_equal(gf_harness_push_json(h, recs[i]), GF_OK);
     assert_int_equal(gf_harness_flush(h), GF_OK);
@@ -200,7 +231,9 @@ static void test_split_by(void **state)
     gf_harness_destroy(&h);
     assert_int_equal(io_dir_count(dir, names, sizeof names), 7);
 
-    static const struct { const char *file, *text; } want[] = {
+    static const struct {
+        const char *file, *text;
+    } want[] = {
         {"members-朝阳.csv", "d,n\n朝阳,1\n朝阳,3\n"},
         {"members-海淀.csv", "d,n\n海淀,2\n"},
         {"members-a_.__b.csv", "d,n\na/../b,4\n"},
@@ -303,7 +336,8 @@ static void test_bad_options(void **state)
     char *err = io_open_fails("export_csv", "path: \"-\"\nsplit_by: a", NULL);
     assert_non_null(strstr(err, "split_by"));
     free(err);
-    err = io_open_fails("export_csv", "path: x.csv\ndelimiter: \"\\\"\"", "/tmp");
+    err =
+        io_open_fails("export_csv", "path: x.csv\ndelimiter: \"\\\"\"", "/tmp");
     assert_non_null(strstr(err, "delimiter"));
     free(err);
 }
