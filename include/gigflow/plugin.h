@@ -25,8 +25,10 @@
  *                continuous runs; keep it idempotent with respect to state.
  *   commit()     optional; after every stage of the run succeeded: make the
  *                output visible (an export renames its temporary file).
- *   destroy()    always last, also after a failure or an interrupt; an
- *                export whose commit was not called removes what it wrote.
+ *   destroy()    last, for every init() that succeeded, also after a
+ *                failure or an interrupt; an export whose commit was not
+ *                called removes what it wrote. When init() fails it must
+ *                free what it allocated itself: destroy() is not called.
  *
  * Options are declared once, in a table of gf_option. The runtime parses the
  * pipeline's `with:` map against it (unknown key, wrong type, missing
@@ -225,7 +227,11 @@ struct gf_host {
 
     /* --- writing records ------------------------------------------------ */
 
-    /* Open a new empty record on `out`. One record is open at a time. */
+    /*
+     * Open a new empty record on `out`. One record is open at a time:
+     * begin(), begin_copy() or emit() while one is open discard it (the
+     * way to abandon a record after an error).
+     */
     void (*begin)(gf_out *out);
     /* Open a record that starts as a byte copy of `src`. */
     void (*begin_copy)(gf_out *out, const gf_record *src);
