@@ -116,30 +116,38 @@ static size_t edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
-/*
- * The closest option key to `key`, or NULL when none is
- * close enough to be a likely typo (at most a third of the key's length,
- * and at least one edit allowed).
- */
-static const char *closest(const char *key, const gf_option *opts)
+const char *gf_options_closest(const char *key, const char *const *cands,
+                               size_t n)
 {
     const char *best = NULL;
     size_t bestd = SIZE_MAX;
-    for (const gf_option *op = opts; op && op->key; op++) {
-        size_t dist = edit_distance(key, op->key);
-        if (strcasecmp(key, op->key) == 0)
-            dist = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t dist = strcasecmp(key, cands[i]) == 0
+                          ? 0
+                          : edit_distance(key, cands[i]);
         if (dist < bestd) {
             bestd = dist;
-            best = op->key;
+            best = cands[i];
         }
     }
+    /* a likely typo: at most a third of the key's length edited (one edit
+       for short keys, two from four letters) */
     size_t limit = strlen(key) / 3;
     if (limit < 1)
         limit = 1;
     if (limit < 2 && strlen(key) >= 4)
         limit = 2;
     return bestd <= limit ? best : NULL;
+}
+
+/* The closest option key of a table, or NULL. */
+static const char *closest(const char *key, const gf_option *opts)
+{
+    const char *cands[64];
+    size_t n = 0;
+    for (const gf_option *op = opts; op && op->key && n < 64; op++)
+        cands[n++] = op->key;
+    return gf_options_closest(key, cands, n);
 }
 
 static void unknown_option(parse *ps, const gf_ynode *key)
