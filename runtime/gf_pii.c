@@ -71,14 +71,22 @@ static int field_of(gf_str key)
     return FIELD_NONE;
 }
 
-static char *read_key_file(const char *path, uint8_t **keyp, size_t *lenp)
+/*
+ * Read and check the key file. Returns 0 with the key in *keyp (gf_malloc'd,
+ * GF_PII_KEY_MAX + 1 bytes, wipe before freeing), or -1 with *errp set to a
+ * message (NULL when even that could not be allocated).
+ */
+static int read_key_file(const char *path, uint8_t **keyp, size_t *lenp,
+                         char **errp)
 {
     char *err = NULL;
     uint8_t *key = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return gf_asprintf("%s: cannot open the pseudonymisation key: %s",
-                           path, strerror(errno));
+    if (fd < 0) {
+        *errp = gf_asprintf("%s: cannot open the pseudonymisation key: %s",
+                            path, strerror(errno));
+        return -1;
+    }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         err = gf_asprintf("%s: cannot stat: %s", path, strerror(errno));
@@ -138,16 +146,15 @@ static char *read_key_file(const char *path, uint8_t **keyp, size_t *lenp)
     close(fd);
     *keyp = key;
     *lenp = len;
-    return NULL;
+    return 0;
 
 fail_key:
     sodium_memzero(key, GF_PII_KEY_MAX + 1);
     gf_free(key);
 fail_fd:
     close(fd);
-    if (!err)
-        err = gf_strdup("out of memory");
-    return err;
+    *errp = err;
+    return -1;
 }
 
 gf_pii *gf_pii_new(gf_pii_mode mode, const char *key_file, char **err)
@@ -176,8 +183,7 @@ gf_pii *gf_pii_new(gf_pii_mode mode, const char *key_file, char **err)
     }
     uint8_t *key = NULL;
     size_t keylen = 0;
-    msg = read_key_file(key_file, &key, &keylen);
-    if (msg)
+    if (read_key_file(key_file, &key, &keylen, &msg) != 0)
         goto fail_pii;
     crypto_auth_hmacsha256_init(&pii->keyed, key, keylen);
     sodium_memzero(key, GF_PII_KEY_MAX + 1);

@@ -437,6 +437,7 @@ static const char css[] =
     "tbody tr:nth-child(even){background:#fbfbfa}\n"
     ".num{text-align:right;white-space:nowrap}\n"
     ".na{color:#aaa}\n"
+    ".rank{width:4.5em;text-align:center;white-space:nowrap}\n"
     "footer{margin-top:32px;padding-top:10px;border-top:1px solid var(--rule);"
     "color:var(--muted);font-size:12px}\n"
     "@page{size:A4;margin:16mm 14mm}\n"
@@ -649,9 +650,40 @@ static bool make_layout(const rp_set *set, layout *l)
     return true;
 }
 
-static void format_cell(rp_buf *b, const rp_doc *doc, const rp_set *set,
-                        long col, const rp_cell *c)
+static bool is_by(const layout *l, long col)
 {
+    for (size_t k = 0; k < l->nby; k++)
+        if (l->by[k] == col)
+            return true;
+    return false;
+}
+
+/* Names of the five levels of the feedback chain (DESIGN.md, "The field"). */
+static const char *const level_names[2][5] = {
+    {"从业人员", "党员", "支部", "企业党组织/街道社区",
+     "行业综合党委/流动党员党委"},
+    {"worker", "party member", "branch", "enterprise org / street",
+     "industry / mobile-member committee"},
+};
+
+/*
+ * A cell as text. The by fields name things (a year, a level, an id), so
+ * their numbers are written plainly: 2024, not 2,024; a `level` 1-5 also
+ * gets its name in the feedback chain.
+ */
+static void format_cell(rp_buf *b, const rp_doc *doc, const rp_set *set,
+                        const layout *l, long col, const rp_cell *c)
+{
+    if (l && is_by(l, col) && c->kind == RP_INT) {
+        rp_printf(b, "%lld", (long long)c->i);
+        if (strcmp(set->cols[col], "level") == 0 && c->i >= 1 && c->i <= 5)
+            rp_printf(b, " %s", level_names[doc->lang][c->i - 1]);
+        return;
+    }
+    if (l && is_by(l, col) && c->kind == RP_FLOAT) {
+        rp_printf(b, "%.15g", c->f);
+        return;
+    }
     rp_format(b, c, rp_is_pct(&set->spec, set->cols[col]),
               set->spec.decimals, doc->lang);
 }
@@ -667,7 +699,7 @@ static void row_label(rp_buf *b, const rp_doc *doc, const rp_set *set,
     for (size_t k = 0; k < l->nby; k++) {
         if (k)
             rp_puts(b, " · ");
-        format_cell(b, doc, set, l->by[k], cell_at(row, l->by[k]));
+        format_cell(b, doc, set, l, l->by[k], cell_at(row, l->by[k]));
     }
 }
 
@@ -693,7 +725,7 @@ static void render_charts(rp_buf *b, const rp_doc *doc, const words *w,
             rp_buf *lt = &texts[2 * i], *vt = &texts[2 * i + 1];
             lt->len = vt->len = 0;
             row_label(lt, doc, set, l, row, i);
-            format_cell(vt, doc, set, col, cell_at(row, col));
+            format_cell(vt, doc, set, l, col, cell_at(row, col));
             bars[i].label = lt->data ? lt->data : "";
             bars[i].value_text = vt->data ? vt->data : "";
             bars[i].has_value = rp_cell_number(cell_at(row, col),
@@ -780,8 +812,17 @@ static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
     rp_printf(b, "<table>\n<caption>%s %zu　", w->table, secno);
     rp_escape_str(b, title);
     rp_puts(b, "</caption>\n<thead><tr>");
+    /* a sorted table (a leaderboard) gets its ranks, ties sharing one */
+    long sort_col = -1;
+    if (set->spec.sort && *set->spec.sort && col_index(set, "rank") < 0)
+        sort_col = col_index(set, set->spec.sort +
+                                      (set->spec.sort[0] == '-' ||
+                                       set->spec.sort[0] == '+'));
+    if (sort_col >= 0)
+        rp_printf(b, "<th scope=\"col\" class=\"rank\">%s</th>",
+                  rp_label(doc, "rank"));
     for (size_t k = 0; k < l->ncols; k++) {
-        numeric[k] = col_is_numeric(set, l->cols[k]);
+        numeric[k] = !is_by(l, l->cols[k]) && col_is_numeric(set, l->cols[k]);
         rp_printf(b, "<th scope=\"col\"%s>",
                   numeric[k] ? " class=\"num\"" : "");
         rp_escape_str(b, rp_label(doc, set->cols[l->cols[k]]));
@@ -789,23 +830,32 @@ static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
     }
     rp_puts(b, "</tr></thead>\n<tbody>\n");
     rp_buf cell = {0};
+    size_t rank = 0;
     for (size_t i = 0; i < l->nrows; i++) {
         const rp_row *row = &set->rows[l->order[i]];
         rp_puts(b, "<tr>");
+        if (sort_col >= 0) {
+            if (i == 0 || cmp_cells(cell_at(row, sort_col),
+                                    cell_at(&set->rows[l->order[i - 1]],
+                                            sort_col)) != 0)
+                rank = i + 1;
+            rp_printf(b, "<td class=\"rank\">%zu</td>", rank);
+        }
         for (size_t k = 0; k < l->ncols; k++) {
             long col = l->cols[k];
             const rp_cell *c = cell_at(row, col);
             /* the first column names the row, for screen readers */
             const char *tag = k == 0 ? "th" : "td";
+            bool label = is_by(l, col);
             const char *cls = c->kind == RP_NONE ? "na"
-                              : numeric[k] || c->kind == RP_INT ||
-                                      c->kind == RP_FLOAT
+                              : !label && (numeric[k] || c->kind == RP_INT ||
+                                           c->kind == RP_FLOAT)
                                   ? "num"
                                   : NULL;
             rp_printf(b, "<%s%s%s%s%s>", tag, k == 0 ? " scope=\"row\"" : "",
                       cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
             cell.len = 0;
-            format_cell(&cell, doc, set, col, c);
+            format_cell(&cell, doc, set, l, col, c);
             if (cell.data)
                 rp_escape(b, cell.data, cell.len);
             rp_printf(b, "</%s>", tag);

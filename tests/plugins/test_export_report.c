@@ -290,6 +290,11 @@ static void test_sections_option(void **state)
     assert_non_null(ding);
     assert_non_null(bing);
     assert_true(yi < ding && ding < bing);
+    /* ranks: ties share one, the next skips (1, 1, 3) */
+    assert_contains(t, "<th scope=\"col\" class=\"rank\">名次</th>");
+    assert_contains(t, "<td class=\"rank\">1</td><th scope=\"row\">乙</th>");
+    assert_contains(t, "<td class=\"rank\">1</td><th scope=\"row\">丁</th>");
+    assert_contains(t, "<td class=\"rank\">3</td><th scope=\"row\">丙</th>");
     const char *t2 = strstr(t, "</table>");
     assert_true(strstr(t, ">甲<") == NULL || strstr(t, ">甲<") > t2);
     assert_true(strstr(t, ">站点<") == NULL || strstr(t, ">站点<") > t2);
