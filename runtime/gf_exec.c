@@ -35,12 +35,17 @@ static atomic_int g_signals;
 static void on_signal(int sig)
 {
     (void)sig;
-    if (atomic_fetch_add(&g_signals, 1) > 0) {
-        static const char msg[] = "\ngigflow: interrupted again, aborting\n";
-        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-        (void)w;
+    static const char first[] =
+        "\ngigflow: stopping: ingest ends, nothing is committed "
+        "(signal again to abort at once)\n";
+    static const char again[] = "gigflow: interrupted again, aborting\n";
+    bool abort_now = atomic_fetch_add(&g_signals, 1) > 0;
+    const char *msg = abort_now ? again : first;
+    size_t len = abort_now ? sizeof again - 1 : sizeof first - 1;
+    ssize_t w = write(STDERR_FILENO, msg, len);
+    (void)w;
+    if (abort_now)
         _exit(GF_EXIT_INTERRUPTED);
-    }
 }
 
 /* --------------------------------------------------- host services -- */
