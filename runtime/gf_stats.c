@@ -100,14 +100,22 @@ void gf_stats_progress(const gf_stats *s, FILE *f, int64_t now_ns,
     for (size_t i = 0; i < s->nstages; i++) {
         gf_stage_stats st;
         gf_stats_sum(s, i, now_ns, &st);
-        char a[32], b[32];
-        human(a, sizeof a, st.in);
-        human(b, sizeof b, st.out);
-        fprintf(f, " | %s %s>%s", s->names[i], a, b);
+        char a[32];
+        fprintf(f, " | %s", s->names[i]);
+        if (st.in) {
+            human(a, sizeof a, st.in);
+            fprintf(f, " in %s", a);
+        }
+        if (st.out) {
+            human(a, sizeof a, st.out);
+            fprintf(f, " out %s", a);
+        }
         if (st.rejected) {
             human(a, sizeof a, st.rejected);
             fprintf(f, " rej %s", a);
         }
+        if (!st.in && !st.out && !st.rejected)
+            fputs(" -", f);
     }
     fflush(f);
 }
