@@ -90,30 +90,34 @@ static char *own_str(gf_optset *o, const char *s)
     return own(o, gf_strdup(s));
 }
 
-/* Levenshtein distance, for "did you mean" (keys are short). */
+/*
+ * Edit distance with adjacent transpositions (optimal string alignment),
+ * for "did you mean": 'tga' is one edit from 'tag'. Keys are short.
+ */
 static size_t edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 64 || lb > 64)
         return SIZE_MAX;
-    size_t row[65];
+    size_t m[65][65];
+    for (size_t i = 0; i <= la; i++)
+        m[i][0] = i;
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        m[0][j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            size_t best = m[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (m[i - 1][j] + 1 < best)
+                best = m[i - 1][j] + 1;
+            if (m[i][j - 1] + 1 < best)
+                best = m[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && m[i - 2][j - 2] + 1 < best)
+                best = m[i - 2][j - 2] + 1;
+            m[i][j] = best;
         }
     }
-    return row[lb];
+    return m[la][lb];
 }
 
 const char *gf_options_closest(const char *key, const char *const *cands,
@@ -122,9 +126,8 @@ const char *gf_options_closest(const char *key, const char *const *cands,
     const char *best = NULL;
     size_t bestd = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
-        size_t dist = strcasecmp(key, cands[i]) == 0
-                          ? 0
-                          : edit_distance(key, cands[i]);
+        size_t dist =
+            strcasecmp(key, cands[i]) == 0 ? 0 : edit_distance(key, cands[i]);
         if (dist < bestd) {
             bestd = dist;
             best = cands[i];
@@ -155,8 +158,8 @@ static void unknown_option(parse *ps, const gf_ynode *key)
     const gf_option *opts = ps->o->p->options;
     const char *hint = closest(key->scalar, opts);
     if (hint) {
-        perr(ps, key, "unknown option '%s' (did you mean '%s'?)",
-             key->scalar, hint);
+        perr(ps, key, "unknown option '%s' (did you mean '%s'?)", key->scalar,
+             hint);
         return;
     }
     if (!opts || !opts->key) {
@@ -229,8 +232,7 @@ static int parse_int(const char *s, int64_t *out, bool *range)
 
 static int parse_float(const char *s, double *out)
 {
-    if (!*s || (*s != '-' && *s != '+' && *s != '.' &&
-                (*s < '0' || *s > '9')))
+    if (!*s || (*s != '-' && *s != '+' && *s != '.' && (*s < '0' || *s > '9')))
         return -1; /* no "nan", "inf", leading spaces */
     errno = 0;
     char *end;
@@ -330,8 +332,7 @@ static void set_scalar(parse *ps, const gf_option *op, const gf_ynode *v,
     case GF_OPT_FLOAT: {
         double f;
         if (parse_float(s, &f) != 0) {
-            perr(ps, v, "option '%s': expected a number, got '%s'", op->key,
-                 s);
+            perr(ps, v, "option '%s': expected a number, got '%s'", op->key, s);
             return;
         }
         memcpy(dst, &f, sizeof f);
@@ -411,8 +412,9 @@ static void set_map(parse *ps, const gf_option *op, const gf_ynode *v,
     for (size_t i = 0; i < v->n; i++) {
         const gf_ynode *it = v->items[i];
         if (it->type != GF_Y_SCALAR) {
-            perr(ps, it, "option '%s': the value of '%s' must be a scalar, "
-                         "got %s",
+            perr(ps, it,
+                 "option '%s': the value of '%s' must be a scalar, "
+                 "got %s",
                  op->key, v->keys[i]->scalar, gf_ynode_type_name(it->type));
             bad++;
             continue;
@@ -451,8 +453,9 @@ static size_t opt_size(gf_opt_type t)
 static void set_value(parse *ps, const gf_option *op, const gf_ynode *v)
 {
     if (op->offset + opt_size(op->type) > ps->o->p->config_size) {
-        perr(ps, v, "option '%s': plugin '%s' stores it outside its "
-                    "config_size (a bug in the plugin)",
+        perr(ps, v,
+             "option '%s': plugin '%s' stores it outside its "
+             "config_size (a bug in the plugin)",
              op->key, ps->o->p->name);
         return;
     }
@@ -480,8 +483,9 @@ static void set_default(parse *ps, const gf_option *op, const gf_ynode *at)
     if (op->type == GF_OPT_LIST || op->type == GF_OPT_MAP) {
         tree = gf_yaml_load_string(op->def, strlen(op->def), "default", &dd);
         if (!tree) {
-            perr(ps, at, "plugin '%s': the default of option '%s' is not "
-                         "valid YAML (a bug in the plugin)",
+            perr(ps, at,
+                 "plugin '%s': the default of option '%s' is not "
+                 "valid YAML (a bug in the plugin)",
                  ps->o->p->name, op->key);
             goto done;
         }
