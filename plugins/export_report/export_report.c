@@ -597,7 +597,8 @@ static int write_report(gf_ctx *ctx, er_state *st)
 {
     const gf_host *h = ctx->host;
     const er_config *cfg = st->cfg;
-    rp_set *shown = calloc(st->nsets + 1, sizeof *shown);
+    size_t cap = st->nsets + (cfg->sections ? cfg->sections->n : 0) + 1;
+    rp_set *shown = calloc(cap, sizeof *shown);
     if (!shown) {
         h->error(ctx, "out of memory while rendering the report");
         return GF_ERROR;

@@ -193,7 +193,11 @@ static void put_grouped(rp_buf *b, const char *s, size_t n)
 
 static void put_float(rp_buf *b, double v, int decimals)
 {
-    char tmp[400];
+    char tmp[64];
+    if (fabs(v) >= 1e15) { /* beyond any count or budget: keep it short */
+        rp_printf(b, "%.3e", v);
+        return;
+    }
     if (decimals < 0)
         decimals = 1;
     if (decimals > 6)
