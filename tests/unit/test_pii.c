@@ -192,6 +192,79 @@ static void test_records_without_fields(void **state)
     gf_pii_free(&off);
 }
 
+/* Values that are not text: a float phone, a bool, an array. */
+static void test_other_types(void **state)
+{
+    (void)state;
+    gf_pii *pii = gf_pii_new(GF_PII_MASK, NULL, NULL);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    msgpack_pack_str_with_body(&pk, "phone", 5);
+    msgpack_pack_double(&pk, 13812341234.0);
+    msgpack_pack_str_with_body(&pk, "id_number", 9);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_int(&pk, 1);
+    msgpack_pack_true(&pk);
+    msgpack_pack_str_with_body(&pk, "ok", 2);
+    msgpack_pack_true(&pk);
+    gf_record in = view(&sb), out;
+    gf_buf scratch = {0};
+    assert_true(gf_pii_apply(pii, &in, &scratch, &out));
+    char *got = field(&out, "phone");
+    assert_string_equal(got, "138****1234");
+    free(got);
+    got = field(&out, "id_number");
+    assert_string_equal(got, "****");
+    free(got);
+    gf_value v;
+    assert_true(gf_record_get(&out, "ok", &v));
+    assert_int_equal(v.type, GF_T_BOOL);
+    assert_true(v.v.b);
+    gf_buf_free(&scratch);
+    msgpack_sbuffer_destroy(&sb);
+    gf_pii_free(&pii);
+}
+
+/* A record of more than 15 fields has a map16 header; long values str16. */
+static void test_big_record(void **state)
+{
+    (void)state;
+    gf_pii *pii = gf_pii_new(GF_PII_MASK, NULL, NULL);
+    const char *kv[44], *kv2[44];
+    char keys[20][8];
+    char longphone[301];
+    memset(longphone, '9', 300);
+    longphone[300] = '\0';
+    char longmask[301];
+    memcpy(longmask, longphone, 3);
+    memset(longmask + 3, '*', 293);
+    memcpy(longmask + 296, "9999", 5);
+    for (int i = 0; i < 20; i++) {
+        snprintf(keys[i], sizeof keys[i], "f%02d", i);
+        kv[2 * i] = kv2[2 * i] = keys[i];
+        kv[2 * i + 1] = kv2[2 * i + 1] = "#7";
+    }
+    kv[40] = kv2[40] = "phone";
+    kv[41] = longphone;
+    kv2[41] = longmask;
+    kv[42] = kv2[42] = "tail";
+    kv[43] = kv2[43] = "end";
+    msgpack_sbuffer sb = build(kv, 44), want = build(kv2, 44);
+    gf_record in = view(&sb), out;
+    gf_buf scratch = {0};
+    assert_true(gf_pii_apply(pii, &in, &scratch, &out));
+    assert_int_equal(out.nfields, 22);
+    assert_int_equal(out.len, want.size);
+    assert_memory_equal(out.data, want.data, want.size);
+    gf_buf_free(&scratch);
+    msgpack_sbuffer_destroy(&sb);
+    msgpack_sbuffer_destroy(&want);
+    gf_pii_free(&pii);
+}
+
 /* --- pseudonyms -------------------------------------------------------- */
 
 static char tmpdir[64];
@@ -408,6 +481,8 @@ int main(void)
         cmocka_unit_test(test_mask_id),
         cmocka_unit_test(test_other_fields_untouched),
         cmocka_unit_test(test_records_without_fields),
+        cmocka_unit_test(test_other_types),
+        cmocka_unit_test(test_big_record),
         cmocka_unit_test(test_pseudonym_matches_hmac),
         cmocka_unit_test(test_pseudonym_depends_on_key),
         cmocka_unit_test(test_key_refusals),
