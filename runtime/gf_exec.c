@@ -35,12 +35,17 @@ static atomic_int g_signals;
 static void on_signal(int sig)
 {
     (void)sig;
-    if (atomic_fetch_add(&g_signals, 1) > 0) {
-        static const char msg[] = "\ngigflow: interrupted again, aborting\n";
-        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-        (void)w;
+    static const char first[] =
+        "\ngigflow: stopping: ingest ends, nothing is committed "
+        "(signal again to abort at once)\n";
+    static const char again[] = "gigflow: interrupted again, aborting\n";
+    bool abort_now = atomic_fetch_add(&g_signals, 1) > 0;
+    const char *msg = abort_now ? again : first;
+    size_t len = abort_now ? sizeof again - 1 : sizeof first - 1;
+    ssize_t w = write(STDERR_FILENO, msg, len);
+    (void)w;
+    if (abort_now)
         _exit(GF_EXIT_INTERRUPTED);
-    }
 }
 
 /* --------------------------------------------------- host services -- */
@@ -290,11 +295,12 @@ static int make_senders(exec_state *x)
         for (size_t t = 0; t < d->nto; t++) {
             gf_fanout *f = &in->down[t];
             f->stage = d->to[t];
-            f->n = p->stages[f->stage].workers;
-            f->rr = in->ctx.instance % f->n; /* start spread out */
-            f->tx = gf_calloc(f->n, sizeof *f->tx);
+            unsigned n = p->stages[f->stage].workers;
+            f->tx = gf_calloc(n, sizeof *f->tx);
             if (!f->tx)
                 return -ENOMEM;
+            f->n = n;
+            f->rr = in->ctx.instance % n; /* start spread out */
             for (unsigned w = 0; w < f->n; w++) {
                 endpoint(ep, sizeof ep, x, f->stage, w);
                 f->tx[w] = gf_edge_tx_new(x->run.zctx, ep, in->producer);
@@ -316,16 +322,18 @@ static int make_instances(exec_state *x)
     x->workers = gf_calloc(p->nstages, sizeof *x->workers);
     if (!x->first || !x->pii || !x->names || !x->workers)
         return -ENOMEM;
+    size_t total = 0;
     for (size_t s = 0; s < p->nstages; s++) {
-        x->first[s] = x->ninst;
-        x->ninst += p->stages[s].workers;
+        x->first[s] = total;
+        total += p->stages[s].workers;
         x->names[s] = p->stages[s].name;
         x->workers[s] = p->stages[s].workers;
     }
     x->run.stats = gf_stats_new(p->nstages, x->names, x->workers);
-    x->inst = gf_calloc(x->ninst, sizeof *x->inst);
+    x->inst = gf_calloc(total, sizeof *x->inst);
     if (!x->run.stats || !x->inst)
         return -ENOMEM;
+    x->ninst = total;
     for (size_t s = 0; s < p->nstages; s++) {
         const gf_stage_def *d = &p->stages[s];
         for (unsigned w = 0; w < d->workers; w++) {
@@ -543,10 +551,12 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
         goto done;
     }
     zmq_ctx_set(run->zctx, ZMQ_MAX_SOCKETS, 65536);
+    errno = 0;
     run->dl = gf_deadletter_open(p->dead_letters ? p->dead_letters : "-");
     if (!run->dl) {
         fprintf(stderr, "gigflow: cannot open the dead-letter file %s: %s\n",
-                p->dead_letters ? p->dead_letters : "-", strerror(errno));
+                p->dead_letters ? p->dead_letters : "-",
+                strerror(errno ? errno : ENOMEM));
         goto done;
     }
     run->info_inputs = collect_inputs(p);
@@ -556,22 +566,22 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
         rc = make_receivers(x);
     if (rc == 0)
         rc = make_senders(x);
-    if (rc < 0 && !run->error)
+    if (rc < 0 && !gf_run_stopping(run))
         gf_run_fail(run, "gigflow: cannot set up the run: %s", zmq_strerror(-rc));
     if (rc == 0)
         rc = make_pii(x);
     if (rc == 0)
         rc = init_all(x);
-    if (rc < 0 && !run->error)
+    if (rc < 0 && !gf_run_stopping(run))
         gf_run_fail(run, "gigflow: cannot set up the run: out of memory");
     if (rc == 0)
         start_threads(x);
     wait_threads(x);
 
-    if (!run->error && atomic_load(&g_signals) == 0)
+    if (!gf_run_stopping(run) && atomic_load(&g_signals) == 0)
         commit_all(x);
-    if (run->error) {
-        fprintf(stderr, "%s\n", run->error);
+    if (gf_run_stopping(run)) {
+        fprintf(stderr, "%s\n", run->error ? run->error : "gigflow: out of memory");
         code = run->config_failure ? GF_EXIT_USAGE : GF_EXIT_FAILURE;
     } else if (atomic_load(&g_signals) > 0) {
         fprintf(stderr, "interrupted\n");

@@ -20,7 +20,7 @@
 void gf_run_fail(gf_run *run, const char *fmt, ...)
 {
     pthread_mutex_lock(&run->lock);
-    if (!run->error) {
+    if (!atomic_load(&run->stop)) {
         va_list ap;
         va_start(ap, fmt);
         int n = vsnprintf(NULL, 0, fmt, ap);
@@ -32,8 +32,6 @@ void gf_run_fail(gf_run *run, const char *fmt, ...)
             vsnprintf(run->error, (size_t)n + 1, fmt, ap);
             va_end(ap);
         }
-        if (!run->error)
-            run->error = gf_strdup("out of memory"); /* may be NULL too */
         atomic_store(&run->stop, true);
         zmq_ctx_shutdown(run->zctx);
     }
