@@ -340,7 +340,15 @@ static int check_options(gf_ctx *ctx, const er_config *cfg, rp_lang *lang)
 static int er_check(gf_ctx *ctx, const void *config)
 {
     rp_lang lang;
-    return check_options(ctx, config, &lang);
+    int rc = check_options(ctx, config, &lang);
+    if (ctx->instances > 1) {
+        /* each worker would see part of the rows and write the same file */
+        ctx->host->error(ctx, "export_report writes one page from all rows; "
+                         "run it with workers: 1 (it has %u)",
+                         ctx->instances);
+        rc = GF_ERROR;
+    }
+    return rc;
 }
 
 /* --- collecting rows ----------------------------------------------------- */
@@ -724,7 +732,7 @@ static int er_init(gf_ctx *ctx, const void *config, void **state)
 {
     const er_config *cfg = config;
     rp_lang lang;
-    if (check_options(ctx, cfg, &lang) != GF_OK)
+    if (er_check(ctx, cfg) != GF_OK || check_options(ctx, cfg, &lang) != GF_OK)
         return GF_ERROR;
     er_state *st = calloc(1, sizeof *st);
     if (!st)
