@@ -91,12 +91,14 @@ static void test_mask_phone(void **state)
     char *err = NULL;
     gf_pii *pii = gf_pii_new(GF_PII_MASK, NULL, &err);
     assert_non_null(pii);
-    static const struct { const char *in, *want; } cases[] = {
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
         {"13812341234", "138****1234"},
-        {"#13812341234", "138****1234"},       /* an integer phone */
-        {"8613812341234", "861******1234"},    /* 13 digits */
-        {"12345678", "123*5678"},              /* 8: just longer than 7 */
-        {"1234567", "*******"},                /* 7 or fewer: all hidden */
+        {"#13812341234", "138****1234"},    /* an integer phone */
+        {"8613812341234", "861******1234"}, /* 13 digits */
+        {"12345678", "123*5678"},           /* 8: just longer than 7 */
+        {"1234567", "*******"},             /* 7 or fewer: all hidden */
         {"110", "***"},
         {"电话13812341234", "电话1******1234"}, /* characters, not bytes */
     };
@@ -115,9 +117,11 @@ static void test_mask_id(void **state)
     (void)state;
     gf_pii *pii = gf_pii_new(GF_PII_MASK, NULL, NULL);
     assert_non_null(pii);
-    static const struct { const char *in, *want; } cases[] = {
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
         {"11010519491231002X", "110105********002X"},
-        {"110105491231002", "110105*****1002"},  /* old 15-digit card */
+        {"110105491231002", "110105*****1002"}, /* old 15-digit card */
         {"12345678901", "123456*8901"},
         {"1234567890", "**********"},
     };
@@ -134,18 +138,20 @@ static void test_other_fields_untouched(void **state)
 {
     (void)state;
     gf_pii *pii = gf_pii_new(GF_PII_MASK, NULL, NULL);
-    const char *kv[] = {"kind", "member", "name", "张三", "phone",
-                        "13812341234", "age", "#31", "id_number",
-                        "11010519491231002X", "note", "~"};
+    const char *kv[] = {
+        "kind",        "member", "name", "张三",      "phone",
+        "13812341234", "age",    "#31",  "id_number", "11010519491231002X",
+        "note",        "~"};
     msgpack_sbuffer sb = build(kv, 12);
     gf_record in = view(&sb), out;
     gf_buf scratch = {0};
     assert_true(gf_pii_apply(pii, &in, &scratch, &out));
     assert_int_equal(out.nfields, 6);
     /* the expected record, built independently with the masked values */
-    const char *kv2[] = {"kind", "member", "name", "张三", "phone",
-                         "138****1234", "age", "#31", "id_number",
-                         "110105********002X", "note", "~"};
+    const char *kv2[] = {
+        "kind",        "member", "name", "张三",      "phone",
+        "138****1234", "age",    "#31",  "id_number", "110105********002X",
+        "note",        "~"};
     msgpack_sbuffer want = build(kv2, 12);
     assert_int_equal(out.len, want.size);
     assert_memory_equal(out.data, want.data, want.size);
@@ -265,7 +271,7 @@ static void test_big_record(void **state)
     gf_pii_free(&pii);
 }
 
-/* --- pseudonyms -------------------------------------------------------- */
+/* --- pseudonyms ----------------------------------------------------------- */
 
 static char tmpdir[64];
 
@@ -287,11 +293,13 @@ static char *python_hmac(const char *key_path, const char *msg)
 {
     char *cmd = NULL;
     assert_true(asprintf(&cmd,
-        "python3 -c 'import hmac,hashlib,sys\n"
-        "k=open(sys.argv[1],\"rb\").read()\n"
-        "k=k[:-1] if k.endswith(b\"\\n\") else k\n"
-        "print(hmac.new(k,sys.argv[2].encode(),hashlib.sha256).hexdigest())'"
-        " '%s' '%s'", key_path, msg) > 0);
+                         "python3 -c 'import hmac,hashlib,sys\n"
+                         "k=open(sys.argv[1],\"rb\").read()\n"
+                         "k=k[:-1] if k.endswith(b\"\\n\") else k\n"
+                         "print(hmac.new(k,sys.argv[2].encode(),hashlib.sha256)"
+                         ".hexdigest())'"
+                         " '%s' '%s'",
+                         key_path, msg) > 0);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     char line[128] = {0};
@@ -306,8 +314,8 @@ static char *python_hmac(const char *key_path, const char *msg)
 static void test_pseudonym_matches_hmac(void **state)
 {
     (void)state;
-    char *key = write_key("k1", "0123456789abcdef0123456789abcdef-key-one\n",
-                          0600);
+    char *key =
+        write_key("k1", "0123456789abcdef0123456789abcdef-key-one\n", 0600);
     char *err = NULL;
     gf_pii *pii = gf_pii_new(GF_PII_PSEUDONYM, key, &err);
     assert_null(err);
@@ -374,7 +382,7 @@ static void test_pseudonym_depends_on_key(void **state)
     free(k2);
 }
 
-/* --- key file refusals ------------------------------------------------- */
+/* --- key file refusals ---------------------------------------------------- */
 
 static void expect_refusal(const char *path, const char *want)
 {
@@ -390,16 +398,14 @@ static void expect_refusal(const char *path, const char *want)
 static void test_key_refusals(void **state)
 {
     (void)state;
-    char *open_key = write_key("open", "0123456789abcdef0123456789abcdef",
-                               0644);
+    char *open_key =
+        write_key("open", "0123456789abcdef0123456789abcdef", 0644);
     char msg[512];
-    snprintf(msg, sizeof msg,
-             "%s: permissions 0644 are too open; chmod 600 %s", open_key,
-             open_key);
+    snprintf(msg, sizeof msg, "%s: permissions 0644 are too open; chmod 600 %s",
+             open_key, open_key);
     expect_refusal(open_key, msg);
 
-    char *group = write_key("group", "0123456789abcdef0123456789abcdef",
-                            0640);
+    char *group = write_key("group", "0123456789abcdef0123456789abcdef", 0640);
     expect_refusal(group, "permissions 0640 are too open");
 
     char *shortk = write_key("short", "too-short-key\n", 0600);
