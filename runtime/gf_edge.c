@@ -74,8 +74,7 @@ static int set_int_opt(void *sock, int opt, int v)
 
 /* ------------------------------------------------------------ sending -- */
 
-gf_edge_tx *gf_edge_tx_new(void *zctx, const char *endpoint,
-                           uint64_t producer)
+gf_edge_tx *gf_edge_tx_new(void *zctx, const char *endpoint, uint64_t producer)
 {
     gf_edge_tx *tx = gf_calloc(1, sizeof *tx);
     if (!tx)
@@ -126,7 +125,8 @@ int gf_edge_tx_send(gf_edge_tx *tx, gf_edge_batch *b, bool dontwait)
         goto fail_header;
     }
     GF_EDGE_SENT(&hm);
-    if (zmq_msg_send(&hm, tx->sock, ZMQ_SNDMORE | (dontwait ? ZMQ_DONTWAIT : 0)) < 0) {
+    if (zmq_msg_send(&hm, tx->sock,
+                     ZMQ_SNDMORE | (dontwait ? ZMQ_DONTWAIT : 0)) < 0) {
         rc = -errno;
         goto fail_payload;
     }
@@ -180,8 +180,7 @@ void gf_edge_tx_destroy(gf_edge_tx **txp)
     *txp = NULL;
 }
 
-int gf_edge_tx_send_any(gf_edge_tx **tx, size_t n, size_t *rr,
-                        gf_edge_batch *b)
+int gf_edge_tx_send_any(gf_edge_tx **tx, size_t n, size_t *rr, gf_edge_batch *b)
 {
     for (size_t k = 0; k < n; k++) {
         size_t i = (*rr + k) % n;
@@ -203,7 +202,8 @@ int gf_edge_tx_send_any(gf_edge_tx **tx, size_t n, size_t *rr,
             return -ENOMEM;
     }
     for (size_t i = 0; i < n; i++)
-        items[i] = (zmq_pollitem_t){.socket = tx[i]->sock, .events = ZMQ_POLLOUT};
+        items[i] =
+            (zmq_pollitem_t){.socket = tx[i]->sock, .events = ZMQ_POLLOUT};
     int rc;
     for (;;) {
         if (zmq_poll(items, (int)n, -1) < 0) {
@@ -325,7 +325,8 @@ static int accept_msg(gf_edge_rx *rx, gf_edge_msg *m, const char **why)
     switch (h->type) {
     case GF_FRAME_DATA:
         if (p->eos)
-            return proto(rx, why, "producer %" PRIu64 ": data after end of stream",
+            return proto(rx, why,
+                         "producer %" PRIu64 ": data after end of stream",
                          p->producer);
         if (h->seq != p->seq + 1)
             return proto(rx, why,
@@ -377,14 +378,16 @@ int gf_edge_rx_recv(gf_edge_rx *rx, gf_edge_msg *m, long timeout_ms,
     GF_EDGE_RECEIVED(&hm);
     bool more = zmq_msg_more(&hm);
     const char *w = NULL;
-    int dec = gf_frame_decode(zmq_msg_data(&hm), zmq_msg_size(&hm), &m->hdr, &w);
+    int dec =
+        gf_frame_decode(zmq_msg_data(&hm), zmq_msg_size(&hm), &m->hdr, &w);
     zmq_msg_close(&hm);
     if (dec != 0) {
         drain_parts(rx->sock, more);
         return bad(rx, why, "bad frame header: %s", w ? w : "invalid");
     }
     if (!more)
-        return bad(rx, why, "producer %" PRIu64 ": header without payload frame",
+        return bad(rx, why,
+                   "producer %" PRIu64 ": header without payload frame",
                    m->hdr.producer);
 
     zmq_msg_init(&m->payload);

@@ -176,7 +176,8 @@ static int run_consumer(gf_inst *in)
     while (!gf_edge_rx_done(rx)) {
         long timeout = -1;
         if (in->out.nrec > 0 && in->batch_t0 != 0) {
-            int64_t left = in->batch_t0 + GF_STAGE_LINGER_NS - gf_stats_now_ns();
+            int64_t left =
+                in->batch_t0 + GF_STAGE_LINGER_NS - gf_stats_now_ns();
             timeout = left > 0 ? (long)(left / 1000000) + 1 : 0;
         }
         gf_edge_msg m;
@@ -243,8 +244,8 @@ void *gf_stage_thread(void *arg)
     gf_inst *in = arg;
     gf_run *run = in->run;
     atomic_store(&in->cnt->start_ns, gf_stats_now_ns());
-    int rc = in->plugin->kind == GF_KIND_INGEST ? run_ingest(in)
-                                                 : run_consumer(in);
+    int rc =
+        in->plugin->kind == GF_KIND_INGEST ? run_ingest(in) : run_consumer(in);
     if (rc == 0)
         finish(in);
     atomic_store(&in->cnt->end_ns, gf_stats_now_ns());

@@ -15,7 +15,7 @@ struct gf_stats {
     size_t nstages;
     const char *const *names;
     unsigned *instances;
-    size_t *first;     /* index of stage i's first instance in c */
+    size_t *first; /* index of stage i's first instance in c */
     gf_counters *c;
 };
 
@@ -141,8 +141,9 @@ void gf_stats_summary(const gf_stats *s, FILE *f, int64_t now_ns)
         gf_stats_sum(s, i, now_ns, &st);
         uint64_t n = st.in ? st.in : st.out;
         double rate = st.seconds > 0 ? (double)n / st.seconds : 0;
-        fprintf(f, "%-*s %12" PRIu64 " %12" PRIu64 " %9" PRIu64 " %9" PRIu64
-                   " %9.3f %12.0f\n",
+        fprintf(f,
+                "%-*s %12" PRIu64 " %12" PRIu64 " %9" PRIu64 " %9" PRIu64
+                " %9.3f %12.0f\n",
                 w, s->names[i], st.in, st.out, st.rejected, st.dropped,
                 st.seconds, rate);
     }

@@ -28,10 +28,10 @@ static gf_stats *filled(void)
     atomic_store(&g->end_ns, 3000000000); /* 2 s */
     for (unsigned k = 0; k < 3; k++) {
         gf_counters *c = gf_stats_counters(s, 1, k);
-        atomic_store(&c->in, 100 * (k + 1));       /* 100+200+300 */
-        atomic_store(&c->out, 90 * (k + 1));       /* 90+180+270 */
-        atomic_store(&c->rejected, k);             /* 0+1+2 */
-        atomic_store(&c->dropped, 2 * k);          /* 0+2+4 */
+        atomic_store(&c->in, 100 * (k + 1)); /* 100+200+300 */
+        atomic_store(&c->out, 90 * (k + 1)); /* 90+180+270 */
+        atomic_store(&c->rejected, k);       /* 0+1+2 */
+        atomic_store(&c->dropped, 2 * k);    /* 0+2+4 */
         atomic_store(&c->start_ns, 1000000000);
         atomic_store(&c->end_ns, 1000000000 + (int64_t)(k + 1) * 500000000);
     }
@@ -79,12 +79,14 @@ static void test_summary(void **state)
     assert_string_equal(head, "stage");
     assert_non_null(strstr(buf, "records/s"));
     assert_int_equal(sscanf(l2, "%63s %llu %llu %llu %llu %lf %lf", name, &in,
-                            &out, &rej, &drop, &secs, &rate), 7);
+                            &out, &rej, &drop, &secs, &rate),
+                     7);
     assert_string_equal(name, "gen");
     assert_int_equal(out, 1000);
     assert_true(rate > 499 && rate < 501); /* 1000 out in 2 s */
     assert_int_equal(sscanf(l3, "%63s %llu %llu %llu %llu %lf %lf", name, &in,
-                            &out, &rej, &drop, &secs, &rate), 7);
+                            &out, &rej, &drop, &secs, &rate),
+                     7);
     assert_string_equal(name, "a_long_stage_name");
     assert_int_equal(in, 600);
     assert_int_equal(rej, 3);
