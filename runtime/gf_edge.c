@@ -340,7 +340,8 @@ static int accept_msg(gf_edge_rx *rx, gf_edge_msg *m, const char **why)
         if (p->eos)
             return proto(rx, why, "producer %" PRIu64 ": end of stream twice",
                          p->producer);
-        if (h->count != p->records || h->aux != p->seq)
+        /* the header holds the count modulo 2^32, the batches exactly */
+        if (h->count != (uint32_t)p->records || h->aux != p->seq)
             return proto(rx, why,
                          "producer %" PRIu64 ": end of stream says %" PRIu32
                          " records in %" PRIu64 " batches, %" PRIu64
