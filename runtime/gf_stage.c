@@ -77,10 +77,12 @@ int gf_stage_send(gf_out *out, void *arg)
     uint32_t nrec;
     uint8_t *data = gf_out_take(out, &len, &nrec);
     in->batch_t0 = 0;
-    if (!data)
-        return 0;
-    /* the next batch in one allocation rather than a dozen doublings */
-    gf_buf_reserve(&out->batch, out->batch_bytes + out->batch_bytes / 4);
+    if (!data) {
+        if (out->nrec == 0)
+            return 0; /* nothing to send */
+        fail_io(in, "sending a batch", -ENOMEM);
+        return -ENOMEM;
+    }
     atomic_fetch_add_explicit(&in->cnt->out, nrec, memory_order_relaxed);
     if (in->ndown == 0) {
         gf_free(data);
