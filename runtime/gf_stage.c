@@ -168,6 +168,8 @@ static int process_batch(gf_inst *in, gf_edge_msg *m)
             return -1;
         if (in->out.status < 0)
             return out_failed(in);
+        if (gf_run_interrupted(in->run))
+            return 0; /* the rest of the batch drains unprocessed */
     }
     return linger(in) < 0 ? out_failed(in) : 0;
 }
