@@ -126,6 +126,8 @@ static int rt_reject(gf_ctx *ctx, const gf_record *rec, const void *data,
 {
     gf_inst *in = inst_of(ctx);
     gf_run *run = in->run;
+    if (!run->dl)
+        return -1; /* after the run: nowhere to put it */
     int rc = gf_deadletter_write(run->dl, ctx->stage, reason, rec, data, len,
                                  file, line);
     if (rc < 0) {
@@ -530,6 +532,8 @@ static void teardown(exec_state *x)
 
 int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
 {
+    if (stats)
+        memset(stats, 0, p->nstages * sizeof *stats);
     exec_state *x = gf_calloc(1, sizeof *x);
     if (!x) {
         fprintf(stderr, "gigflow: out of memory\n");
@@ -589,8 +593,14 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
         start_threads(x);
     wait_threads(x);
 
-    if (!gf_run_stopping(run) && atomic_load(&g_signals) == 0)
-        commit_all(x);
+    if (!gf_run_stopping(run) && atomic_load(&g_signals) == 0) {
+        /* the dead letters are complete before any output appears */
+        if (gf_deadletter_close(&run->dl) < 0)
+            gf_run_fail(run, "gigflow: cannot write the dead-letter file %s",
+                        p->dead_letters ? p->dead_letters : "(stderr)");
+        else
+            commit_all(x);
+    }
     if (gf_run_stopping(run)) {
         fprintf(stderr, "%s\n",
                 run->error ? run->error : "gigflow: out of memory");
@@ -609,11 +619,7 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
 
 done:
     teardown(x);
-    if (run->dl && gf_deadletter_close(&run->dl) < 0 && code == GF_EXIT_OK) {
-        fprintf(stderr, "gigflow: cannot write the dead-letter file %s\n",
-                p->dead_letters ? p->dead_letters : "-");
-        code = GF_EXIT_FAILURE;
-    }
+    gf_deadletter_close(&run->dl);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     gf_free(x);
