@@ -68,10 +68,11 @@ int cli_run(int argc, char **argv)
             long long n;
             if (r < 0)
                 goto done;
-            if (cli_parse_size(v, &n) < 0 || n < 1 || n > (1LL << 26)) {
+            /* well below the 64 MiB a received frame may hold */
+            if (cli_parse_size(v, &n) < 0 || n < 1 || n > (1LL << 24)) {
                 code = cli_usage_error(
                     "run",
-                    "--batch-bytes expects a size from 1 to 64m, got '%s'", v);
+                    "--batch-bytes expects a size from 1 to 16m, got '%s'", v);
                 goto done;
             }
             o.batch_bytes = (size_t)n;
