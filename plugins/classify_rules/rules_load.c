@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,18 @@ typedef struct loader {
 
 /* --- memory ------------------------------------------------------------ */
 
+/* A pool block: the link, padded so that what follows is max-aligned. */
+typedef union pool_hdr {
+    void *next;
+    max_align_t align;
+} pool_hdr;
+
 static void *pool_alloc(rules *r, size_t size)
 {
-    void **p = calloc(1, sizeof(void *) + size);
+    pool_hdr *p = calloc(1, sizeof(pool_hdr) + size);
     if (!p)
         return NULL;
-    p[0] = r->pool;
+    p->next = r->pool;
     r->pool = p;
     return p + 1;
 }
@@ -54,8 +61,8 @@ void cr_rules_free(rules **rp)
     pcre2_match_data_free(r->md);
     free(r->fields);
     while (r->pool) {
-        void **p = r->pool;
-        r->pool = p[0];
+        pool_hdr *p = r->pool;
+        r->pool = p->next;
         free(p);
     }
     free(r);
@@ -119,16 +126,22 @@ static bool check_key(loader *l, const yaml_node_t *map, yaml_node_pair_t *p)
 /* Plain scalar text typed by the YAML core schema. */
 static bool is_int_text(const char *s)
 {
+    int base = 10;
     if (*s == '-' || *s == '+')
         s++;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'o') && s[2])
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'o')) {
+        base = s[1] == 'x' ? 16 : 8;
         s += 2;
+    }
     if (!*s)
         return false;
-    for (; *s; s++)
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
-              (*s >= 'A' && *s <= 'F')))
+    for (; *s; s++) {
+        bool ok = base == 16 ? strchr("0123456789abcdefABCDEF", *s) != NULL
+                  : base == 8 ? *s >= '0' && *s <= '7'
+                              : *s >= '0' && *s <= '9';
+        if (!ok)
             return false;
+    }
     return true;
 }
 
