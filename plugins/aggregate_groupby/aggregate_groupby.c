@@ -281,8 +281,11 @@ static void acc_add(gb_acc *a, const gf_value *v)
 {
     a->n++;
     if (v->type == GF_T_INT && !a->is_float) {
-        if (!__builtin_add_overflow(a->i, v->v.i, &a->i))
+        int64_t sum;
+        if (!__builtin_add_overflow(a->i, v->v.i, &sum)) {
+            a->i = sum;
             return;
+        }
         a->is_float = true; /* overflow: continue as a float */
         a->f = (double)a->i + (double)v->v.i;
         return;

@@ -319,7 +319,7 @@ static void add(char *json, char *csv, const char *key, const char *jv,
     if (jv)
         sprintf(json + strlen(json), "%s\"%s\":%s",
                 strlen(json) > 1 ? "," : "", key, jv);
-    sprintf(csv + strlen(csv), "%s%s", *csv ? "," : "", cv);
+    sprintf(csv + strlen(csv), ",%s", cv); /* the row drops its first ',' */
 }
 
 static void test_against_sqlite(void **state)
@@ -376,7 +376,7 @@ static void test_against_sqlite(void **state)
         snprintf(cv, sizeof cv, "STN-%02d", st);
         add(json, line, "station", st < 10 ? jv : NULL, st < 10 ? cv : "");
         strcat(json, "}");
-        fprintf(csv, "%s\n", line);
+        fprintf(csv, "%s\n", line + 1);
         push(h, json);
     }
     fclose(csv);
@@ -449,11 +449,11 @@ static void test_against_sqlite(void **state)
         row++;
     }
     assert_int_equal(pclose(out), 0);
-    assert_true(row > 20);
+    assert_int_equal(row, 20); /* 5 platforms (with nil) x 4 districts */
     assert_int_equal(row, gf_harness_count(h));
     gf_harness_destroy(&h);
-    unlink(csvpath);
-    unlink(sqlpath);
+    if (!getenv("GF_KEEP"))
+        unlink(csvpath), unlink(sqlpath);
     rmdir(dir);
 }
 
