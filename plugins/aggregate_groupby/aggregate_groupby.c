@@ -248,7 +248,7 @@ static gb_group *group_find(gb_state *s)
     for (; s->slots[i].g; i = (i + 1) & (s->cap - 1)) {
         gb_group *g = s->slots[i].g;
         if (s->slots[i].hash == h && g->key_len == s->key.len &&
-            memcmp(g->key, s->key.p, s->key.len) == 0)
+            (!s->key.len || memcmp(g->key, s->key.p, s->key.len) == 0))
             return g;
     }
     if ((s->ngroups + 1) * 4 > s->cap * 3 || s->ngroups == s->capgroups) {
@@ -269,7 +269,8 @@ static gb_group *group_find(gb_state *s)
         return NULL;
     g->key = (uint8_t *)g + s->group_size;
     g->key_len = (uint32_t)s->key.len;
-    memcpy(g->key, s->key.p, s->key.len);
+    if (s->key.len) /* no `by`: the empty key */
+        memcpy(g->key, s->key.p, s->key.len);
     s->slots[i] = (gb_slot){.hash = h, .g = g};
     s->groups[s->ngroups++] = g;
     return g;
