@@ -214,8 +214,10 @@ static void test_by_types_and_order(void **state)
     push(h, "{\"a\":10,\"b\":\"w\"}");
     push(h, "{\"a\":\"10\"}");
     push(h, "{\"b\":\"x\"}");
+    push(h, "{\"a\":[1,\"二\"],\"b\":\"x\"}");
+    push(h, "{\"a\":[1,\"二\"],\"b\":\"x\"}");
     assert_int_equal(gf_harness_flush(h), 0);
-    assert_int_equal(gf_harness_count(h), 7);
+    assert_int_equal(gf_harness_count(h), 8);
     /* nil < bool < numbers < strings; then b */
     expect_nil(h, 0, "a");
     expect_str(h, 0, "b", "x");
@@ -229,6 +231,14 @@ static void test_by_types_and_order(void **state)
     expect_str(h, 5, "b", "x");
     expect_int(h, 5, "n", 2);
     expect_str(h, 6, "a", "10");
+    /* an array groups by its bytes, sorts after strings, comes out whole */
+    gf_value arr = field(h, 7, "a"), el;
+    assert_int_equal(arr.type, GF_T_ARRAY);
+    assert_int_equal(arr.n, 2);
+    gf_iter it = {0};
+    assert_true(gf_harness_host(h)->elem(&arr, &it, &el));
+    assert_int_equal(el.v.i, 1);
+    expect_int(h, 7, "n", 2);
     gf_harness_destroy(&h);
 }
 
