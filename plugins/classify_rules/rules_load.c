@@ -432,7 +432,7 @@ static int compile_rule(loader *l, rule *ru, const yaml_node_t *n)
              ytype(n));
         return 0;
     }
-    const yaml_node_t *drop_node = NULL, *reject_node = NULL, *set_node = NULL;
+    const yaml_node_t *reject_node = NULL, *set_node = NULL;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
          p < n->data.mapping.pairs.top; p++) {
         if (!check_key(l, n, p))
@@ -451,7 +451,6 @@ static int compile_rule(loader *l, rule *ru, const yaml_node_t *n)
             if (compile_set(l, ru, v) < 0)
                 return -1;
         } else if (!strcmp(key, "drop")) {
-            drop_node = k;
             if (v->type != YAML_SCALAR_NODE || scalar_value(l, v, &b) < 0 ||
                 b.type != GF_T_BOOL)
                 lerr(l, v, "'drop' needs true or false");
@@ -476,7 +475,6 @@ static int compile_rule(loader *l, rule *ru, const yaml_node_t *n)
              ru->drop ? "drops" : "rejects");
     else if (!set_node && !ru->drop && !reject_node)
         lerr(l, n, "rule has no action: give it set, drop: true or reject");
-    (void)drop_node;
     return 0;
 }
 
