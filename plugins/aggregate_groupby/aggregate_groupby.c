@@ -556,13 +556,14 @@ static int gb_flush(gf_ctx *ctx, void *state, gf_out *out)
 {
     gb_state *s = state;
     const gf_host *h = ctx->host;
+    const char *set = ctx->stage ? ctx->stage : "";
     qsort(s->groups, s->ngroups, sizeof *s->groups, group_cmp);
     for (size_t gi = 0; gi < s->ngroups; gi++) {
         gb_group *g = s->groups[gi];
         const uint8_t *p = g->key;
         h->begin(out);
         h->set_str(out, "kind", "metric", 6);
-        h->set_str(out, "set", ctx->stage, strlen(ctx->stage));
+        h->set_str(out, "set", set, strlen(set));
         for (size_t b = 0; b < s->nby; b++) {
             gf_value v = decode_value(&p);
             const char *name = s->fields[b];
