@@ -5,7 +5,8 @@
  * strings escaped (control characters as \n, \t or \u00XX), invalid UTF-8
  * replaced byte run by byte run with U+FFFD (the "maximal subpart" rule of
  * Unicode and WHATWG), floats in the shortest %.15g/%.16g/%.17g form that
- * reads back to the same double (nan and infinities, which JSON cannot
+ * reads back to the same double (float32 values: the shortest form that
+ * reads back to the same float), nan and infinities (which JSON cannot
  * hold, as null), binary values as base64 strings, nested arrays and maps
  * as JSON arrays and objects (a map key that is not a string is rendered
  * and quoted).
@@ -141,12 +142,24 @@ int gf_json_string(gf_buf *b, const char *str, size_t len)
     return gf_buf_append(b, "\"", 1);
 }
 
-/* The shortest of %.15g, %.16g, %.17g that reads back as v. */
-static int put_double(gf_buf *b, double v)
+/*
+ * The shortest of %.15g, %.16g, %.17g that reads back as v; a value that
+ * was encoded as float32 the shortest of %.6g .. %.9g that reads back as
+ * that float (so 0.1f is "0.1", not "0.100000001490116").
+ */
+static int put_double(gf_buf *b, double v, bool is_f32)
 {
     if (!isfinite(v))
         return gf_buf_append(b, "null", 4);
     char tmp[40];
+    if (is_f32) {
+        for (int prec = 6; prec <= 9; prec++) {
+            snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+            if (prec == 9 || strtof(tmp, NULL) == (float)v)
+                break;
+        }
+        return gf_buf_puts(b, tmp);
+    }
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, v);
         if (prec == 17 || strtod(tmp, NULL) == v)
@@ -217,7 +230,7 @@ int gf_json_value(gf_buf *b, const gf_value *v)
         return gf_buf_append(b, tmp, (size_t)n);
     }
     case GF_T_FLOAT:
-        return put_double(b, v->v.f);
+        return put_double(b, v->v.f, v->raw && v->raw[0] == 0xca);
     case GF_T_STR:
         return gf_json_string(b, v->v.s.ptr, v->v.s.len);
     case GF_T_BIN:
@@ -392,7 +405,11 @@ int gf_json_set_fields(gf_out *out, const char *json, size_t len, char *err,
                               &je);
     if (!root) {
         int col = je.column > 0 ? je.column : je.position + 1;
-        snprintf(err, errlen, "column %d: %s", col, je.text);
+        if (je.line > 1)
+            snprintf(err, errlen, "line %d column %d: %s", je.line, col,
+                     je.text);
+        else
+            snprintf(err, errlen, "column %d: %s", col, je.text);
         return -1;
     }
     int rc = -1;

@@ -90,56 +90,68 @@ static char *own_str(gf_optset *o, const char *s)
     return own(o, gf_strdup(s));
 }
 
-/* Levenshtein distance, for "did you mean" (keys are short). */
+/*
+ * Edit distance with adjacent transpositions (optimal string alignment),
+ * for "did you mean": 'tga' is one edit from 'tag'. Keys are short.
+ */
 static size_t edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 64 || lb > 64)
         return SIZE_MAX;
-    size_t row[65];
+    size_t m[65][65];
+    for (size_t i = 0; i <= la; i++)
+        m[i][0] = i;
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        m[0][j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            size_t best = m[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (m[i - 1][j] + 1 < best)
+                best = m[i - 1][j] + 1;
+            if (m[i][j - 1] + 1 < best)
+                best = m[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && m[i - 2][j - 2] + 1 < best)
+                best = m[i - 2][j - 2] + 1;
+            m[i][j] = best;
         }
     }
-    return row[lb];
+    return m[la][lb];
 }
 
-/*
- * The closest option key to `key`, or NULL when none is
- * close enough to be a likely typo (at most a third of the key's length,
- * and at least one edit allowed).
- */
-static const char *closest(const char *key, const gf_option *opts)
+const char *gf_options_closest(const char *key, const char *const *cands,
+                               size_t n)
 {
     const char *best = NULL;
     size_t bestd = SIZE_MAX;
-    for (const gf_option *op = opts; op && op->key; op++) {
-        size_t dist = edit_distance(key, op->key);
-        if (strcasecmp(key, op->key) == 0)
-            dist = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t dist = strcasecmp(key, cands[i]) == 0
+                          ? 0
+                          : edit_distance(key, cands[i]);
         if (dist < bestd) {
             bestd = dist;
-            best = op->key;
+            best = cands[i];
         }
     }
+    /* a likely typo: at most a third of the key's length edited (one edit
+       for short keys, two from four letters) */
     size_t limit = strlen(key) / 3;
     if (limit < 1)
         limit = 1;
     if (limit < 2 && strlen(key) >= 4)
         limit = 2;
     return bestd <= limit ? best : NULL;
+}
+
+/* The closest option key of a table, or NULL. */
+static const char *closest(const char *key, const gf_option *opts)
+{
+    const char *cands[64];
+    size_t n = 0;
+    for (const gf_option *op = opts; op && op->key && n < 64; op++)
+        cands[n++] = op->key;
+    return gf_options_closest(key, cands, n);
 }
 
 static void unknown_option(parse *ps, const gf_ynode *key)

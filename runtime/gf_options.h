@@ -45,6 +45,13 @@ gf_optset *gf_options_parse_for(const gf_plugin *p, const gf_ynode *with,
  * dropped. Returns a gf_malloc'd string, or NULL when out of memory.
  */
 char *gf_options_resolve_path(const char *path, const char *base_dir);
+/*
+ * The candidate closest to `key` by edit distance when it is close enough
+ * to be a likely typo, else NULL: the "did you mean" of every message.
+ * (Added by the config helper.)
+ */
+const char *gf_options_closest(const char *key, const char *const *cands,
+                               size_t n);
 /* The filled config struct (p->config_size bytes). */
 const void *gf_optset_config(const gf_optset *o);
 /* The node of option `key` in the file (for option_error), or `at`. */

@@ -18,8 +18,10 @@
  * formed in a few bytes on the stack and copied once into space already
  * reserved, where msgpack_pack_* makes one write-callback call per header
  * and per body. tests/bench/bench_record measures both on the same 15-field
- * records; the hand-written encoder is about 2-3x faster there (see the
- * figures it prints). The bytes are the same: smallest integer form
+ * records: gf_out about 5.7-5.9 million records/s, msgpack-c's packer into
+ * a gf_buf about 4.3-4.6 million (1.3x slower, although gf_out also looks
+ * for a key set twice on every set, which the packer loop does not).
+ * The bytes are the same: smallest integer form
  * (unsigned forms for non-negative values, as msgpack-c does), str8 for
  * strings of 32-255 bytes, and every float as float64.
  *
@@ -209,7 +211,9 @@ static inline long find_field(const gf_out *out, const char *key, size_t klen)
     const uint8_t *base = out->batch.data + out->rec_start;
     const gf_out_field *f = out->fields;
     for (size_t i = 0; i < out->nfields; i++)
-        if (f[i].key_len == klen && memcmp(base + f[i].key_off, key, klen) == 0)
+        if (f[i].key_len == klen &&
+            (klen == 0 || (base[f[i].key_off] == (uint8_t)key[0] &&
+                           memcmp(base + f[i].key_off, key, klen) == 0)))
             return (long)i;
     return -1;
 }
@@ -374,11 +378,13 @@ static void put(gf_out *out, const char *key, size_t klen, const uint8_t *hdr,
         if (key_alias)
             key = (const char *)out->batch.data + key_off;
         uint8_t *w = out->batch.data + out->batch.len;
-        memcpy(w, kh, khl);
+        /* headers are a few bytes: copied inline, not through memcpy */
+        for (size_t i = 0; i < khl; i++)
+            w[i] = kh[i];
         memcpy(w + khl, key, klen);
         uint8_t *v = w + khl + klen;
-        if (hlen)
-            memcpy(v, hdr, hlen);
+        for (size_t i = 0; i < hlen; i++)
+            v[i] = hdr[i];
         if (plen)
             memcpy(v + hlen, payb, plen);
         gf_out_field *f = &out->fields[out->nfields++];
