@@ -3,7 +3,8 @@
  *
  * Columns are the `columns` option, or the fields of the first record in
  * their order. A column a record lacks is an empty cell; fields a record has
- * beyond the columns are left out and counted in one warning at flush.
+ * beyond the columns are left out; when the columns were not given, they
+ * are counted in one warning at flush.
  * Cells follow gigflow's text conventions: integers as integers, floats in
  * the shortest form that reads back the same, true/false, nil empty, binary
  * as base64, arrays and maps as JSON. A cell is quoted when it holds the
@@ -696,6 +697,8 @@ static int ecsv_process(gf_ctx *ctx, void *state, const gf_record *rec,
                     memcmp(k.ptr, e->cols[i], k.len) == 0)
                     break;
         if (i == e->ncols) {
+            if (e->cfg->columns)
+                continue; /* chosen columns: leaving the rest out is the point */
             if (!extra)
                 e->extra_records++;
             extra = true;
