@@ -229,7 +229,7 @@ static bool valid_stage_name(const char *s)
 static const char *const top_keys[] = {"name", "dead_letters", "stages"};
 static const char *const stage_keys[] = {
     "name",    "plugin", "from",     "with",
-    "workers", "listen", "mask_pii", "pseudonymize_key_file"};
+    "workers", "listen", "mask_pii", "pseudonymize_key_file", "kinds"};
 
 static char *default_name(const char *file)
 {
@@ -283,6 +283,34 @@ static void read_top(pipeline_priv *pp, gf_diag *d)
         } else if (strcmp(k->scalar, "stages") != 0) {
             unknown_key(d, k, "", top_keys, 3);
         }
+    }
+}
+
+/* `kinds`: one record kind or a list of them. */
+static void read_kinds(gf_diag *d, const gf_ynode *v, const char *who,
+                       gf_stage_def *st)
+{
+    size_t n = v->type == GF_Y_SEQ ? v->n : 1;
+    if (v->type == GF_Y_MAP || n == 0) {
+        perr(d, v, "%s'kinds' must be a record kind or a list of them", who);
+        return;
+    }
+    st->kinds = gf_calloc(n, sizeof *st->kinds);
+    if (!st->kinds) {
+        perr(d, v, "%sout of memory", who);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const gf_ynode *k = v->type == GF_Y_SEQ ? v->items[i] : v;
+        if (k->type != GF_Y_SCALAR || k->scalar[0] == '\0') {
+            perr(d, k, "%s'kinds' lists record kinds such as member or "
+                       "project, got %s",
+                 who, k->type == GF_Y_SCALAR ? "an empty value"
+                                             : gf_ynode_type_name(k->type));
+            continue;
+        }
+        if ((st->kinds[st->nkinds] = gf_strdup(k->scalar)) != NULL)
+            st->nkinds++;
     }
 }
 
@@ -347,6 +375,8 @@ static void read_stage(pipeline_priv *pp, gf_stage_def *st, gf_diag *d,
                      who, s);
             else if (s)
                 st->listen = gf_strdup(s);
+        } else if (strcmp(key, "kinds") == 0) {
+            read_kinds(d, v, who, st);
         } else if (strcmp(key, "mask_pii") == 0) {
             const char *s = scalar_of(d, v, who, "mask_pii");
             if (!s)
@@ -1120,6 +1150,9 @@ void gf_pipeline_free(gf_pipeline **pp)
         gf_free(st->name);
         gf_free(st->plugin);
         gf_free(st->listen);
+        for (size_t k = 0; k < st->nkinds; k++)
+            gf_free(st->kinds[k]);
+        gf_free(st->kinds);
         gf_free(st->from);
         gf_free(st->to);
         gf_free(st->pii_key_file);

@@ -4,7 +4,7 @@
  * Loading does everything that needs no running: parse the YAML, replace
  * ${VAR} and ${VAR:-default} from the environment in scalars, apply
  * --set STAGE.OPTION=VALUE overrides, check the top level and each stage's
- * keys (name, plugin, from, with, workers, listen; mask_pii and
+ * keys (name, plugin, from, with, workers, listen, kinds; mask_pii and
  * pseudonymize_key_file on export stages), resolve `from` into a graph (unknown stage, cycle, ingest with
  * `from`, another kind without it, duplicate names), load each plugin, parse
  * its options and run its check(). Every error goes to the gf_diag as
@@ -37,6 +37,9 @@ typedef struct gf_stage_def {
     /* export stages: `mask_pii` (default true), `pseudonymize_key_file` */
     gf_pii_mode pii_mode;
     char *pii_key_file;      /* absolute path, or NULL */
+    /* `kinds`: only records of these kinds reach the plugin (none: all) */
+    size_t nkinds;
+    char **kinds;
 } gf_stage_def;
 
 typedef struct gf_pipeline {

@@ -16,6 +16,7 @@
 
 #include "gf_alloc.h"
 #include "gf_mp.h"
+#include "gf_record.h"
 
 void gf_run_fail(gf_run *run, const char *fmt, ...)
 {
@@ -144,6 +145,18 @@ static int run_ingest(gf_inst *in)
     }
 }
 
+/* The stage's `kinds` filter: does `rec` reach the plugin? */
+static bool kind_wanted(const gf_stage_def *def, const gf_record *rec)
+{
+    gf_value kind;
+    if (!gf_record_get(rec, "kind", &kind) || kind.type != GF_T_STR)
+        return false;
+    for (size_t i = 0; i < def->nkinds; i++)
+        if (gf_str_eq(kind.v.s, def->kinds[i]))
+            return true;
+    return false;
+}
+
 /* Hand every record of a received batch to process(). */
 static int process_batch(gf_inst *in, gf_edge_msg *m)
 {
@@ -155,6 +168,8 @@ static int process_batch(gf_inst *in, gf_edge_msg *m)
     const gf_plugin *pl = in->plugin;
     gf_record rec;
     while (gf_mp_batch_next(&pos, end, &rec)) {
+        if (in->def->nkinds && !kind_wanted(in->def, &rec))
+            continue;
         const gf_record *r = &rec;
         gf_record masked;
         if (in->pii && gf_pii_apply(in->pii, &rec, &in->pii_scratch, &masked))

@@ -354,7 +354,7 @@ static void test_stage_errors(void **state)
            "@P:16:13: stage 'y': 'plugin' must be a scalar, got a list",
            "@P:18:5: stage 'y': unknown key 'colour' (known keys: name, "
            "plugin, from, with, workers, listen, mask_pii, "
-           "pseudonymize_key_file)");
+           "pseudonymize_key_file, kinds)");
 }
 
 /* Errors that need the plugin's kind. */
@@ -569,7 +569,7 @@ static void test_relative_file(void **state)
     assert_string_equal(d.msgs[0], "sub/bad.yaml:4:5: stage 'src': unknown "
                                    "key 'junk' (known keys: name, plugin, "
                                    "from, with, workers, listen, mask_pii, "
-                                   "pseudonymize_key_file)");
+                                   "pseudonymize_key_file, kinds)");
     gf_diag_free(&d);
     assert_int_equal(chdir(sub), 0);
     p = gf_pipeline_load("q.yaml", NULL, 0, &d);
