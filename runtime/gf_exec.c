@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -384,6 +385,62 @@ static int make_pii(exec_state *x)
     return 0;
 }
 
+/* mkdir -p the directory part of `path`. Returns 0 or a negative errno. */
+static int make_parent_dirs(const char *path)
+{
+    char *dir = gf_strdup(path);
+    if (!dir)
+        return -ENOMEM;
+    char *slash = strrchr(dir, '/');
+    int rc = 0;
+    if (slash && slash != dir) {
+        *slash = '\0';
+        for (char *p = dir + 1; rc == 0; p++) {
+            if (*p != '/' && *p != '\0')
+                continue;
+            char c = *p;
+            *p = '\0';
+            if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+                rc = -errno;
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    gf_free(dir);
+    return rc;
+}
+
+/*
+ * Exports create the directories their output paths need: every path
+ * option of an export stage names something the stage writes.
+ */
+static int make_output_dirs(exec_state *x)
+{
+    const gf_pipeline *p = x->run.p;
+    for (size_t s = 0; s < p->nstages; s++) {
+        const gf_stage_def *d = &p->stages[s];
+        const gf_plugin *pl = d->lib->desc;
+        if (pl->kind != GF_KIND_EXPORT || !pl->options || !d->opts)
+            continue;
+        const char *cfg = gf_optset_config(d->opts);
+        for (const gf_option *o = pl->options; o->key; o++) {
+            if (o->type != GF_OPT_PATH)
+                continue;
+            const char *path = *(const char *const *)(cfg + o->offset);
+            if (!path || strcmp(path, "-") == 0)
+                continue;
+            int rc = make_parent_dirs(path);
+            if (rc < 0) {
+                gf_run_fail(&x->run, "stage %s: cannot create the directory "
+                            "of %s: %s", d->name, path, strerror(-rc));
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* init() every instance, upstream first. */
 static int init_all(exec_state *x)
 {
@@ -586,7 +643,7 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
     if (rc == 0)
         rc = make_pii(x);
     if (rc == 0)
-        rc = init_all(x);
+        rc = make_output_dirs(x) < 0 ? -1 : init_all(x);
     if (rc < 0 && !gf_run_stopping(run))
         gf_run_fail(run, "gigflow: cannot set up the run: out of memory");
     if (rc == 0)

@@ -168,8 +168,11 @@ static int process_batch(gf_inst *in, gf_edge_msg *m)
     const gf_plugin *pl = in->plugin;
     gf_record rec;
     while (gf_mp_batch_next(&pos, end, &rec)) {
-        if (in->def->nkinds && !kind_wanted(in->def, &rec))
+        if (in->def->nkinds && !kind_wanted(in->def, &rec)) {
+            /* not for this stage: it passes by, uncounted */
+            atomic_fetch_sub_explicit(&in->cnt->in, 1, memory_order_relaxed);
             continue;
+        }
         const gf_record *r = &rec;
         gf_record masked;
         if (in->pii && gf_pii_apply(in->pii, &rec, &in->pii_scratch, &masked))

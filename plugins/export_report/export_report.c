@@ -310,32 +310,6 @@ static int check_options(gf_ctx *ctx, const er_config *cfg, rp_lang *lang)
                         "write");
         return GF_ERROR;
     }
-    /* the directory must exist: the temporary file goes there */
-    char *dir = strdup(cfg->path);
-    if (!dir)
-        return GF_ERROR;
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        slash[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        strcpy(dir, ".");
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        h->option_error(ctx, "path",
-                        "cannot write %s: directory %s does not "
-                        "exist; create it (mkdir -p %s) or change path",
-                        cfg->path, dir, dir);
-        rc = GF_ERROR;
-    } else if (access(dir, W_OK | X_OK) != 0) {
-        h->option_error(ctx, "path",
-                        "cannot write %s: directory %s is not "
-                        "writable",
-                        cfg->path, dir);
-        rc = GF_ERROR;
-    }
-    free(dir);
     if (cfg->sections)
         for (size_t i = 0; i < cfg->sections->n; i++) {
             rp_spec s;
