@@ -24,7 +24,9 @@
 #     CSVs or report.html, and no 11-digit/18-character number at all;
 #   - the numbers of report.html, as headless Chromium renders it, match
 #     the metrics CSVs (to the decimals shown; %, thousands separators and
-#     units tolerated), table by table, row by row.
+#     units tolerated), table by table, row by row; each chart's bar labels
+#     show one metric of the rows they name, its "highest" that maximum;
+#     the overview's dead-letter count is the file's.
 set -euo pipefail
 : "${GIGFLOW:?set GIGFLOW to the gigflow binary}"
 : "${GF_SOURCE_DIR:?set GF_SOURCE_DIR to the source tree}"
@@ -366,12 +368,13 @@ print(f"personal data: {len(outputs)} outputs scanned for {len(secrets)} values"
 dom = open(f"{work}/dom.html", encoding="utf-8").read()
 def text(cell):
     return html.unescape(re.sub(r"<[^>]*>", "", cell)).strip()
-tables = []
-for t in re.findall(r"<table\b.*?</table>", dom, re.S):
-    body = re.search(r"<tbody>(.*?)</tbody>", t, re.S)
-    rows = re.findall(r"<tr\b.*?</tr>", body.group(1) if body else t, re.S)
-    tables.append([[text(c) for c in re.findall(r"<t[hd]\b.*?</t[hd]>", r, re.S)]
-                   for r in rows])
+tables = []  # (rows of cells, the charts of the table's section)
+for sec in re.findall(r"<section\b.*?</section>", dom, re.S):
+    for t in re.findall(r"<table\b.*?</table>", sec, re.S):
+        body = re.search(r"<tbody>(.*?)</tbody>", t, re.S)
+        rows = re.findall(r"<tr\b.*?</tr>", body.group(1) if body else t, re.S)
+        tables.append(([[text(c) for c in re.findall(r"<t[hd]\b.*?</t[hd]>", r, re.S)]
+                        for r in rows], re.findall(r"<svg\b.*?</svg>", sec, re.S)))
 labels = {}
 for line in open(f"{work}/enum.txt", encoding="utf-8"):
     sec, code, label = line.rstrip("\n").split("|")
@@ -404,12 +407,38 @@ for s in SETS:
     if not rows:
         continue
     fields = [k for k in rows[0] if k not in ("kind", "set")]
-    table = next((t for t in tables if len(t) == len(rows) and
-                  all(row_key_matches(r[0], g[fields[0]]) for r, g in zip(t, rows) if r)),
-                 None)
+    table, charts = next(((t, c) for t, c in tables if len(t) == len(rows) and
+                          all(row_key_matches(r[0], g[fields[0]]) for r, g in zip(t, rows) if r)),
+                         (None, None))
     if table is None:
         bad(f"report.html: no table of {len(rows)} rows keyed like metrics-{s}.csv")
         continue
+    # each chart's bars ("label: value" in their titles) show one metric of
+    # the rows their labels name; its description's maximum is that metric's
+    by_label = {r[0]: g for r, g in zip(table, rows) if r}
+    for svg in charts:
+        bars = [(html.unescape(l).strip(), v.strip()) for l, v in
+                re.findall(r"<g\b[^>]*>\s*<title>([^<]*?):\s*([^<:]*)</title>", svg)]
+        if not bars:
+            continue
+        unknown = [l for l, _ in bars if l not in by_label]
+        if unknown:
+            bad(f"report.html, {s}: chart bars {unknown} name no row of the table")
+            continue
+        fit = [f for f in fields[1:] if all(shows(v, by_label[l][f]) for l, v in bars)]
+        if not fit:
+            bad(f"report.html, {s}: chart bars {bars[:3]}... show no metric of the CSV")
+            continue
+        checked += len(bars)
+        top = re.search(r"<desc\b[^>]*>[^<]*最高：([^<（]*)（([^）<]*)）", svg)
+        if top:
+            vals = [float(g[fit[0]]) for g in rows if g[fit[0]] != ""]
+            if not (shows(top.group(2), repr(max(vals))) and
+                    by_label.get(html.unescape(top.group(1)).strip(), {}).get(fit[0]) is not None and
+                    float(by_label[html.unescape(top.group(1)).strip()][fit[0]]) == max(vals)):
+                bad(f"report.html, {s}: chart says the highest is {top.group(1)} ({top.group(2)}), "
+                    f"the CSV's {fit[0]} peaks at {max(vals)}")
+            checked += 1
     for r, g in zip(table, rows):
         if len(r) != len(fields):
             bad(f"report.html, {s}: row {r[0]!r} has {len(r)} cells, the CSV {len(fields)} fields")
