@@ -273,6 +273,9 @@ def same(a, b):
 
 SETS = ["coverage", "platforms", "projects_by_category", "demands_by_level",
         "mobile_by_origin", "leaderboard"]
+files = sorted(os.path.basename(f) for f in glob.glob(f"{out}/metrics-*.csv"))
+if files != sorted(f"metrics-{s}.csv" for s in SETS):
+    bad(f"metrics files {files}, expected one per set of {SETS}")
 metrics = {}
 for s in SETS:
     want = read_csv(f"{work}/expect-{s}.csv")
@@ -450,6 +453,12 @@ for s in SETS:
 m = re.search(r"死信记录\D{0,40}?(\d+)", dom)
 if not m or int(m.group(1)) != len(dls):
     bad(f"report.html: the dead-letter count is not {len(dls)}")
+# the overview's other counts, where the report shows them
+for label, want in (("统计部分", len(SETS)), ("数据行", sum(map(len, metrics.values())))):
+    m = re.search(label + r"\D{0,40}?(\d+)", dom)
+    if m and int(m.group(1)) != want:
+        bad(f"report.html: {label} shows {m.group(1)}, expected {want}")
+    checked += bool(m)
 print(f"report: {checked} cells checked")
 
 for p in problems:
