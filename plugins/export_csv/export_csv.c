@@ -83,7 +83,7 @@ typedef struct ecsv_cols {
 typedef struct ecsv_file {
     ecsv_cols cols; /* its own columns, when `columns` was not given */
     char *name;     /* safe split value, or NULL */
-    char *tmp;  /* temporary path; NULL once renamed */
+    char *tmp;      /* temporary path; NULL once renamed */
     char *final;
     FILE *fp; /* NULL while closed to bound open files */
     uint64_t rows, last_use;
@@ -740,11 +740,12 @@ static int ecsv_process(gf_ctx *ctx, void *state, const gf_record *rec,
         if (i >= c->n || k.len != c->len[i] ||
             memcmp(k.ptr, c->names[i], k.len) != 0)
             for (i = 0; i < c->n; i++)
-                if (k.len == c->len[i] && memcmp(k.ptr, c->names[i], k.len) == 0)
+                if (k.len == c->len[i] &&
+                    memcmp(k.ptr, c->names[i], k.len) == 0)
                     break;
         if (i == c->n) {
             if (e->cfg->columns)
-                continue; /* chosen columns: leaving the rest out is the point */
+                continue; /* chosen columns: the rest is left out */
             if (!extra)
                 e->extra_records++;
             extra = true;

@@ -1,9 +1,9 @@
 /*
  * test_export_csv - export_csv through the plugin harness: cells and
  * quoting, default and given columns, BOM/CRLF/delimiter, split_by file
- * names and per-file columns, atomic output (nothing visible before commit, nothing left
- * without it, an old file replaced whole), a missing directory, stdout.
- * Expected file contents are written out by hand.
+ * names and per-file columns, atomic output (nothing visible before commit,
+ * nothing left without it, an old file replaced whole), a missing directory,
+ * stdout. Expected file contents are written out by hand.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -305,8 +305,8 @@ static void test_split_own_columns(void **state)
         snprintf(json, sizeof json, "{\"set\":\"s%d\",\"f%d\":%d}", v, v, v);
         assert_int_equal(gf_harness_push_json(h, json), GF_OK);
     }
-    assert_int_equal(gf_harness_push_json(h, "{\"set\":\"cov\",\"coverage\":0}"),
-                     GF_OK);
+    assert_int_equal(
+        gf_harness_push_json(h, "{\"set\":\"cov\",\"coverage\":0}"), GF_OK);
     assert_int_equal(gf_harness_flush(h), GF_OK);
     assert_int_equal(gf_harness_commit(h), GF_OK);
     gf_harness_destroy(&h);
@@ -332,8 +332,8 @@ static void test_split_own_columns(void **state)
 
     /* given columns: the same list in every file */
     dir = io_tmpdir();
-    h = io_open("export_csv", "path: m.csv\nsplit_by: set\ncolumns: [set, rank]",
-                dir);
+    h = io_open("export_csv",
+                "path: m.csv\nsplit_by: set\ncolumns: [set, rank]", dir);
     for (size_t i = 0; i < sizeof recs / sizeof *recs; i++)
         assert_int_equal(gf_harness_push_json(h, recs[i]), GF_OK);
     assert_int_equal(gf_harness_flush(h), GF_OK);
