@@ -29,6 +29,29 @@ typedef struct gf_optset gf_optset;
 gf_optset *gf_options_parse(const gf_plugin *p, const gf_ynode *with,
                             const gf_ynode *at, const char *base_dir,
                             gf_diag *d);
+/*
+ * The same, with every message prefixed by `who` (for instance
+ * "stage 'classify'"), so that an operator reads
+ * "x.yaml:12:7: stage 'classify': unknown option 'ruls' (did you mean
+ * 'rules'?)". who may be NULL. (Added by the config helper.)
+ */
+gf_optset *gf_options_parse_for(const gf_plugin *p, const gf_ynode *with,
+                                const gf_ynode *at, const char *base_dir,
+                                const char *who, gf_diag *d);
+/*
+ * `path` made absolute against base_dir (itself made absolute against the
+ * current directory when relative; NULL means the current directory).
+ * Absolute paths and "-" are returned as they are; a leading "./" is
+ * dropped. Returns a gf_malloc'd string, or NULL when out of memory.
+ */
+char *gf_options_resolve_path(const char *path, const char *base_dir);
+/*
+ * The candidate closest to `key` by edit distance when it is close enough
+ * to be a likely typo, else NULL: the "did you mean" of every message.
+ * (Added by the config helper.)
+ */
+const char *gf_options_closest(const char *key, const char *const *cands,
+                               size_t n);
 /* The filled config struct (p->config_size bytes). */
 const void *gf_optset_config(const gf_optset *o);
 /* The node of option `key` in the file (for option_error), or `at`. */

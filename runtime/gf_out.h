@@ -23,11 +23,16 @@
  */
 typedef int (*gf_out_full_fn)(gf_out *out, void *arg);
 
-/* One field set on the open record (private to gf_record.c). */
+/*
+ * One field of the open record (private to gf_out.c). The open record is
+ * written straight into `batch` at rec_start; offsets count from there:
+ * key_off is where the key's bytes start, val_off where the encoded value
+ * starts. Pairs are contiguous, in order, after a one-byte map header.
+ */
 typedef struct gf_out_field {
-    uint32_t key_off, key_len; /* in scratch */
-    uint32_t val_off, val_len; /* in scratch */
-    bool removed;              /* unset() */
+    uint32_t key_off, key_len; /* from rec_start */
+    uint32_t val_off, val_len; /* from rec_start */
+    bool removed;              /* unused: unset() removes the pair at once */
 } gf_out_field;
 
 struct gf_out {
@@ -42,9 +47,10 @@ struct gf_out {
     /* the open record */
     bool open;
     const gf_record *src; /* begin_copy source, or NULL */
-    gf_buf scratch;       /* keys and values set on the open record */
+    gf_buf scratch;       /* temporary copies (sources aliasing batch) */
     gf_out_field *fields;
     size_t nfields, capfields;
+    size_t rec_start;     /* offset in batch of the open record (added) */
 };
 
 /* Set up an empty output. Returns 0 or -ENOMEM. */

@@ -1,0 +1,226 @@
+/*
+ * gf_host - the host services table handed to plugins (see gf_host.h and
+ * the gf_host struct in gigflow/plugin.h).
+ *
+ * Record reading and writing go straight to gf_record and gf_out; the
+ * conversions to gf_json. The reporting functions format their message
+ * here (into a stack buffer, or a heap one for a long message) and hand the
+ * text to the runner behind ctx->rt (the executor, the validator, the test
+ * harness), which decides where it goes. A runner that leaves an operation
+ * out gets a sensible fallback: messages on stderr, the system clock.
+ */
+#include "gf_host.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "gf_alloc.h"
+#include "gf_json.h"
+#include "gf_out.h"
+#include "gf_record.h"
+
+/* Long enough for nearly every message; longer ones go to the heap. */
+#define GF_HOST_MSG 512
+
+static const gf_rt_ops *ops_of(const gf_ctx *ctx)
+{
+    if (!ctx || !ctx->rt)
+        return NULL;
+    return ((const gf_rt *)ctx->rt)->ops;
+}
+
+/*
+ * Format fmt/ap into stack[GF_HOST_MSG] or, when longer, a gf_malloc'd
+ * buffer stored in *heap (free it). Never fails: out of memory truncates.
+ */
+static const char *format_msg(char *stack, char **heap, const char *fmt,
+                              va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(stack, GF_HOST_MSG, fmt, ap);
+    *heap = NULL;
+    if (n >= GF_HOST_MSG) {
+        char *h = gf_malloc((size_t)n + 1);
+        if (h) {
+            vsnprintf(h, (size_t)n + 1, fmt, ap2);
+            *heap = h;
+        }
+    } else if (n < 0) {
+        snprintf(stack, GF_HOST_MSG, "(unprintable message: %s)", fmt);
+    }
+    va_end(ap2);
+    return *heap ? *heap : stack;
+}
+
+static const char *stage_of(const gf_ctx *ctx)
+{
+    return ctx && ctx->stage ? ctx->stage : "?";
+}
+
+static void host_log(gf_ctx *ctx, gf_log_level level, const char *fmt, ...)
+{
+    char stack[GF_HOST_MSG], *heap;
+    va_list ap;
+    va_start(ap, fmt);
+    const char *msg = format_msg(stack, &heap, fmt, ap);
+    va_end(ap);
+    const gf_rt_ops *ops = ops_of(ctx);
+    if (ops && ops->log)
+        ops->log(ctx, level, msg);
+    else
+        fprintf(stderr, "stage %s: %s\n", stage_of(ctx), msg);
+    gf_free(heap);
+}
+
+static void host_error(gf_ctx *ctx, const char *fmt, ...)
+{
+    char stack[GF_HOST_MSG], *heap;
+    va_list ap;
+    va_start(ap, fmt);
+    const char *msg = format_msg(stack, &heap, fmt, ap);
+    va_end(ap);
+    const gf_rt_ops *ops = ops_of(ctx);
+    if (ops && ops->error)
+        ops->error(ctx, msg);
+    else
+        fprintf(stderr, "stage %s: %s\n", stage_of(ctx), msg);
+    gf_free(heap);
+}
+
+static void host_config_error(gf_ctx *ctx, const char *file, unsigned line,
+                              unsigned col, const char *fmt, ...)
+{
+    char stack[GF_HOST_MSG], *heap;
+    va_list ap;
+    va_start(ap, fmt);
+    const char *msg = format_msg(stack, &heap, fmt, ap);
+    va_end(ap);
+    const gf_rt_ops *ops = ops_of(ctx);
+    if (ops && ops->config_error)
+        ops->config_error(ctx, file, line, col, msg);
+    else
+        fprintf(stderr, "%s:%u:%u: %s\n", file ? file : "?", line, col, msg);
+    gf_free(heap);
+}
+
+static void host_option_error(gf_ctx *ctx, const char *key, const char *fmt,
+                              ...)
+{
+    char stack[GF_HOST_MSG], *heap;
+    va_list ap;
+    va_start(ap, fmt);
+    const char *msg = format_msg(stack, &heap, fmt, ap);
+    va_end(ap);
+    const gf_rt_ops *ops = ops_of(ctx);
+    if (ops && ops->option_error)
+        ops->option_error(ctx, key, msg);
+    else
+        fprintf(stderr, "stage %s: option %s: %s\n", stage_of(ctx),
+                key ? key : "?", msg);
+    gf_free(heap);
+}
+
+static int host_reject(gf_ctx *ctx, const gf_record *rec, const char *reason)
+{
+    const gf_rt_ops *ops = ops_of(ctx);
+    if (ops && ops->reject)
+        return ops->reject(ctx, rec, NULL, 0, NULL, 0,
+                           reason ? reason : "rejected");
+    fprintf(stderr, "stage %s: rejected: %s\n", stage_of(ctx),
+            reason ? reason : "rejected");
+    return 0;
+}
+
+static int host_reject_raw(gf_ctx *ctx, const void *data, size_t len,
+                           const char *file, uint64_t line, const char *reason)
+{
+    const gf_rt_ops *ops = ops_of(ctx);
+    if (ops && ops->reject)
+        return ops->reject(ctx, NULL, data, len, file, line,
+                           reason ? reason : "rejected");
+    fprintf(stderr, "stage %s: rejected: %s\n", stage_of(ctx),
+            reason ? reason : "rejected");
+    return 0;
+}
+
+static void host_drop(gf_ctx *ctx, const gf_record *rec)
+{
+    const gf_rt_ops *ops = ops_of(ctx);
+    if (ops && ops->drop)
+        ops->drop(ctx, rec);
+}
+
+static int64_t host_now_ns(gf_ctx *ctx)
+{
+    const gf_rt_ops *ops = ops_of(ctx);
+    if (ops && ops->now_ns)
+        return ops->now_ns(ctx);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t host_run_started(gf_ctx *ctx)
+{
+    const gf_rt_ops *ops = ops_of(ctx);
+    if (ops && ops->run_started)
+        return ops->run_started(ctx);
+    return (int64_t)time(NULL);
+}
+
+static uint64_t host_rejects_total(gf_ctx *ctx)
+{
+    const gf_rt_ops *ops = ops_of(ctx);
+    return ops && ops->rejects_total ? ops->rejects_total(ctx) : 0;
+}
+
+static const char *host_run_info(gf_ctx *ctx, const char *key)
+{
+    const gf_rt_ops *ops = ops_of(ctx);
+    return ops && ops->run_info && key ? ops->run_info(ctx, key) : NULL;
+}
+
+const gf_host gf_host_table = {
+    .size = sizeof(gf_host),
+    .abi_major = GF_ABI_MAJOR,
+    .abi_minor = GF_ABI_MINOR,
+
+    .log = host_log,
+    .error = host_error,
+    .config_error = host_config_error,
+    .option_error = host_option_error,
+
+    .reject = host_reject,
+    .reject_raw = host_reject_raw,
+    .drop = host_drop,
+
+    .get = gf_record_get,
+    .get_n = gf_record_get_n,
+    .next = gf_record_next,
+    .elem = gf_value_elem,
+    .entry = gf_value_entry,
+
+    .begin = gf_out_begin,
+    .begin_copy = gf_out_begin_copy,
+    .set_str = gf_out_set_str,
+    .set_int = gf_out_set_int,
+    .set_float = gf_out_set_float,
+    .set_bool = gf_out_set_bool,
+    .set_nil = gf_out_set_nil,
+    .set_value = gf_out_set_value,
+    .set_raw = gf_out_set_raw,
+    .unset = gf_out_unset,
+    .end = gf_out_end,
+    .emit = gf_out_emit,
+
+    .to_json = gf_json_to_malloc,
+    .set_json = gf_json_set_fields,
+
+    .now_ns = host_now_ns,
+    .run_started = host_run_started,
+
+    .rejects_total = host_rejects_total,
+    .run_info = host_run_info,
+};

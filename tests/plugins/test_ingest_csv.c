@@ -1,0 +1,408 @@
+/*
+ * test_ingest_csv - ingest_csv through the plugin harness: RFC 4180 rows,
+ * typed and inferred values, column renaming, encodings (UTF-8, BOM,
+ * GB18030 with CRLF, detection), streaming across read buffers, and every
+ * kind of bad row going to the dead letters with its line while the run
+ * goes on. Expected records are written out by hand from the test files.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+
+#include "io_test_util.h"
+
+static void test_members(void **state)
+{
+    (void)state;
+    gf_harness *h = io_open("ingest_csv", "path: members.csv\nkind: member",
+                            IO_DATA);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 3);
+    assert_int_equal(gf_harness_rejects(h), 0);
+    io_expect_json(h, 0, "{\"kind\":\"member\",\"id\":1,\"name\":\"张三\","
+                   "\"platform\":\"美团\",\"age\":30,\"points\":12.5,"
+                   "\"is_member\":true,\"joined\":\"2024-03-01\"}");
+    /* quoted delimiter; an empty cell is an absent field */
+    io_expect_json(h, 1, "{\"kind\":\"member\",\"id\":2,\"name\":\"李, 四\","
+                   "\"platform\":\"饿了么\",\"age\":25,\"is_member\":false,"
+                   "\"joined\":\"2023-11-20\"}");
+    /* doubled quotes; a leading zero keeps the text; TRUE is a bool */
+    io_expect_json(h, 2, "{\"kind\":\"member\",\"id\":3,\"name\":\"王\\\"五\\\"\","
+                   "\"platform\":\"顺丰\",\"age\":\"041\",\"points\":7,"
+                   "\"is_member\":true,\"joined\":\"2022-01-05\"}");
+    /* the types themselves, not just their JSON look */
+    const gf_host *host = gf_harness_host(h);
+    gf_value v;
+    assert_true(host->get(gf_harness_output(h, 0), "points", &v));
+    assert_int_equal(v.type, GF_T_FLOAT);
+    assert_true(host->get(gf_harness_output(h, 2), "points", &v));
+    assert_int_equal(v.type, GF_T_INT);
+    assert_false(host->get(gf_harness_output(h, 1), "points", &v));
+    gf_harness_destroy(&h);
+}
+
+static void test_declared_types(void **state)
+{
+    (void)state;
+    gf_harness *h = io_open("ingest_csv",
+                            "path: members.csv\n"
+                            "types: {id: string, age: float, points: float,"
+                            " is_member: string}",
+                            IO_DATA);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 3);
+    const gf_host *host = gf_harness_host(h);
+    gf_value v;
+    assert_true(host->get(gf_harness_output(h, 2), "id", &v));
+    assert_int_equal(v.type, GF_T_STR);
+    assert_true(host->get(gf_harness_output(h, 2), "age", &v));
+    assert_int_equal(v.type, GF_T_FLOAT);
+    assert_true(v.v.f == 41.0);
+    assert_true(host->get(gf_harness_output(h, 2), "points", &v));
+    assert_int_equal(v.type, GF_T_FLOAT);
+    assert_true(v.v.f == 7.0);
+    assert_true(host->get(gf_harness_output(h, 0), "is_member", &v));
+    assert_int_equal(v.type, GF_T_STR);
+    gf_harness_destroy(&h);
+}
+
+static void test_multiline_crlf(void **state)
+{
+    (void)state;
+    gf_harness *h = io_open("ingest_csv", "path: multiline.csv", IO_DATA);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 3);
+    io_expect_json(h, 0, "{\"id\":1,\"note\":\"line one\\r\\nline two\"}");
+    io_expect_json(h, 1, "{\"id\":2,\"note\":\"plain\"}");
+    io_expect_json(h, 2, "{\"id\":4,\"note\":\"a \\\"q\\\", b\"}");
+    /* the row after the two-line row starts on line 5 */
+    assert_int_equal(gf_harness_rejects(h), 1);
+    io_expect_reject(h, 0, 5, "line 5: 3 fields, header has 2");
+    io_expect_reject(h, 0, 5, "3,x,extra");
+    gf_harness_destroy(&h);
+}
+
+/* bad.csv, line by line:
+ *  1 a,b,c      header          6 10,11,12    ok
+ *  2 1,2,3      ok              7 "q"x,1,2    text after a quote
+ *  3 4,5        short           8 abc,1,2     not an int (types a: int)
+ *  4 6,7,8,9    long            9 13,"open,14 unterminated quote
+ *  5 x,\xff\xfe,z invalid       10 15,16,17   ok (reading goes on)  */
+static void check_bad(const char *yaml, const char *enc_name)
+{
+    gf_harness *h = io_open("ingest_csv", yaml, IO_DATA);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 3);
+    io_expect_json(h, 0, "{\"a\":1,\"b\":2,\"c\":3}");
+    io_expect_json(h, 1, "{\"a\":10,\"b\":11,\"c\":12}");
+    io_expect_json(h, 2, "{\"a\":15,\"b\":16,\"c\":17}");
+    assert_int_equal(gf_harness_rejects(h), 6);
+    io_expect_reject(h, 0, 3, "line 3: 2 fields, header has 3");
+    io_expect_reject(h, 1, 4, "line 4: 4 fields, header has 3");
+    io_expect_reject(h, 2, 5, enc_name);
+    io_expect_reject(h, 2, 5, "line 5: bytes invalid in");
+    io_expect_reject(h, 3, 7, "line 7: text after the closing quote of field 1");
+    io_expect_reject(h, 4, 8, "line 8: field a is not an int: \\\"abc\\\"");
+    io_expect_reject(h, 5, 9, "line 9: unterminated quote in field 2");
+    io_expect_reject(h, 5, 9, "bad.csv");
+    gf_harness_destroy(&h);
+}
+
+static void test_bad_rows_utf8(void **state)
+{
+    (void)state;
+    check_bad("path: bad.csv\nencoding: utf-8\ntypes: {a: int}", "UTF-8");
+}
+
+static void test_bad_rows_auto(void **state)
+{
+    (void)state;
+    /* 0xff is neither UTF-8 nor GB18030: auto switches, still rejects */
+    check_bad("path: bad.csv\ntypes: {a: int}", "GB18030");
+}
+
+static void test_bom(void **state)
+{
+    (void)state;
+    gf_harness *h = io_open("ingest_csv", "path: bom.csv", IO_DATA);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 1);
+    io_expect_json(h, 0, "{\"name\":\"赵六\",\"age\":33}");
+    gf_harness_destroy(&h);
+}
+
+static void check_gb18030(const char *encoding)
+{
+    char *yaml = io_fmt("path: members_gb18030.csv\nencoding: %s\n"
+                        "columns: {姓名: name, 年龄: age}", encoding);
+    gf_harness *h = io_open("ingest_csv", yaml, IO_DATA);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 2);
+    io_expect_json(h, 0, "{\"name\":\"张三\",\"age\":30,\"站点\":\"朝阳站\","
+                   "\"平台\":\"美团\"}");
+    io_expect_json(h, 1, "{\"name\":\"李四\",\"age\":25,\"站点\":\"海淀站,北\","
+                   "\"平台\":\"饿了么\"}");
+    assert_int_equal(gf_harness_rejects(h), 1);
+    io_expect_reject(h, 0, 4, "line 4: 3 fields, header has 4");
+    io_expect_reject(h, 0, 4, "王五,x,西城站"); /* raw text, as UTF-8 */
+    gf_harness_destroy(&h);
+    free(yaml);
+}
+
+static void test_gb18030(void **state)
+{
+    (void)state;
+    check_gb18030("gb18030");
+    check_gb18030("auto");
+}
+
+static void test_gb18030_as_utf8_fails_on_header(void **state)
+{
+    (void)state;
+    gf_harness *h = io_open("ingest_csv",
+                            "path: members_gb18030.csv\nencoding: utf-8",
+                            IO_DATA);
+    assert_true(gf_harness_produce(h) < 0);
+    assert_non_null(strstr(gf_harness_error(h), "members_gb18030.csv:1:"));
+    assert_non_null(strstr(gf_harness_error(h), "invalid in UTF-8"));
+    assert_int_equal(gf_harness_count(h), 0);
+    gf_harness_destroy(&h);
+}
+
+static void test_gb18030_invalid_bytes(void **state)
+{
+    (void)state;
+    char *dir = io_tmpdir();
+    char *path = io_fmt("%s/x.csv", dir);
+    /* 姓名,n CRLF 张三,1 CRLF <0x81 0x20: a lead byte without a trail>,2
+       CRLF 李四,3 CRLF, in GB18030 */
+    static const char bytes[] =
+        "\xd0\xd5\xc3\xfb,n\r\n\xd5\xc5\xc8\xfd,1\r\n\x81 ,2\r\n"
+        "\xc0\xee\xcb\xc4,3\r\n";
+    io_write(path, bytes, sizeof bytes - 1);
+    gf_harness *h = io_open("ingest_csv", "path: x.csv\nencoding: gb18030",
+                            dir);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 2);
+    io_expect_json(h, 0, "{\"姓名\":\"张三\",\"n\":1}");
+    io_expect_json(h, 1, "{\"姓名\":\"李四\",\"n\":3}");
+    assert_int_equal(gf_harness_rejects(h), 1);
+    io_expect_reject(h, 0, 3, "line 3: bytes invalid in GB18030 in field 1");
+    gf_harness_destroy(&h);
+    free(path);
+    io_rmdir(dir);
+}
+
+static void test_no_header_tab(void **state)
+{
+    (void)state;
+    gf_harness *h = io_open("ingest_csv",
+                            "path: noheader.tsv\nheader: false\n"
+                            "delimiter: tab\ncolumns: {c2: name}",
+                            IO_DATA);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 2);
+    io_expect_json(h, 0, "{\"c1\":1,\"name\":\"张三\",\"c3\":\"美团\"}");
+    io_expect_json(h, 1, "{\"c1\":2,\"name\":\"李四\",\"c3\":\"饿了么\"}");
+    gf_harness_destroy(&h);
+    /* keys that are not cN name the columns in the order written */
+    h = io_open("ingest_csv",
+                "path: noheader.tsv\nheader: false\ndelimiter: \"\\t\"\n"
+                "columns: {编号: id, 姓名: name}",
+                IO_DATA);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 2);
+    io_expect_json(h, 1, "{\"id\":2,\"name\":\"李四\",\"c3\":\"饿了么\"}");
+    gf_harness_destroy(&h);
+}
+
+static void test_kind_option_wins(void **state)
+{
+    (void)state;
+    char *dir = io_tmpdir();
+    char *path = io_fmt("%s/k.csv", dir);
+    static const char text[] = "kind,name\norg,甲\n";
+    io_write(path, text, sizeof text - 1);
+    gf_harness *h = io_open("ingest_csv", "path: k.csv\nkind: member", dir);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 1);
+    io_expect_json(h, 0, "{\"kind\":\"member\",\"name\":\"甲\"}");
+    gf_harness_destroy(&h);
+    free(path);
+    io_rmdir(dir);
+}
+
+/* Rows that cross the 1 MiB read buffer, each two lines long: values and
+   line numbers must come through exactly. */
+static void test_stream_utf8_multiline(void **state)
+{
+    (void)state;
+    enum { N = 60000 };
+    char *dir = io_tmpdir();
+    char *path = io_fmt("%s/big.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("id,note\n", f);
+    for (int i = 0; i < N; i++)
+        fprintf(f, "%d,\"第%d行\n续,\"\"x\"\"\"\n", i, i);
+    fputs("only-one-field\n", f);
+    assert_int_equal(fclose(f), 0);
+
+    gf_harness *h = io_open("ingest_csv", "path: big.csv", dir);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), N);
+    const gf_host *host = gf_harness_host(h);
+    for (int i = 0; i < N; i++) {
+        gf_value v;
+        char want[64];
+        const gf_record *r = gf_harness_output(h, (size_t)i);
+        assert_true(host->get(r, "id", &v));
+        assert_int_equal(v.type, GF_T_INT);
+        assert_int_equal(v.v.i, i);
+        assert_true(host->get(r, "note", &v));
+        int n = snprintf(want, sizeof want, "第%d行\n续,\"x\"", i);
+        assert_int_equal(v.v.s.len, (size_t)n);
+        assert_memory_equal(v.v.s.ptr, want, (size_t)n);
+    }
+    assert_int_equal(gf_harness_rejects(h), 1);
+    io_expect_reject(h, 0, 2 + 2 * (unsigned long long)N, "1 fields");
+    gf_harness_destroy(&h);
+    free(path);
+    io_rmdir(dir);
+}
+
+/* GB18030 rows of 13 bytes with the header sized so that a read boundary
+   (1 MiB) falls inside a two-byte character: the carry-over must join it. */
+static void check_stream_gb18030(const char *encoding)
+{
+    enum { N = 100000 };
+    char *dir = io_tmpdir();
+    char *path = io_fmt("%s/gb.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    /* header "姓名,id" + pad + CRLF is 9 + pad bytes; rows start at
+       H + 13k; 1 MiB = 13 * 80659 + 9, so H = 8 (mod 13) puts the boundary
+       on the second byte of 张 */
+    fputs("\xd0\xd5\xc3\xfb,id", f);
+    for (int i = 0; i < 12; i++)
+        fputc('x', f);
+    fputs("\r\n", f);
+    for (int i = 0; i < N; i++)
+        fprintf(f, "\xd5\xc5\xc8\xfd,%06d\r\n", 100000 + i);
+    assert_int_equal(fclose(f), 0);
+
+    char *yaml = io_fmt("path: gb.csv\nencoding: %s\ncolumns: {姓名: name}",
+                        encoding);
+    gf_harness *h = io_open("ingest_csv", yaml, dir);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_rejects(h), 0);
+    assert_int_equal(gf_harness_count(h), N);
+    const gf_host *host = gf_harness_host(h);
+    for (int i = 0; i < N; i++) {
+        gf_value v;
+        const gf_record *r = gf_harness_output(h, (size_t)i);
+        assert_true(host->get(r, "name", &v));
+        assert_int_equal(v.v.s.len, 6);
+        assert_memory_equal(v.v.s.ptr, "张三", 6);
+        assert_true(host->get(r, "idxxxxxxxxxxxx", &v));
+        assert_int_equal(v.v.i, 100000 + i);
+    }
+    gf_harness_destroy(&h);
+    free(yaml);
+    free(path);
+    io_rmdir(dir);
+}
+
+static void test_stream_gb18030(void **state)
+{
+    (void)state;
+    check_stream_gb18030("gb18030");
+    check_stream_gb18030("auto");
+}
+
+static void test_stdin(void **state)
+{
+    (void)state;
+    int saved = dup(STDIN_FILENO);
+    int fd = open(IO_DATA "/bom.csv", O_RDONLY);
+    assert_true(saved >= 0 && fd >= 0);
+    assert_true(dup2(fd, STDIN_FILENO) >= 0);
+    close(fd);
+    gf_harness *h = io_open("ingest_csv", "path: \"-\"", IO_DATA);
+    int rc = gf_harness_produce(h);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    assert_int_equal(rc, GF_DONE);
+    assert_int_equal(gf_harness_count(h), 1);
+    io_expect_json(h, 0, "{\"name\":\"赵六\",\"age\":33}");
+    gf_harness_destroy(&h);
+}
+
+static void test_empty_file(void **state)
+{
+    (void)state;
+    char *dir = io_tmpdir();
+    char *path = io_fmt("%s/e.csv", dir);
+    io_write(path, "", 0);
+    gf_harness *h = io_open("ingest_csv", "path: e.csv", dir);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 0);
+    assert_int_equal(gf_harness_rejects(h), 0);
+    gf_harness_destroy(&h);
+    io_write(path, "a,b\n", 4); /* a header alone */
+    h = io_open("ingest_csv", "path: e.csv", dir);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 0);
+    gf_harness_destroy(&h);
+    free(path);
+    io_rmdir(dir);
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    char *err = io_open_fails("ingest_csv", "path: no-such-file.csv", IO_DATA);
+    if (!strstr(err, IO_DATA "/no-such-file.csv: No such file or directory"))
+        fail_msg("unexpected message: %s", err);
+    free(err);
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    char *err = io_open_fails("ingest_csv", "path: members.csv\ndelimiter: ab",
+                              IO_DATA);
+    assert_non_null(strstr(err, "delimiter"));
+    free(err);
+    err = io_open_fails("ingest_csv", "path: members.csv\nencoding: latin1",
+                        IO_DATA);
+    assert_non_null(strstr(err, "latin1"));
+    free(err);
+    err = io_open_fails("ingest_csv", "path: members.csv\ntypes: {age: number}",
+                        IO_DATA);
+    assert_non_null(strstr(err, "number"));
+    free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_members),
+        cmocka_unit_test(test_declared_types),
+        cmocka_unit_test(test_multiline_crlf),
+        cmocka_unit_test(test_bad_rows_utf8),
+        cmocka_unit_test(test_bad_rows_auto),
+        cmocka_unit_test(test_bom),
+        cmocka_unit_test(test_gb18030),
+        cmocka_unit_test(test_gb18030_as_utf8_fails_on_header),
+        cmocka_unit_test(test_gb18030_invalid_bytes),
+        cmocka_unit_test(test_no_header_tab),
+        cmocka_unit_test(test_kind_option_wins),
+        cmocka_unit_test(test_stream_utf8_multiline),
+        cmocka_unit_test(test_stream_gb18030),
+        cmocka_unit_test(test_stdin),
+        cmocka_unit_test(test_empty_file),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_bad_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
