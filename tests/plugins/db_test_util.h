@@ -39,6 +39,64 @@ static inline char *db_sqlite(const char *db, const char *sql)
     return b;
 }
 
+/*
+ * Run `sql` with psql on the server of $GF_PG_DSN (rows as a|b|c lines,
+ * no headers) and return its output, stderr included (malloc'd).
+ */
+static inline char *db_psql(const char *sql)
+{
+    char *qf = strdup("/tmp/gf_psql_XXXXXX");
+    assert_non_null(qf);
+    int fd = mkstemp(qf);
+    assert_true(fd >= 0);
+    close(fd);
+    io_write(qf, sql, strlen(sql));
+    char *cmd = io_fmt("PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -F '|' -v ON_ERROR_STOP=1 "
+                       "-d \"$GF_PG_DSN\" -f '%s' 2>&1", qf);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 4096, n = 0, got;
+    char *b = malloc(cap);
+    assert_non_null(b);
+    while ((got = fread(b + n, 1, cap - n - 1, p)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            cap *= 2;
+            b = realloc(b, cap);
+            assert_non_null(b);
+        }
+    }
+    b[n] = '\0';
+    pclose(p);
+    unlink(qf);
+    free(qf);
+    free(cmd);
+    return b;
+}
+
+/* db_psql's output equals want. */
+static inline void db_expect_pg(const char *sql, const char *want)
+{
+    char *got = db_psql(sql);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s\n  got  [%s]\n  want [%s]", sql, got, want);
+    free(got);
+}
+
+/* Skip the test unless a server was set up (postgres_roundtrip.sh). */
+static inline void db_need_pg(void)
+{
+    if (!getenv("GF_PG_DSN"))
+        skip();
+}
+
+/* Options text "{dsn: \"$GF_PG_DSN\", MORE}" (malloc'd). */
+static inline char *db_pg_opts(const char *more)
+{
+    return io_fmt("{dsn: \"%s\"%s%s}", getenv("GF_PG_DSN"),
+                  more && more[0] ? ", " : "", more ? more : "");
+}
+
 /* db_sqlite's output equals want. */
 static inline void db_expect(const char *db, const char *sql,
                              const char *want)
