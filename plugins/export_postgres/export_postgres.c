@@ -1413,7 +1413,7 @@ static int ep_check(gf_ctx *ctx, const void *config)
     return GF_OK;
 }
 
-static int ep_init(gf_ctx *ctx, const void *config, void **state)
+static int ep_setup(gf_ctx *ctx, const void *config, void **state)
 {
     const ep_config *cfg = config;
     if (ep_check(ctx, config) < 0)
@@ -1574,6 +1574,17 @@ static void ep_destroy(gf_ctx *ctx, void *state)
     free(p->dsn_shown);
     free(p->app);
     free(p);
+}
+
+/* The runtime calls destroy() only after a successful init(): undo here. */
+static int ep_init(gf_ctx *ctx, const void *config, void **state)
+{
+    int rc = ep_setup(ctx, config, state);
+    if (rc < 0) {
+        ep_destroy(ctx, *state);
+        *state = NULL;
+    }
+    return rc;
 }
 
 static const gf_plugin export_postgres = {

@@ -167,7 +167,7 @@ static int es_nomem(gf_ctx *ctx)
     return GF_ERROR;
 }
 
-static int es_init(gf_ctx *ctx, const void *config, void **state)
+static int es_setup(gf_ctx *ctx, const void *config, void **state)
 {
     const es_config *cfg = config;
     if (es_check(ctx, config) < 0)
@@ -828,6 +828,17 @@ static void es_destroy(gf_ctx *ctx, void *state)
     free(e->json);
     free(e->wrap);
     free(e);
+}
+
+/* The runtime calls destroy() only after a successful init(): undo here. */
+static int es_init(gf_ctx *ctx, const void *config, void **state)
+{
+    int rc = es_setup(ctx, config, state);
+    if (rc < 0) {
+        es_destroy(ctx, *state);
+        *state = NULL;
+    }
+    return rc;
 }
 
 static const gf_plugin export_sqlite = {

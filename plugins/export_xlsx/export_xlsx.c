@@ -250,7 +250,7 @@ static int ex_check(gf_ctx *ctx, const void *config)
     return GF_OK;
 }
 
-static int ex_init(gf_ctx *ctx, const void *config, void **state)
+static int ex_setup(gf_ctx *ctx, const void *config, void **state)
 {
     const ex_config *cfg = config;
     if (ex_check(ctx, config) < 0)
@@ -631,6 +631,17 @@ static void ex_destroy(gf_ctx *ctx, void *state)
     free(x->json);
     free(x->wrap);
     free(x);
+}
+
+/* The runtime calls destroy() only after a successful init(): undo here. */
+static int ex_init(gf_ctx *ctx, const void *config, void **state)
+{
+    int rc = ex_setup(ctx, config, state);
+    if (rc < 0) {
+        ex_destroy(ctx, *state);
+        *state = NULL;
+    }
+    return rc;
 }
 
 static const gf_plugin export_xlsx = {

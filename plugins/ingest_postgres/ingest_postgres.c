@@ -186,7 +186,7 @@ static int ip_check(gf_ctx *ctx, const void *config)
     return GF_OK;
 }
 
-static int ip_init(gf_ctx *ctx, const void *config, void **state)
+static int ip_setup(gf_ctx *ctx, const void *config, void **state)
 {
     const ip_config *cfg = config;
     if (ip_check(ctx, config) < 0)
@@ -425,6 +425,17 @@ static void ip_destroy(gf_ctx *ctx, void *state)
     free(s->app);
     free(s->buf);
     free(s);
+}
+
+/* The runtime calls destroy() only after a successful init(): undo here. */
+static int ip_init(gf_ctx *ctx, const void *config, void **state)
+{
+    int rc = ip_setup(ctx, config, state);
+    if (rc < 0) {
+        ip_destroy(ctx, *state);
+        *state = NULL;
+    }
+    return rc;
 }
 
 static const gf_plugin ingest_postgres = {

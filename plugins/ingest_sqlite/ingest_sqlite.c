@@ -110,13 +110,13 @@ static int is_open(gf_ctx *ctx, const is_config *cfg, is *s)
     while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' ||
                     *tail == '\r' || *tail == ';'))
         tail++;
-    bool more = tail && *tail;
-    sqlite3_free(sql);
-    if (more) {
+    if (tail && *tail) {
         h->option_error(ctx, "query", "give one statement only; more "
                         "follows at: %.40s", tail);
+        sqlite3_free(sql);
         return GF_ERROR;
     }
+    sqlite3_free(sql);
     if (!sqlite3_stmt_readonly(s->st) || sqlite3_column_count(s->st) == 0) {
         h->option_error(ctx, "query", "the query must be a SELECT that "
                         "returns rows and changes nothing");
@@ -133,7 +133,7 @@ static int is_check(gf_ctx *ctx, const void *config)
     return rc;
 }
 
-static int is_init(gf_ctx *ctx, const void *config, void **state)
+static int is_setup(gf_ctx *ctx, const void *config, void **state)
 {
     if (ctx->instances > 1) { /* each worker would read every row */
         ctx->host->error(ctx, "ingest_sqlite reads one query: run the stage "
@@ -310,6 +310,17 @@ static void is_destroy(gf_ctx *ctx, void *state)
     free(s->name_len);
     free(s->buf);
     free(s);
+}
+
+/* The runtime calls destroy() only after a successful init(): undo here. */
+static int is_init(gf_ctx *ctx, const void *config, void **state)
+{
+    int rc = is_setup(ctx, config, state);
+    if (rc < 0) {
+        is_destroy(ctx, *state);
+        *state = NULL;
+    }
+    return rc;
 }
 
 static const gf_plugin ingest_sqlite = {
