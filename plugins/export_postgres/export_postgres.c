@@ -161,6 +161,12 @@ typedef struct ep {
 
 static void sb_put(ep_sb *b, const void *p, size_t n)
 {
+    if (b->len + n < b->cap) { /* the fast path */
+        memcpy(b->p + b->len, p, n);
+        b->len += n;
+        b->p[b->len] = '\0';
+        return;
+    }
     if (b->oom)
         return;
     if (b->len + n + 1 > b->cap) {
@@ -569,12 +575,28 @@ static bool ep_utf8_ok(const char *s, size_t n)
     return true;
 }
 
+/* Append an integer in decimal (snprintf is slow on the hot path). */
+static void ep_i64(ep_sb *b, int64_t v)
+{
+    char tmp[24];
+    char *e = tmp + sizeof tmp, *q = e;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--q = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--q = '-';
+    sb_put(b, q, (size_t)(e - q));
+}
+
 /* Append text escaped for COPY's text format. */
 static void ep_copy_text(ep_sb *b, const char *s, size_t n)
 {
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
+        if ((unsigned char)c > '\r' && c != '\\')
+            continue; /* the common case: nothing to escape */
         const char *esc = c == '\\' ? "\\\\" : c == '\n' ? "\\n"
                         : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
         if (!esc)
@@ -628,11 +650,10 @@ static const char *ep_value_name(gf_type t)
  * Append value v for column c to p->val in COPY text form. Returns 0, 1
  * when it does not fit the column (why filled), -1 when memory runs out.
  */
-static int ep_value(const gf_host *h, ep *p, const ep_table *t,
+static int ep_value(const gf_host *h, ep *p, ep_sb *b, const ep_table *t,
                     const ep_col *c, const gf_value *v, char *why,
                     size_t whylen)
 {
-    ep_sb *b = &p->val;
     char num[40];
     const char *problem = NULL;
     if (v->type == GF_T_NIL) {
@@ -656,14 +677,12 @@ static int ep_value(const gf_host *h, ep *p, const ep_table *t,
             problem = "is out of range for";
             break;
         }
-        sb_put(b, num, (size_t)snprintf(num, sizeof num, "%lld",
-                                        (long long)i));
+        ep_i64(b, i);
         return b->oom ? -1 : 0;
     }
     case EP_FLOAT:
         if (v->type == GF_T_INT) {
-            sb_put(b, num, (size_t)snprintf(num, sizeof num, "%lld",
-                                            (long long)v->v.i));
+            ep_i64(b, v->v.i);
         } else if (v->type == GF_T_FLOAT) {
             if (isnan(v->v.f))
                 sb_puts(b, "NaN");
@@ -713,8 +732,7 @@ static int ep_value(const gf_host *h, ep *p, const ep_table *t,
             ep_copy_text(b, v->v.s.ptr, v->v.s.len);
             return b->oom ? -1 : 0;
         case GF_T_INT:
-            sb_put(b, num, (size_t)snprintf(num, sizeof num, "%lld",
-                                            (long long)v->v.i));
+            ep_i64(b, v->v.i);
             return b->oom ? -1 : 0;
         case GF_T_FLOAT:
             sb_put(b, num, (size_t)snprintf(num, sizeof num, "%.17g",
@@ -1181,7 +1199,8 @@ static int ep_write(gf_ctx *ctx, ep *p, const gf_record *rec, bool *kept)
             if (c < 0)
                 continue;
             p->val.len = 0;
-            int vr = ep_value(h, p, t, &t->cols[c], &v, why, sizeof why);
+            int vr = ep_value(h, p, &p->val, t, &t->cols[c], &v, why,
+                              sizeof why);
             if (vr < 0) {
                 rc = ep_nomem(ctx);
                 goto done;
@@ -1247,15 +1266,13 @@ static int ep_write(gf_ctx *ctx, ep *p, const gf_record *rec, bool *kept)
             sb_put(&p->copy, "\\N", 2);
             continue;
         }
-        p->val.len = 0;
-        int vr = ep_value(h, p, t, &t->cols[p->seg_cols[i]], p->slot[i], why,
-                          sizeof why);
+        int vr = ep_value(h, p, &p->copy, t, &t->cols[p->seg_cols[i]],
+                          p->slot[i], why, sizeof why);
         if (vr != 0) {
             p->copy.len = mark;
             rc = vr < 0 ? ep_nomem(ctx) : ep_reject(ctx, p, rec, why);
             goto done;
         }
-        sb_put(&p->copy, p->val.p, p->val.len);
     }
     if (p->mode == EP_UPSERT) {
         char seq[32];

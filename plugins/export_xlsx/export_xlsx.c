@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <xlsxwriter.h>
@@ -265,6 +266,13 @@ static int ex_setup(gf_ctx *ctx, const void *config, void **state)
         return ex_nomem(ctx);
     *state = x;
     x->cfg = cfg;
+    struct stat sb;
+    if (stat(cfg->path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        /* a rename at commit would replace a device or a directory */
+        ctx->host->error(ctx, "%s: exists and is not a regular file; give "
+                         "the path of a workbook", cfg->path);
+        return GF_ERROR;
+    }
     if (ex_create(ctx, x) < 0)
         return GF_ERROR;
     if (!(x->wb = workbook_new(x->tmp)))

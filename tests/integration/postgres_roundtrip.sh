@@ -19,76 +19,30 @@ root=${GF_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 build=${GF_BUILD_DIR:-$root/build}
 gigflow=${GIGFLOW:-$build/bin/gigflow}
 
-pg_bin() {
-  local d
-  for d in /usr/lib/postgresql/*/bin; do
-    [ -x "$d/initdb" ] && { echo "$d"; return 0; }
-  done
-  return 1
-}
-
-bin=$(pg_bin || true)
-if [ -z "$bin" ]; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "installing postgresql with apt-get"
-    for i in 1 2 3 4 5; do
-      DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq \
-        postgresql >/dev/null && break
-      sleep 5 # the dpkg lock may be held by another install
-    done
-    bin=$(pg_bin || true)
-  fi
-  if [ -z "$bin" ]; then
-    echo "SKIP: PostgreSQL is not installed and cannot be (not root)"
-    exit 0
-  fi
-fi
-
-tmp=$(mktemp -d /tmp/gf-pg-XXXXXX)
-chmod 755 "$tmp"
-# the server refuses to run as root: run it as `postgres` (or a user made
-# for the purpose), as ourselves otherwise
-as=()
-if [ "$(id -u)" = 0 ]; then
-  user=postgres
-  id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home gigflow-pg
-  id -u "$user" >/dev/null 2>&1 || user=gigflow-pg
-  chown "$user" "$tmp"
-  as=(runuser -u "$user" --)
-fi
-port=$(( 20000 + RANDOM % 30000 ))
-pw="gf-$RANDOM-$RANDOM-pw"
+. "$root/tests/lib/pg_server.sh"
 
 cleanup() {
   local rc=$?
-  if [ -z "${PG_KEEP:-}" ]; then
-    timeout 30 "${as[@]}" "$bin/pg_ctl" -D "$tmp/data" -m immediate stop \
-      >/dev/null 2>&1 || true
-    rm -rf "$tmp"
-  fi
+  [ -n "${PG_KEEP:-}" ] || pg_stop
   exit $rc
 }
 trap cleanup EXIT INT TERM
 
-printf '%s\n' "$pw" >"$tmp/pw"
-chmod 644 "$tmp/pw"
-timeout 120 "${as[@]}" "$bin/initdb" -D "$tmp/data" -U postgres \
-  --auth=scram-sha-256 --pwfile="$tmp/pw" -E UTF8 --locale=C.UTF-8 \
-  >"$tmp/initdb.log" 2>&1 || { cat "$tmp/initdb.log"; exit 1; }
-rm -f "$tmp/pw"
-timeout 60 "${as[@]}" "$bin/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w \
-  -t 50 -o "-c listen_addresses='' -c unix_socket_directories='$tmp' \
-  -p $port -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-  start >/dev/null || { cat "$tmp/server.log"; exit 1; }
-
-export PGPASSWORD=$pw
-export GF_PG_DSN="host=$tmp port=$port dbname=postgres user=postgres"
-psql_() { timeout 60 psql -X -q -v ON_ERROR_STOP=1 -d "$GF_PG_DSN" "$@"; }
-psql_ -c "CREATE DATABASE gigflow_test"
-export GF_PG_DSN="host=$tmp port=$port dbname=gigflow_test user=postgres"
+set +e
+pg_start
+started=$?
+set -e
+if [ $started = 1 ]; then
+  echo "SKIP: PostgreSQL is not installed and cannot be (not root)"
+  exit 0
+fi
+[ $started = 0 ] || exit 1
+tmp=$PG_TMP
+pw=$PGPASSWORD
+psql_() { pg_psql "$@"; }
 echo "server up: $GF_PG_DSN"
 if [ -n "${PG_KEEP:-}" ]; then
-  echo "PG_KEEP: stop with: ${as[*]} $bin/pg_ctl -D $tmp/data stop; PGPASSWORD=$pw"
+  echo "PG_KEEP: stop with: ${PG_AS[*]} $PG_BIN/pg_ctl -D $PG_TMP/data stop; PGPASSWORD=$PGPASSWORD"
   exit 0
 fi
 

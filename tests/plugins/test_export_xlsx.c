@@ -333,6 +333,10 @@ static void test_not_committed_and_errors(void **state)
         fail_msg("unexpected: %s", err);
     free(want);
     free(err);
+    err = io_open_fails("export_xlsx", "path: /dev/null", dir);
+    assert_non_null(strstr(err, "/dev/null: exists and is not a regular "
+                           "file"));
+    free(err);
     err = io_open_fails("export_xlsx", "path: \"-\"", dir);
     assert_non_null(strstr(err, "cannot be written to standard output"));
     free(err);
