@@ -53,6 +53,7 @@
 
 #define EP_SEND_BYTES (256u << 10) /* COPY data handed to libpq at once */
 #define EP_LOST (-100)             /* internal: the connection dropped */
+#define EP_NAME_MAX 63             /* PostgreSQL's NAMEDATALEN - 1 */
 
 typedef struct ep_config {
     const char *dsn;
@@ -1160,6 +1161,9 @@ static int ep_write(gf_ctx *ctx, ep *p, const gf_record *rec, bool *kept)
         tname = kv.v.s.ptr;
         tlen = kv.v.s.len;
     }
+    if (tlen > EP_NAME_MAX)
+        return ep_reject(ctx, p, rec, "the table name is longer than the "
+                         "63 bytes PostgreSQL keeps");
     if (p->mode == EP_UPSERT)
         for (size_t i = 0; i < p->cfg->key->n; i++) {
             gf_value kv;
@@ -1186,6 +1190,19 @@ static int ep_write(gf_ctx *ctx, ep *p, const gf_record *rec, bool *kept)
     }
     if (!ep_seg_fits(h, p, ti, rec, vals, nv)) {
         ep_table *t = &p->tables[ti];
+        /* names a segment holds were checked when it started */
+        gf_iter fit = {0};
+        gf_str fk;
+        gf_value fv;
+        while (h->next(rec, &fit, &fk, &fv))
+            if (!fk.len || fk.len > EP_NAME_MAX ||
+                memchr(fk.ptr, '\0', fk.len)) {
+                snprintf(why, sizeof why, "the field name '%.*s' cannot be "
+                         "a column: empty, over 63 bytes or with a NUL byte",
+                         (int)(fk.len > 80 ? 80 : fk.len), fk.ptr);
+                rc = ep_reject(ctx, p, rec, why);
+                goto done;
+            }
         if ((rc = ep_seg_end(ctx, p)) != GF_OK)
             goto done;
         if (!t->known && (rc = ep_table_open(ctx, p, t)) != GF_OK)

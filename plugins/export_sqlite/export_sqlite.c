@@ -690,6 +690,9 @@ static int es_process(gf_ctx *ctx, void *state, const gf_record *rec,
         tname = kv.v.s.ptr;
         tlen = kv.v.s.len;
     }
+    if (tlen >= 7 && !sqlite3_strnicmp(tname, "sqlite_", 7))
+        return es_reject(ctx, e, rec, "table names starting with sqlite_ "
+                         "are reserved by SQLite");
     es_table *t = es_table_get(ctx, e, tname, tlen, &rc);
     if (!t)
         return rc;

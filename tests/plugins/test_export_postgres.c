@@ -125,12 +125,17 @@ static void test_type_mismatch(void **state)
         "{\"kind\":\"member\",\"id\":\"m4\",\"age\":40.5}",
         "{\"kind\":\"member\",\"id\":\"m5\",\"age\":33,\"tags\":[1]}",
         "{\"kind\":\"member\",\"id\":\"m6\",\"age\":34,\"tags\":\"x\"}",
+        "{\"kind\":\"member\",\"id\":\"m7\",\"a_field_name_that_is_far_"
+        "too_long_for_a_postgresql_column_name_really\":1}",
         NULL,
     };
     gf_harness *h = pg_open("export_postgres", NULL);
     db_push_all(h, recs);
     assert_int_equal(gf_harness_commit(h), GF_OK);
-    assert_int_equal(gf_harness_rejects(h), 2);
+    assert_int_equal(gf_harness_rejects(h), 3);
+    db_expect_reject(h, 2, "record 7: the field name 'a_field_name_that_is_"
+                     "far_too_long_for_a_postgresql_column_name_really' cannot be a "
+                     "column");
     db_expect_reject(h, 0, "record 2: table public.member, column age: a "
                      "text value does not fit the bigint column");
     db_expect_reject(h, 1, "record 4: table public.member, column age: a "

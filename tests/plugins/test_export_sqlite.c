@@ -102,18 +102,21 @@ static void test_type_conflict(void **state)
         "{\"kind\":\"member\",\"id\":42,\"age\":33}",
         "{\"kind\":\"member\",\"id\":\"m5\",\"age\":[1,2]}",
         "{\"id\":\"nokind\"}",
+        "{\"kind\":\"sqlite_stat9\",\"a\":1}",
         "{\"kind\":\"member\",\"id\":\"m7\",\"age\":29}",
         NULL,
     };
     gf_harness *h = io_open("export_sqlite", "path: t.db", dir);
     db_push_all(h, recs);
     assert_int_equal(gf_harness_commit(h), GF_OK);
-    assert_int_equal(gf_harness_rejects(h), 3);
+    assert_int_equal(gf_harness_rejects(h), 4);
     db_expect_reject(h, 0, "record 2: table member, column age: a TEXT "
                      "value does not fit the INTEGER column");
     db_expect_reject(h, 0, "\"thirty\"");
     db_expect_reject(h, 1, "record 5: table member, column age: an array");
     db_expect_reject(h, 2, "record 6: no table");
+    db_expect_reject(h, 3, "record 7: table names starting with sqlite_ are "
+                     "reserved");
     gf_harness_destroy(&h);
     /* a real in an INTEGER column and a number in a TEXT column are kept */
     db_expect(db, "SELECT id, age, typeof(age) FROM member ORDER BY rowid;",
