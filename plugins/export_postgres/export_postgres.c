@@ -1423,6 +1423,17 @@ static int ep_recover(gf_ctx *ctx, ep *p)
 static int ep_check(gf_ctx *ctx, const void *config)
 {
     const ep_config *cfg = config;
+    char *perr = NULL;
+    PQconninfoOption *parsed = PQconninfoParse(cfg->dsn, &perr);
+    if (!parsed) {
+        char *clean = perr ? ep_scrub(perr) : NULL;
+        ctx->host->option_error(ctx, "dsn", "not a libpq connection string: "
+                                "%s", clean ? clean : "out of memory");
+        free(clean);
+        PQfreemem(perr);
+        return GF_ERROR;
+    }
+    PQconninfoFree(parsed);
     if (strcmp(cfg->mode, "replace") && strcmp(cfg->mode, "append") &&
         strcmp(cfg->mode, "upsert")) {
         ctx->host->option_error(ctx, "mode", "unknown mode '%s': use "

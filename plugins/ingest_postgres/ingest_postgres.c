@@ -174,6 +174,17 @@ static void ip_notice(void *arg, const char *msg)
 static int ip_check(gf_ctx *ctx, const void *config)
 {
     const ip_config *cfg = config;
+    char *perr = NULL;
+    PQconninfoOption *parsed = PQconninfoParse(cfg->dsn, &perr);
+    if (!parsed) {
+        char *clean = perr ? ip_scrub(perr) : NULL;
+        ctx->host->option_error(ctx, "dsn", "not a libpq connection string: "
+                                "%s", clean ? clean : "out of memory");
+        free(clean);
+        PQfreemem(perr);
+        return GF_ERROR;
+    }
+    PQconninfoFree(parsed);
     if (!cfg->query == !cfg->table) {
         ctx->host->option_error(ctx, cfg->query ? "table" : "dsn",
                                 "give exactly one of `query` and `table`");

@@ -292,14 +292,23 @@ static void test_password_scrubbed(void **state)
 static void test_bad_options(void **state)
 {
     (void)state;
-    char *err = io_open_fails("export_postgres", "{dsn: \"x\", mode: merge}",
+    char *err = io_open_fails("export_postgres", "{dsn: \"host=x\", mode: merge}",
                               NULL);
     assert_non_null(strstr(err, "unknown mode 'merge'"));
     free(err);
-    err = io_open_fails("export_postgres", "{dsn: \"x\", mode: upsert}", NULL);
+    err = io_open_fails("export_postgres", "{dsn: \"host=x\", mode: upsert}", NULL);
     assert_non_null(strstr(err, "mode upsert needs `key`"));
     free(err);
-    err = io_open_fails("ingest_postgres", "{dsn: \"x\"}", NULL);
+    err = io_open_fails("export_postgres", "{dsn: \"host=h pasword=p\"}",
+                        NULL);
+    assert_non_null(strstr(err, "not a libpq connection string: invalid "
+                           "connection option \"pasword\""));
+    free(err);
+    err = io_open_fails("ingest_postgres", "{dsn: \"host=h password\", "
+                        "table: t}", NULL);
+    assert_non_null(strstr(err, "not a libpq connection string"));
+    free(err);
+    err = io_open_fails("ingest_postgres", "{dsn: \"host=x\"}", NULL);
     assert_non_null(strstr(err, "exactly one of `query` and `table`"));
     free(err);
 }
