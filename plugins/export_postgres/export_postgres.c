@@ -1161,6 +1161,8 @@ static int ep_write(gf_ctx *ctx, ep *p, const gf_record *rec, bool *kept)
         tname = kv.v.s.ptr;
         tlen = kv.v.s.len;
     }
+    if (rec->nfields == 0)
+        return ep_reject(ctx, p, rec, "the record has no fields to write");
     if (tlen > EP_NAME_MAX)
         return ep_reject(ctx, p, rec, "the table name is longer than the "
                          "63 bytes PostgreSQL keeps");

@@ -690,6 +690,8 @@ static int es_process(gf_ctx *ctx, void *state, const gf_record *rec,
         tname = kv.v.s.ptr;
         tlen = kv.v.s.len;
     }
+    if (rec->nfields == 0)
+        return es_reject(ctx, e, rec, "the record has no fields to write");
     if (tlen >= 7 && !sqlite3_strnicmp(tname, "sqlite_", 7))
         return es_reject(ctx, e, rec, "table names starting with sqlite_ "
                          "are reserved by SQLite");

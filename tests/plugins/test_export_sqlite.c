@@ -187,8 +187,11 @@ static void test_append_upsert_replace(void **state)
 
     /* replace: the old table and its columns are gone */
     h = io_open("export_sqlite", "{path: u.db, table: proj}", dir);
+    assert_int_equal(gf_harness_push_json(h, "{}"), GF_OK);
     assert_int_equal(gf_harness_push_json(h, "{\"code\":7}"), GF_OK);
     assert_int_equal(gf_harness_commit(h), GF_OK);
+    assert_int_equal(gf_harness_rejects(h), 1);
+    db_expect_reject(h, 0, "the record has no fields to write");
     gf_harness_destroy(&h);
     db_expect(db, "SELECT name FROM pragma_table_info('proj'); "
               "SELECT code FROM proj;", "code\n7\n");
