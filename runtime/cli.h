@@ -17,9 +17,9 @@ int cli_inspect(int argc, char **argv);
 
 /* Options shared by run and validate. */
 typedef struct cli_common {
-    const char *file;        /* the pipeline file */
+    const char *file; /* the pipeline file */
     size_t nsets;
-    const char **sets;       /* "STAGE.OPTION=VALUE", pointing into argv */
+    const char **sets; /* "STAGE.OPTION=VALUE", pointing into argv */
 } cli_common;
 
 /*

@@ -81,11 +81,25 @@ int cli_parse_size(const char *s, long long *out)
         return -1;
     long long mul = 1;
     switch (*end) {
-    case '\0': break;
-    case 'k': case 'K': mul = 1024; end++; break;
-    case 'm': case 'M': mul = 1024 * 1024; end++; break;
-    case 'g': case 'G': mul = 1024LL * 1024 * 1024; end++; break;
-    default: return -1;
+    case '\0':
+        break;
+    case 'k':
+    case 'K':
+        mul = 1024;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        mul = 1024 * 1024;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        mul = 1024LL * 1024 * 1024;
+        end++;
+        break;
+    default:
+        return -1;
     }
     if (*end != '\0' || v > (long long)(9e18 / (double)mul))
         return -1;

@@ -137,7 +137,8 @@ static int list_all(void)
     }
     gf_free(l.e);
     if (l.oom) {
-        fprintf(stderr, "gigflow inspect: out of memory, the list is incomplete\n");
+        fprintf(stderr,
+                "gigflow inspect: out of memory, the list is incomplete\n");
         return GF_EXIT_FAILURE;
     }
     return GF_EXIT_OK;
@@ -159,7 +160,8 @@ static int show_one(const char *name)
     printf("Version:     %s\n", d->version ? d->version : "");
     printf("Description: %s\n", d->description ? d->description : "");
     printf("File:        %s\n", l->path);
-    printf("ABI:         %u.%u\n", (unsigned)d->abi_major, (unsigned)d->abi_minor);
+    printf("ABI:         %u.%u\n", (unsigned)d->abi_major,
+           (unsigned)d->abi_minor);
     printf("Callbacks:  %s%s%s%s%s%s%s\n", d->check ? " check" : "",
            d->init ? " init" : "", d->produce ? " produce" : "",
            d->process ? " process" : "", d->flush ? " flush" : "",
@@ -201,7 +203,8 @@ int cli_inspect(int argc, char **argv)
         if (a[0] == '-' && a[1] != '\0')
             return cli_usage_error("inspect", "unknown option '%s'", a);
         if (name)
-            return cli_usage_error("inspect", "one plugin name only ('%s' and '%s')", name, a);
+            return cli_usage_error(
+                "inspect", "one plugin name only ('%s' and '%s')", name, a);
         name = a;
     }
     return name ? show_one(name) : list_all();

@@ -28,14 +28,17 @@ static const char run_help[] =
     "\n"
     "On SIGINT/SIGTERM ingest stops, the rest drains, nothing is committed\n"
     "and the exit status is 130; a second signal aborts at once.\n"
-    "Exit status: 0 success, 1 the run failed, 2 usage or configuration error.\n";
+    "Exit status: 0 success, 1 the run failed, 2 usage or configuration "
+    "error.\n";
 
 int cli_run(int argc, char **argv)
 {
     cli_common c = {0};
     gf_run_opts o = {
-        .batch_bytes = 64 * 1024, .max_rejects = -1,
-        .progress = true, .summary = true,
+        .batch_bytes = 64 * 1024,
+        .max_rejects = -1,
+        .progress = true,
+        .summary = true,
     };
     int code = GF_EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
@@ -49,21 +52,27 @@ int cli_run(int argc, char **argv)
         if ((r = cli_take_set("run", argc, argv, &i, &c)) != 0) {
             if (r < 0)
                 goto done;
-        } else if ((r = cli_take_value("run", "--max-rejects", argc, argv, &i, &v)) != 0) {
+        } else if ((r = cli_take_value("run", "--max-rejects", argc, argv, &i,
+                                       &v)) != 0) {
             long long n;
             if (r < 0)
                 goto done;
             if (cli_parse_size(v, &n) < 0) {
-                code = cli_usage_error("run", "--max-rejects expects a number >= 0, got '%s'", v);
+                code = cli_usage_error(
+                    "run", "--max-rejects expects a number >= 0, got '%s'", v);
                 goto done;
             }
             o.max_rejects = n;
-        } else if ((r = cli_take_value("run", "--batch-bytes", argc, argv, &i, &v)) != 0) {
+        } else if ((r = cli_take_value("run", "--batch-bytes", argc, argv, &i,
+                                       &v)) != 0) {
             long long n;
             if (r < 0)
                 goto done;
-            if (cli_parse_size(v, &n) < 0 || n < 1 || n > (1LL << 26)) {
-                code = cli_usage_error("run", "--batch-bytes expects a size from 1 to 64m, got '%s'", v);
+            /* well below the 64 MiB a received frame may hold */
+            if (cli_parse_size(v, &n) < 0 || n < 1 || n > (1LL << 24)) {
+                code = cli_usage_error(
+                    "run",
+                    "--batch-bytes expects a size from 1 to 16m, got '%s'", v);
                 goto done;
             }
             o.batch_bytes = (size_t)n;
@@ -75,14 +84,16 @@ int cli_run(int argc, char **argv)
             code = cli_usage_error("run", "unknown option '%s'", a);
             goto done;
         } else if (c.file) {
-            code = cli_usage_error("run", "one pipeline file only ('%s' and '%s')", c.file, a);
+            code = cli_usage_error(
+                "run", "one pipeline file only ('%s' and '%s')", c.file, a);
             goto done;
         } else {
             c.file = a;
         }
     }
     if (!c.file) {
-        code = cli_usage_error("run", "which pipeline file? (gigflow run FILE)");
+        code =
+            cli_usage_error("run", "which pipeline file? (gigflow run FILE)");
         goto done;
     }
 

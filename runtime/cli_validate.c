@@ -42,14 +42,17 @@ int cli_validate(int argc, char **argv)
             code = cli_usage_error("validate", "unknown option '%s'", a);
             goto done;
         } else if (c.file) {
-            code = cli_usage_error("validate", "one pipeline file only ('%s' and '%s')", c.file, a);
+            code = cli_usage_error("validate",
+                                   "one pipeline file only ('%s' and '%s')",
+                                   c.file, a);
             goto done;
         } else {
             c.file = a;
         }
     }
     if (!c.file) {
-        code = cli_usage_error("validate", "which pipeline file? (gigflow validate FILE)");
+        code = cli_usage_error("validate",
+                               "which pipeline file? (gigflow validate FILE)");
         goto done;
     }
 
@@ -58,7 +61,8 @@ int cli_validate(int argc, char **argv)
     gf_diag_print(&d, stderr);
     gf_diag_free(&d);
     if (p) {
-        printf("%s: ok (%zu stage%s)\n", c.file, p->nstages, p->nstages == 1 ? "" : "s");
+        printf("%s: ok (%zu stage%s)\n", c.file, p->nstages,
+               p->nstages == 1 ? "" : "s");
         code = GF_EXIT_OK;
         gf_pipeline_free(&p);
     }

@@ -69,8 +69,7 @@ typedef struct gf_edge_tx {
  * Connect a sending end to `endpoint`, writing `producer` into every
  * header. NULL on failure (errno from ZeroMQ).
  */
-gf_edge_tx *gf_edge_tx_new(void *zctx, const char *endpoint,
-                           uint64_t producer);
+gf_edge_tx *gf_edge_tx_new(void *zctx, const char *endpoint, uint64_t producer);
 /*
  * Send batch b as one DATA message. With `dontwait`, returns -EAGAIN when
  * the edge is full (nothing sent, b untouched); otherwise blocks under
@@ -103,20 +102,20 @@ typedef struct gf_edge_peer {
 } gf_edge_peer;
 
 typedef struct gf_edge_rx {
-    void *sock;            /* ZMQ_PULL */
+    void *sock; /* ZMQ_PULL */
     char *endpoint;
     size_t npeers;
     gf_edge_peer *peers;
-    size_t eos_left;       /* peers whose EOS has not arrived */
-    uint64_t bad_frames;   /* messages rejected */
-    char why[192];         /* the last problem described */
+    size_t eos_left;     /* peers whose EOS has not arrived */
+    uint64_t bad_frames; /* messages rejected */
+    char why[192];       /* the last problem described */
 } gf_edge_rx;
 
 /* One message received and validated. */
 typedef struct gf_edge_msg {
     gf_frame_hdr hdr;
-    zmq_msg_t payload;     /* the batch (DATA); empty otherwise */
-    gf_edge_peer *peer;    /* whom it came from */
+    zmq_msg_t payload;  /* the batch (DATA); empty otherwise */
+    gf_edge_peer *peer; /* whom it came from */
 } gf_edge_msg;
 
 /*

@@ -108,7 +108,8 @@ static void rt_config_error(gf_ctx *ctx, const char *file, unsigned line,
 static void rt_option_error(gf_ctx *ctx, const char *key, const char *msg)
 {
     gf_inst *in = inst_of(ctx);
-    const gf_ynode *n = in->def->opts ? gf_optset_node(in->def->opts, key) : NULL;
+    const gf_ynode *n =
+        in->def->opts ? gf_optset_node(in->def->opts, key) : NULL;
     if (!n)
         n = in->def->node;
     if (n)
@@ -125,6 +126,8 @@ static int rt_reject(gf_ctx *ctx, const gf_record *rec, const void *data,
 {
     gf_inst *in = inst_of(ctx);
     gf_run *run = in->run;
+    if (!run->dl)
+        return -1; /* after the run: nowhere to put it */
     int rc = gf_deadletter_write(run->dl, ctx->stage, reason, rec, data, len,
                                  file, line);
     if (rc < 0) {
@@ -199,8 +202,8 @@ typedef struct exec_state {
     gf_run run;
     size_t ninst;
     gf_inst *inst;
-    size_t *first;   /* stage -> index of its first instance */
-    gf_pii **pii;    /* stage -> policy (export stages) */
+    size_t *first; /* stage -> index of its first instance */
+    gf_pii **pii;  /* stage -> policy (export stages) */
     const char **names;
     unsigned *workers;
 } exec_state;
@@ -208,7 +211,8 @@ typedef struct exec_state {
 static void endpoint(char *buf, size_t n, const exec_state *x, size_t stage,
                      unsigned inst)
 {
-    snprintf(buf, n, "inproc://gigflow-%p-%zu-%u", (const void *)x, stage, inst);
+    snprintf(buf, n, "inproc://gigflow-%p-%zu-%u", (const void *)x, stage,
+             inst);
 }
 
 /* The `path` option of ingest stages, joined with ", ". */
@@ -388,18 +392,22 @@ static int init_all(exec_state *x)
         size_t s = p->order[k];
         for (unsigned w = 0; w < p->stages[s].workers; w++) {
             gf_inst *in = &x->inst[x->first[s] + w];
-            const void *cfg = in->def->opts ? gf_optset_config(in->def->opts) : NULL;
+            const void *cfg =
+                in->def->opts ? gf_optset_config(in->def->opts) : NULL;
             int rc = in->plugin->init(&in->ctx, cfg, &in->state);
             if (rc < 0) {
                 if (in->errmsg)
-                    gf_run_fail(&x->run, "stage %s: %s", in->def->name, in->errmsg);
+                    gf_run_fail(&x->run, "stage %s: %s", in->def->name,
+                                in->errmsg);
                 else
-                    gf_run_fail(&x->run, "stage %s: init() failed (returned %d)",
+                    gf_run_fail(&x->run,
+                                "stage %s: init() failed (returned %d)",
                                 in->def->name, rc);
                 return -1;
             }
             in->inited = true;
-            if (gf_out_init(&in->out, x->run.opts.batch_bytes, gf_stage_send, in) < 0)
+            if (gf_out_init(&in->out, x->run.opts.batch_bytes, gf_stage_send,
+                            in) < 0)
                 return -ENOMEM;
             in->out_ready = true;
         }
@@ -418,7 +426,8 @@ static int start_threads(exec_state *x)
     pthread_sigmask(SIG_BLOCK, &block, &old);
     int rc = 0;
     for (size_t i = 0; i < x->ninst; i++) {
-        rc = -pthread_create(&x->inst[i].thread, NULL, gf_stage_thread, &x->inst[i]);
+        rc = -pthread_create(&x->inst[i].thread, NULL, gf_stage_thread,
+                             &x->inst[i]);
         if (rc < 0) {
             gf_run_fail(&x->run, "cannot start a thread: %s", strerror(-rc));
             break;
@@ -447,7 +456,8 @@ static void wait_threads(exec_state *x)
         }
         pthread_cond_timedwait(&run->done, &run->lock, &ts);
         if (run->opts.progress && run->finished < started) {
-            gf_stats_progress(run->stats, stderr, gf_stats_now_ns(), run->t0_ns);
+            gf_stats_progress(run->stats, stderr, gf_stats_now_ns(),
+                              run->t0_ns);
             run->progress_shown = true;
         }
     }
@@ -473,9 +483,11 @@ static void commit_all(exec_state *x)
             int rc = in->plugin->commit(&in->ctx, in->state);
             if (rc < 0) {
                 if (in->errmsg)
-                    gf_run_fail(&x->run, "stage %s: %s", in->def->name, in->errmsg);
+                    gf_run_fail(&x->run, "stage %s: %s", in->def->name,
+                                in->errmsg);
                 else
-                    gf_run_fail(&x->run, "stage %s: commit() failed (returned %d)",
+                    gf_run_fail(&x->run,
+                                "stage %s: commit() failed (returned %d)",
                                 in->def->name, rc);
                 return;
             }
@@ -520,6 +532,8 @@ static void teardown(exec_state *x)
 
 int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
 {
+    if (stats)
+        memset(stats, 0, p->nstages * sizeof *stats);
     exec_state *x = gf_calloc(1, sizeof *x);
     if (!x) {
         fprintf(stderr, "gigflow: out of memory\n");
@@ -567,7 +581,8 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
     if (rc == 0)
         rc = make_senders(x);
     if (rc < 0 && !gf_run_stopping(run))
-        gf_run_fail(run, "gigflow: cannot set up the run: %s", zmq_strerror(-rc));
+        gf_run_fail(run, "gigflow: cannot set up the run: %s",
+                    zmq_strerror(-rc));
     if (rc == 0)
         rc = make_pii(x);
     if (rc == 0)
@@ -578,10 +593,17 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
         start_threads(x);
     wait_threads(x);
 
-    if (!gf_run_stopping(run) && atomic_load(&g_signals) == 0)
-        commit_all(x);
+    if (!gf_run_stopping(run) && atomic_load(&g_signals) == 0) {
+        /* the dead letters are complete before any output appears */
+        if (gf_deadletter_close(&run->dl) < 0)
+            gf_run_fail(run, "gigflow: cannot write the dead-letter file %s",
+                        p->dead_letters ? p->dead_letters : "(stderr)");
+        else
+            commit_all(x);
+    }
     if (gf_run_stopping(run)) {
-        fprintf(stderr, "%s\n", run->error ? run->error : "gigflow: out of memory");
+        fprintf(stderr, "%s\n",
+                run->error ? run->error : "gigflow: out of memory");
         code = run->config_failure ? GF_EXIT_USAGE : GF_EXIT_FAILURE;
     } else if (atomic_load(&g_signals) > 0) {
         fprintf(stderr, "interrupted\n");
@@ -597,11 +619,7 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
 
 done:
     teardown(x);
-    if (run->dl && gf_deadletter_close(&run->dl) < 0 && code == GF_EXIT_OK) {
-        fprintf(stderr, "gigflow: cannot write the dead-letter file %s\n",
-                p->dead_letters ? p->dead_letters : "-");
-        code = GF_EXIT_FAILURE;
-    }
+    gf_deadletter_close(&run->dl);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     gf_free(x);

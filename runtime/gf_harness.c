@@ -43,24 +43,25 @@ struct gf_harness {
     gf_rt rt; /* first: ctx.rt points here */
     gf_ctx ctx;
     gf_loaded *lib;
-    gf_ynode *tree;  /* the options' YAML */
+    gf_ynode *tree; /* the options' YAML */
     gf_optset *opts;
     void *state;
     bool inited;
 
-    gf_out out;          /* what the plugin emits */
-    uint8_t **batches;   /* kept output batches */
+    gf_out out;        /* what the plugin emits */
+    gf_out in;         /* push_json builds its record here */
+    uint8_t **batches; /* kept output batches */
     size_t nbatches, capbatches;
-    gf_record **recs;    /* views into batches, one allocation each */
+    gf_record **recs; /* views into batches, one allocation each */
     size_t nrecs, caprecs;
 
-    char **rejects;      /* dead-letter lines, without the newline */
+    char **rejects; /* dead-letter lines, without the newline */
     size_t nrejects, caprejects;
     size_t drops;
 
-    char *error;         /* the last error, "" when none */
-    gf_diag diag;        /* config errors (check/init) */
-    int64_t started;     /* wall clock at new, seconds */
+    char *error;     /* the last error, "" when none */
+    gf_diag diag;    /* config errors (check/init) */
+    int64_t started; /* wall clock at new, seconds */
 };
 
 static gf_harness *of(gf_ctx *ctx)
@@ -193,26 +194,36 @@ static const gf_rt_ops harness_ops = {
 
 /* --- output ------------------------------------------------------------ */
 
-/* on_full: keep the batch, after checking every record in it. */
+/*
+ * on_full: keep an exact-size copy of the batch, after checking every record
+ * in it, and clear it; the runtime's batch buffer is reused, so a test that
+ * pushes records one by one keeps no 64 KiB per record.
+ */
 static int keep_batch(gf_out *out, void *arg)
 {
     gf_harness *h = arg;
-    size_t len;
-    uint32_t nrec;
-    uint8_t *data = gf_out_take(out, &len, &nrec);
-    if (!data)
+    size_t len = out->batch.len;
+    uint32_t nrec = out->nrec;
+    if (len == 0)
         return 0;
     const char *why = NULL;
-    if (gf_mp_check_batch(data, len, nrec, &why) != 0) {
+    if (gf_mp_check_batch(out->batch.data, len, nrec, &why) != 0) {
         char msg[256];
         snprintf(msg, sizeof msg,
                  "the plugin's output is not valid records: %s", why);
         set_error(h, msg);
-        gf_free(data);
+        gf_buf_clear(&out->batch);
         return -EINVAL;
     }
-    if (grow((void ***)&h->batches, h->nbatches, &h->capbatches) != 0)
-        goto fail_mem;
+    uint8_t *data = gf_malloc(len);
+    if (!data ||
+        grow((void ***)&h->batches, h->nbatches, &h->capbatches) != 0) {
+        gf_free(data);
+        set_error(h, "out of memory keeping the output");
+        return -ENOMEM;
+    }
+    memcpy(data, out->batch.data, len);
+    gf_buf_clear(&out->batch);
     h->batches[h->nbatches++] = data;
     const uint8_t *pos = data, *end = data + len;
     gf_record r;
@@ -227,11 +238,6 @@ static int keep_batch(gf_out *out, void *arg)
         h->recs[h->nrecs++] = c;
     }
     return 0;
-
-fail_mem:
-    gf_free(data);
-    set_error(h, "out of memory keeping the output");
-    return -ENOMEM;
 }
 
 /* After a callback: move what it emitted into the kept output. */
@@ -282,7 +288,8 @@ GF_EXPORT gf_harness *gf_harness_new(const char *plugin,
     h->started = (int64_t)time(NULL);
     h->error = gf_strdup("");
     char *lerr = NULL;
-    if (!h->error || gf_out_init(&h->out, 64 * 1024, keep_batch, h) != 0) {
+    if (!h->error || gf_out_init(&h->out, 64 * 1024, keep_batch, h) != 0 ||
+        gf_out_init(&h->in, 4096, NULL, NULL) != 0) {
         gf_diag_add(&h->diag, NULL, 0, 0, "out of memory");
         goto fail_new;
     }
@@ -349,33 +356,27 @@ static int process(gf_harness *h, const gf_record *rec)
 
 GF_EXPORT int gf_harness_push_json(gf_harness *h, const char *json)
 {
-    gf_out in;
-    if (gf_out_init(&in, SIZE_MAX, NULL, NULL) != 0)
-        return -ENOMEM;
+    gf_out *in = &h->in;
+    gf_buf_clear(&in->batch);
+    in->nrec = 0;
     char why[200];
-    gf_out_begin(&in);
-    int rc = gf_json_set_fields(&in, json, strlen(json), why, sizeof why);
+    gf_out_begin(in);
+    int rc = gf_json_set_fields(in, json, strlen(json), why, sizeof why);
     if (rc != 0) {
         char msg[300];
         snprintf(msg, sizeof msg, "push_json: %s", why);
         set_error(h, msg);
-        gf_out_release(&in);
+        gf_out_end(in); /* close it; the bytes are cleared next time */
         return -2;
     }
-    rc = gf_out_end(&in);
-    size_t len;
-    uint32_t nrec;
-    uint8_t *data = rc == 0 ? gf_out_take(&in, &len, &nrec) : NULL;
-    gf_out_release(&in);
-    if (!data) {
+    rc = gf_out_end(in);
+    if (rc != 0) {
         set_error(h, "push_json: out of memory");
-        return -ENOMEM;
+        return rc;
     }
     gf_record rec;
-    gf_record_view(&rec, data, len);
-    rc = process(h, &rec);
-    gf_free(data);
-    return rc;
+    gf_record_view(&rec, in->batch.data, in->batch.len);
+    return process(h, &rec);
 }
 
 GF_EXPORT int gf_harness_push(gf_harness *h, const void *mp, size_t len)
@@ -439,8 +440,7 @@ GF_EXPORT char *gf_harness_output_json(const gf_harness *h, size_t i)
     if (i >= h->nrecs)
         return NULL;
     gf_buf b = {0};
-    if (gf_json_record(&b, h->recs[i]) != 0 ||
-        gf_buf_append(&b, "", 1) != 0) {
+    if (gf_json_record(&b, h->recs[i]) != 0 || gf_buf_append(&b, "", 1) != 0) {
         gf_buf_free(&b);
         return NULL;
     }
@@ -483,6 +483,7 @@ GF_EXPORT void gf_harness_destroy(gf_harness **hp)
     if (h->inited)
         h->lib->desc->destroy(&h->ctx, h->state);
     gf_out_release(&h->out);
+    gf_out_release(&h->in);
     for (size_t i = 0; i < h->nrecs; i++)
         gf_free(h->recs[i]);
     gf_free(h->recs);

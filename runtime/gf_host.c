@@ -34,6 +34,7 @@ static const gf_rt_ops *ops_of(const gf_ctx *ctx)
  * Format fmt/ap into stack[GF_HOST_MSG] or, when longer, a gf_malloc'd
  * buffer stored in *heap (free it). Never fails: out of memory truncates.
  */
+GF_PRINTF(3, 0)
 static const char *format_msg(char *stack, char **heap, const char *fmt,
                               va_list ap)
 {
@@ -59,6 +60,7 @@ static const char *stage_of(const gf_ctx *ctx)
     return ctx && ctx->stage ? ctx->stage : "?";
 }
 
+GF_PRINTF(3, 4)
 static void host_log(gf_ctx *ctx, gf_log_level level, const char *fmt, ...)
 {
     char stack[GF_HOST_MSG], *heap;
@@ -74,6 +76,7 @@ static void host_log(gf_ctx *ctx, gf_log_level level, const char *fmt, ...)
     gf_free(heap);
 }
 
+GF_PRINTF(2, 3)
 static void host_error(gf_ctx *ctx, const char *fmt, ...)
 {
     char stack[GF_HOST_MSG], *heap;
@@ -89,6 +92,7 @@ static void host_error(gf_ctx *ctx, const char *fmt, ...)
     gf_free(heap);
 }
 
+GF_PRINTF(5, 6)
 static void host_config_error(gf_ctx *ctx, const char *file, unsigned line,
                               unsigned col, const char *fmt, ...)
 {
@@ -105,6 +109,7 @@ static void host_config_error(gf_ctx *ctx, const char *file, unsigned line,
     gf_free(heap);
 }
 
+GF_PRINTF(3, 4)
 static void host_option_error(gf_ctx *ctx, const char *key, const char *fmt,
                               ...)
 {

@@ -109,13 +109,27 @@ int gf_json_string(gf_buf *b, const char *str, size_t len)
             esc[0] = '\\';
             el = 2;
             switch (c) {
-            case '"': esc[1] = '"'; break;
-            case '\\': esc[1] = '\\'; break;
-            case '\n': esc[1] = 'n'; break;
-            case '\r': esc[1] = 'r'; break;
-            case '\t': esc[1] = 't'; break;
-            case '\b': esc[1] = 'b'; break;
-            case '\f': esc[1] = 'f'; break;
+            case '"':
+                esc[1] = '"';
+                break;
+            case '\\':
+                esc[1] = '\\';
+                break;
+            case '\n':
+                esc[1] = 'n';
+                break;
+            case '\r':
+                esc[1] = 'r';
+                break;
+            case '\t':
+                esc[1] = 't';
+                break;
+            case '\b':
+                esc[1] = 'b';
+                break;
+            case '\f':
+                esc[1] = 'f';
+                break;
             default:
                 memcpy(esc, "\\u00", 4);
                 esc[4] = hexdig[c >> 4];
@@ -291,7 +305,8 @@ long gf_json_to_malloc(const gf_record *rec, char **buf, size_t *cap)
     return (long)b.len;
 }
 
-/* --- JSON to fields -------------------------------------------------------- */
+/* --- JSON to fields --------------------------------------------------------
+ */
 
 static void *json_alloc(size_t n)
 {
@@ -398,11 +413,15 @@ int gf_json_set_fields(gf_out *out, const char *json, size_t len, char *err,
         errlen = sizeof dummy;
     }
     err[0] = '\0';
+    if (!out || !out->open) {
+        snprintf(err, errlen, "no record is open (begin() first)");
+        return -1;
+    }
     pthread_once(&json_alloc_once, json_alloc_setup);
 
     json_error_t je;
-    json_t *root = json_loadb(json ? json : "", json ? len : 0, JSON_ALLOW_NUL,
-                              &je);
+    json_t *root =
+        json_loadb(json ? json : "", json ? len : 0, JSON_ALLOW_NUL, &je);
     if (!root) {
         int col = je.column > 0 ? je.column : je.position + 1;
         if (je.line > 1)

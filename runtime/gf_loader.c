@@ -25,13 +25,14 @@
 
 #include "gf_alloc.h"
 #include "gf_buf.h"
+#include "gf_options.h"
 
 #ifndef GF_PLUGIN_DIR
 #define GF_PLUGIN_DIR "/usr/local/lib/gigflow/plugins"
 #endif
 
 /* The descriptor as of ABI minor 0 ends with `destroy`. */
-#define GF_PLUGIN_MIN_SIZE                                                   \
+#define GF_PLUGIN_MIN_SIZE                                                     \
     (offsetof(gf_plugin, destroy) + sizeof(((gf_plugin *)0)->destroy))
 
 const char *gf_kind_name(gf_kind k)
@@ -270,10 +271,10 @@ static char *check_descriptor(const char *path, const gf_plugin *d)
     else if (d->kind != GF_KIND_INGEST && !d->process)
         missing = "process";
     if (missing) {
-        msg = gf_asprintf("%s: %s plugin '%s' has no %s callback; set "
-                          ".%s in its descriptor and rebuild it",
-                          path, gf_kind_name(d->kind), d->name, missing,
-                          missing);
+        msg =
+            gf_asprintf("%s: %s plugin '%s' has no %s callback; set "
+                        ".%s in its descriptor and rebuild it",
+                        path, gf_kind_name(d->kind), d->name, missing, missing);
         goto done;
     }
     if (d->options && d->options->key && d->config_size == 0) {
@@ -300,8 +301,8 @@ gf_loaded *gf_loader_open_path(const char *path, char **err)
         goto fail_open;
     }
     if (!S_ISREG(st.st_mode)) {
-        msg = gf_asprintf("%s: not a regular file; a plugin is a .so file",
-                          path);
+        msg =
+            gf_asprintf("%s: not a regular file; a plugin is a .so file", path);
         goto fail_open;
     }
     int elf = is_elf(path);
@@ -376,25 +377,28 @@ static bool valid_name(const char *name)
     return strchr(name, '/') == NULL;
 }
 
-/* Names of *.so files in dir that look like `name` (for a hint). */
-static void similar_names(const char *dir, const char *name, gf_buf *out)
+/* Add the plugin names (*.so, without the suffix) of dir to names. */
+static void add_names(const char *dir, char ***names, size_t *n, size_t *cap)
 {
     DIR *d = opendir(dir);
     if (!d)
         return;
     struct dirent *e;
-    size_t nl = strlen(name);
     while ((e = readdir(d)) != NULL) {
-        if (!ends_with(e->d_name, ".so"))
+        if (e->d_name[0] == '.' || !ends_with(e->d_name, ".so"))
             continue;
-        size_t len = strlen(e->d_name) - 3;
-        /* same prefix of 4+ chars, or contains the name: a cheap hint */
-        bool like = (len >= 4 && nl >= 4 &&
-                     strncmp(e->d_name, name, 4) == 0) ||
-                    (nl >= 3 && strstr(e->d_name, name) != NULL);
-        if (like)
-            gf_buf_printf(out, "%s%.*s", out->len ? ", " : "", (int)len,
-                          e->d_name);
+        if (*n == *cap) {
+            size_t c = *cap ? *cap * 2 : 16;
+            char **v = gf_realloc(*names, c * sizeof *v);
+            if (!v)
+                break;
+            *names = v;
+            *cap = c;
+        }
+        char *s = gf_strndup(e->d_name, strlen(e->d_name) - 3);
+        if (!s)
+            break;
+        (*names)[(*n)++] = s;
     }
     closedir(d);
 }
@@ -431,26 +435,30 @@ gf_loaded *gf_loader_open(const char *name, char **err)
         gf_free(path);
     }
     if (err) {
-        gf_buf where = {0}, like = {0};
+        gf_buf where = {0};
         for (size_t i = 0; i < n; i++)
             gf_buf_printf(&where, "%s%s", i ? ":" : "", dirs[i]);
-        for (size_t i = 0; i < n; i++)
-            similar_names(dirs[i], name, &like);
         gf_buf_append(&where, "", 1);
-        gf_buf_append(&like, "", 1);
-        if (like.len > 1)
+        char **names = NULL;
+        size_t nnames = 0, capnames = 0;
+        for (size_t i = 0; i < n; i++)
+            add_names(dirs[i], &names, &nnames, &capnames);
+        const char *hint =
+            gf_options_closest(name, (const char *const *)names, nnames);
+        const char *w = where.data ? (const char *)where.data : "";
+        if (hint)
             *err = gf_asprintf("plugin '%s' not found: no %s.so in %s (did "
                                "you mean %s?)",
-                               name, name, (const char *)where.data,
-                               (const char *)like.data);
+                               name, name, w, hint);
         else
             *err = gf_asprintf("plugin '%s' not found: no %s.so in %s; build "
                                "it, or add its directory to "
                                "GIGFLOW_PLUGIN_PATH",
-                               name, name,
-                               where.data ? (const char *)where.data : "");
+                               name, name, w);
+        for (size_t i = 0; i < nnames; i++)
+            gf_free(names[i]);
+        gf_free(names);
         gf_buf_free(&where);
-        gf_buf_free(&like);
     }
 done:
     gf_loader_dirs_free(dirs, n);

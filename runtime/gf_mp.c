@@ -42,10 +42,10 @@ static inline uint64_t load64(const uint8_t *p)
  * scalars), and how many child objects follow it (2 per map pair).
  */
 typedef struct mp_head {
-    size_t hdr;      /* header bytes, including the type byte */
-    uint64_t bytes;  /* payload bytes after the header */
-    uint64_t items;  /* child objects after the header */
-    int container;   /* 1 array, 2 map, 0 scalar */
+    size_t hdr;     /* header bytes, including the type byte */
+    uint64_t bytes; /* payload bytes after the header */
+    uint64_t items; /* child objects after the header */
+    int container;  /* 1 array, 2 map, 0 scalar */
 } mp_head;
 
 /*
@@ -76,23 +76,40 @@ static int parse_head(const uint8_t *p, size_t left, mp_head *h)
         return 0;
     }
     switch (c) {
-    case 0xcc: case 0xd0: h->bytes = 1; return 0;
-    case 0xcd: case 0xd1: h->bytes = 2; return 0;
-    case 0xce: case 0xd2: case 0xca: h->bytes = 4; return 0;
-    case 0xcf: case 0xd3: case 0xcb: h->bytes = 8; return 0;
-    case 0xc4: case 0xd9: /* bin8, str8 */
+    case 0xcc:
+    case 0xd0:
+        h->bytes = 1;
+        return 0;
+    case 0xcd:
+    case 0xd1:
+        h->bytes = 2;
+        return 0;
+    case 0xce:
+    case 0xd2:
+    case 0xca:
+        h->bytes = 4;
+        return 0;
+    case 0xcf:
+    case 0xd3:
+    case 0xcb:
+        h->bytes = 8;
+        return 0;
+    case 0xc4:
+    case 0xd9: /* bin8, str8 */
         if (left < 2)
             return -1;
         h->hdr = 2;
         h->bytes = p[1];
         return 0;
-    case 0xc5: case 0xda: /* bin16, str16 */
+    case 0xc5:
+    case 0xda: /* bin16, str16 */
         if (left < 3)
             return -1;
         h->hdr = 3;
         h->bytes = load16(p + 1);
         return 0;
-    case 0xc6: case 0xdb: /* bin32, str32 */
+    case 0xc6:
+    case 0xdb: /* bin32, str32 */
         if (left < 5)
             return -1;
         h->hdr = 5;
@@ -189,8 +206,7 @@ static int check_key(const uint8_t *p, size_t left, size_t *hdr, size_t *len)
     mp_head h;
     if (!is_str(p[0]))
         return -1;
-    if (parse_head(p, left, &h) != 0 || h.hdr > left ||
-        h.bytes > left - h.hdr)
+    if (parse_head(p, left, &h) != 0 || h.hdr > left || h.bytes > left - h.hdr)
         return -1;
     *hdr = h.hdr;
     *len = (size_t)h.bytes;
@@ -201,13 +217,15 @@ int gf_mp_check_batch(const uint8_t *p, size_t len, uint32_t count,
                       const char **why)
 {
     const char *dummy;
-    const uint8_t *end = p + len;
     if (!why)
         why = &dummy;
-    if (!p && len) {
-        *why = "no payload";
+    if (!p) {
+        if (len == 0 && count == 0)
+            return 0;
+        *why = len ? "no payload" : "fewer records than the header's count";
         return -1;
     }
+    const uint8_t *end = p + len;
     if (count > len) {
         /* a record takes at least one byte */
         *why = "record count larger than the payload";
@@ -268,17 +286,18 @@ int gf_mp_check_batch(const uint8_t *p, size_t len, uint32_t count,
  * refused bytes. One load instead of a switch on the hot path of skipping.
  */
 static const uint8_t fixed_size[256] = {
-    [0x00 ... 0x7f] = 1, [0xe0 ... 0xff] = 1,
-    [0xa0] = 1, [0xa1] = 2, [0xa2] = 3, [0xa3] = 4, [0xa4] = 5, [0xa5] = 6,
-    [0xa6] = 7, [0xa7] = 8, [0xa8] = 9, [0xa9] = 10, [0xaa] = 11, [0xab] =
-    12, [0xac] = 13, [0xad] = 14, [0xae] = 15, [0xaf] = 16, [0xb0] = 17,
-    [0xb1] = 18, [0xb2] = 19, [0xb3] = 20, [0xb4] = 21, [0xb5] = 22, [0xb6]
-    = 23, [0xb7] = 24, [0xb8] = 25, [0xb9] = 26, [0xba] = 27, [0xbb] = 28,
-    [0xbc] = 29, [0xbd] = 30, [0xbe] = 31, [0xbf] = 32,
-    [0xc0] = 1, [0xc2] = 1, [0xc3] = 1,
-    [0xcc] = 2, [0xcd] = 3, [0xce] = 5, [0xcf] = 9,
-    [0xd0] = 2, [0xd1] = 3, [0xd2] = 5, [0xd3] = 9,
-    [0xca] = 5, [0xcb] = 9,
+    [0x00 ... 0x7f] = 1, [0xe0 ... 0xff] = 1, [0xa0] = 1,  [0xa1] = 2,
+    [0xa2] = 3,          [0xa3] = 4,          [0xa4] = 5,  [0xa5] = 6,
+    [0xa6] = 7,          [0xa7] = 8,          [0xa8] = 9,  [0xa9] = 10,
+    [0xaa] = 11,         [0xab] = 12,         [0xac] = 13, [0xad] = 14,
+    [0xae] = 15,         [0xaf] = 16,         [0xb0] = 17, [0xb1] = 18,
+    [0xb2] = 19,         [0xb3] = 20,         [0xb4] = 21, [0xb5] = 22,
+    [0xb6] = 23,         [0xb7] = 24,         [0xb8] = 25, [0xb9] = 26,
+    [0xba] = 27,         [0xbb] = 28,         [0xbc] = 29, [0xbd] = 30,
+    [0xbe] = 31,         [0xbf] = 32,         [0xc0] = 1,  [0xc2] = 1,
+    [0xc3] = 1,          [0xcc] = 2,          [0xcd] = 3,  [0xce] = 5,
+    [0xcf] = 9,          [0xd0] = 2,          [0xd1] = 3,  [0xd2] = 5,
+    [0xd3] = 9,          [0xca] = 5,          [0xcb] = 9,
 };
 
 /* Bytes of a validated scalar at p (header and payload), or 0 for a
@@ -290,10 +309,17 @@ static inline size_t scalar_size(const uint8_t *p)
     if (n)
         return n;
     switch (c) {
-    case 0xc4: case 0xd9: return 2u + p[1];
-    case 0xc5: case 0xda: return 3u + load16(p + 1);
-    case 0xc6: case 0xdb: return 5u + (size_t)load32(p + 1);
-    default: return 0; /* a container */
+    case 0xc4:
+    case 0xd9:
+        return 2u + p[1];
+    case 0xc5:
+    case 0xda:
+        return 3u + load16(p + 1);
+    case 0xc6:
+    case 0xdb:
+        return 5u + (size_t)load32(p + 1);
+    default:
+        return 0; /* a container */
     }
 }
 
@@ -310,10 +336,18 @@ static inline size_t container_head(const uint8_t *p, uint64_t *items)
         return 1;
     }
     switch (c) {
-    case 0xdc: *items = load16(p + 1); return 3;
-    case 0xdd: *items = load32(p + 1); return 5;
-    case 0xde: *items = 2u * (uint64_t)load16(p + 1); return 3;
-    default: *items = 2u * (uint64_t)load32(p + 1); return 5; /* 0xdf */
+    case 0xdc:
+        *items = load16(p + 1);
+        return 3;
+    case 0xdd:
+        *items = load32(p + 1);
+        return 5;
+    case 0xde:
+        *items = 2u * (uint64_t)load16(p + 1);
+        return 3;
+    default:
+        *items = 2u * (uint64_t)load32(p + 1);
+        return 5; /* 0xdf */
     }
 }
 
@@ -378,7 +412,8 @@ const uint8_t *gf_mp_read(const uint8_t *p, gf_value *v)
         v->type = GF_T_NIL;
         e = p + 1;
         break;
-    case 0xc2: case 0xc3:
+    case 0xc2:
+    case 0xc3:
         v->type = GF_T_BOOL;
         v->v.b = c == 0xc3;
         e = p + 1;
@@ -448,8 +483,12 @@ const uint8_t *gf_mp_read(const uint8_t *p, gf_value *v)
         e = p + 9;
         break;
     }
-    case 0xd9: case 0xda: case 0xdb:
-    case 0xc4: case 0xc5: case 0xc6: {
+    case 0xd9:
+    case 0xda:
+    case 0xdb:
+    case 0xc4:
+    case 0xc5:
+    case 0xc6: {
         size_t hdr, len;
         if (c == 0xd9 || c == 0xc4) {
             hdr = 2;

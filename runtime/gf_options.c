@@ -126,9 +126,8 @@ const char *gf_options_closest(const char *key, const char *const *cands,
     const char *best = NULL;
     size_t bestd = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
-        size_t dist = strcasecmp(key, cands[i]) == 0
-                          ? 0
-                          : edit_distance(key, cands[i]);
+        size_t dist =
+            strcasecmp(key, cands[i]) == 0 ? 0 : edit_distance(key, cands[i]);
         if (dist < bestd) {
             bestd = dist;
             best = cands[i];
@@ -159,8 +158,8 @@ static void unknown_option(parse *ps, const gf_ynode *key)
     const gf_option *opts = ps->o->p->options;
     const char *hint = closest(key->scalar, opts);
     if (hint) {
-        perr(ps, key, "unknown option '%s' (did you mean '%s'?)",
-             key->scalar, hint);
+        perr(ps, key, "unknown option '%s' (did you mean '%s'?)", key->scalar,
+             hint);
         return;
     }
     if (!opts || !opts->key) {
@@ -233,8 +232,7 @@ static int parse_int(const char *s, int64_t *out, bool *range)
 
 static int parse_float(const char *s, double *out)
 {
-    if (!*s || (*s != '-' && *s != '+' && *s != '.' &&
-                (*s < '0' || *s > '9')))
+    if (!*s || (*s != '-' && *s != '+' && *s != '.' && (*s < '0' || *s > '9')))
         return -1; /* no "nan", "inf", leading spaces */
     errno = 0;
     char *end;
@@ -334,8 +332,7 @@ static void set_scalar(parse *ps, const gf_option *op, const gf_ynode *v,
     case GF_OPT_FLOAT: {
         double f;
         if (parse_float(s, &f) != 0) {
-            perr(ps, v, "option '%s': expected a number, got '%s'", op->key,
-                 s);
+            perr(ps, v, "option '%s': expected a number, got '%s'", op->key, s);
             return;
         }
         memcpy(dst, &f, sizeof f);
@@ -415,8 +412,9 @@ static void set_map(parse *ps, const gf_option *op, const gf_ynode *v,
     for (size_t i = 0; i < v->n; i++) {
         const gf_ynode *it = v->items[i];
         if (it->type != GF_Y_SCALAR) {
-            perr(ps, it, "option '%s': the value of '%s' must be a scalar, "
-                         "got %s",
+            perr(ps, it,
+                 "option '%s': the value of '%s' must be a scalar, "
+                 "got %s",
                  op->key, v->keys[i]->scalar, gf_ynode_type_name(it->type));
             bad++;
             continue;
@@ -455,8 +453,9 @@ static size_t opt_size(gf_opt_type t)
 static void set_value(parse *ps, const gf_option *op, const gf_ynode *v)
 {
     if (op->offset + opt_size(op->type) > ps->o->p->config_size) {
-        perr(ps, v, "option '%s': plugin '%s' stores it outside its "
-                    "config_size (a bug in the plugin)",
+        perr(ps, v,
+             "option '%s': plugin '%s' stores it outside its "
+             "config_size (a bug in the plugin)",
              op->key, ps->o->p->name);
         return;
     }
@@ -484,8 +483,9 @@ static void set_default(parse *ps, const gf_option *op, const gf_ynode *at)
     if (op->type == GF_OPT_LIST || op->type == GF_OPT_MAP) {
         tree = gf_yaml_load_string(op->def, strlen(op->def), "default", &dd);
         if (!tree) {
-            perr(ps, at, "plugin '%s': the default of option '%s' is not "
-                         "valid YAML (a bug in the plugin)",
+            perr(ps, at,
+                 "plugin '%s': the default of option '%s' is not "
+                 "valid YAML (a bug in the plugin)",
                  ps->o->p->name, op->key);
             goto done;
         }

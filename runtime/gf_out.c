@@ -42,7 +42,7 @@
    batch_bytes, so a batch usually fills without a realloc. */
 #define GF_OUT_SLACK 4096
 /* Never pre-allocate more than this for one batch. */
-#define GF_OUT_MAX_PREALLOC (16u << 20)
+#define GF_OUT_MAX_PREALLOC (1u << 20)
 #define GF_OUT_FIELDS_MIN 32
 
 /* --- encoders ----------------------------------------------------------- */
@@ -736,9 +736,8 @@ uint8_t *gf_out_take(gf_out *out, size_t *len, uint32_t *nrec)
     if (done == 0)
         return NULL;
     gf_buf keep = {0};
-    if (out->open &&
-        gf_buf_append(&keep, out->batch.data + out->rec_start,
-                      out->batch.len - out->rec_start) != 0)
+    if (out->open && gf_buf_append(&keep, out->batch.data + out->rec_start,
+                                   out->batch.len - out->rec_start) != 0)
         return NULL;
     uint8_t *data = out->batch.data;
     *len = done;

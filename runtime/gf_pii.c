@@ -94,7 +94,8 @@ static int read_key_file(const char *path, uint8_t **keyp, size_t *lenp,
     }
     if (!S_ISREG(st.st_mode)) {
         err = gf_asprintf("%s: not a regular file; pseudonymize_key_file "
-                          "must name a file holding the key", path);
+                          "must name a file holding the key",
+                          path);
         goto fail_fd;
     }
     if (st.st_mode & 077) {
@@ -104,8 +105,8 @@ static int read_key_file(const char *path, uint8_t **keyp, size_t *lenp,
     }
     if (st.st_size > GF_PII_KEY_MAX) {
         err = gf_asprintf("%s: %lld bytes is too large for a key (at most "
-                          "%d); is this the right file?", path,
-                          (long long)st.st_size, GF_PII_KEY_MAX);
+                          "%d); is this the right file?",
+                          path, (long long)st.st_size, GF_PII_KEY_MAX);
         goto fail_fd;
     }
     key = gf_malloc(GF_PII_KEY_MAX + 1);
@@ -139,8 +140,8 @@ static int read_key_file(const char *path, uint8_t **keyp, size_t *lenp,
     if (len < GF_PII_KEY_MIN) {
         err = gf_asprintf("%s: the key is %zu bytes, at least %d are needed; "
                           "make one with: head -c 32 /dev/urandom > %s && "
-                          "chmod 600 %s", path, len, GF_PII_KEY_MIN, path,
-                          path);
+                          "chmod 600 %s",
+                          path, len, GF_PII_KEY_MIN, path, path);
         goto fail_key;
     }
     close(fd);
@@ -208,7 +209,7 @@ void gf_pii_free(gf_pii **pp)
     *pp = NULL;
 }
 
-/* --- MessagePack pieces ---------------------------------------------- */
+/* --- MessagePack pieces --------------------------------------------------- */
 
 /* Bytes taken by the map header at p (validated bytes). */
 static size_t map_header_len(const uint8_t *p)
@@ -245,7 +246,7 @@ static int put_str_header(gf_buf *b, size_t len)
     return gf_buf_append(b, h, n);
 }
 
-/* --- the rewriting ----------------------------------------------------- */
+/* --- the rewriting -------------------------------------------------------- */
 
 /*
  * The text a value is protected as: sets *s and *len (pointing into the value
@@ -327,8 +328,7 @@ static int put_masked(gf_buf *b, int field, const char *s, size_t len)
     size_t tail_b = tail ? len - cp_offset(s, len, n - tail) : 0;
     size_t stars = n - head - tail;
     if (put_str_header(b, head_b + stars + tail_b) != 0 ||
-        gf_buf_append(b, s, head_b) != 0 ||
-        gf_buf_reserve(b, stars) != 0)
+        gf_buf_append(b, s, head_b) != 0 || gf_buf_reserve(b, stars) != 0)
         return -1;
     memset(b->data + b->len, '*', stars);
     b->len += stars;

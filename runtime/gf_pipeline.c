@@ -111,8 +111,9 @@ static int subst_scalar(gf_ynode *n, gf_diag *d)
             def = p + 2;
             const char *close = strchr(def, '}');
             if (!close) {
-                perr(d, n, "unterminated '${' in '%s' (write ${VAR} or "
-                           "${VAR:-default})",
+                perr(d, n,
+                     "unterminated '${' in '%s' (write ${VAR} or "
+                     "${VAR:-default})",
                      n->scalar);
                 rc = -1;
                 goto done;
@@ -121,8 +122,9 @@ static int subst_scalar(gf_ynode *n, gf_diag *d)
             p = close;
         }
         if (nlen == 0 || *p != '}') {
-            perr(d, n, "bad variable reference in '%s' (write ${VAR} or "
-                       "${VAR:-default}; $${ for a literal ${)",
+            perr(d, n,
+                 "bad variable reference in '%s' (write ${VAR} or "
+                 "${VAR:-default}; $${ for a literal ${)",
                  n->scalar);
             rc = -1;
             goto done;
@@ -141,8 +143,9 @@ static int subst_scalar(gf_ynode *n, gf_diag *d)
         } else if (val) {
             gf_buf_puts(&b, val);
         } else {
-            perr(d, n, "environment variable '%s' is not set (set it, or "
-                       "write ${%s:-default})",
+            perr(d, n,
+                 "environment variable '%s' is not set (set it, or "
+                 "write ${%s:-default})",
                  var, var);
             rc = -1;
             goto done;
@@ -225,9 +228,8 @@ static bool valid_stage_name(const char *s)
 
 static const char *const top_keys[] = {"name", "dead_letters", "stages"};
 static const char *const stage_keys[] = {
-    "name",   "plugin",   "from",
-    "with",   "workers",  "listen",
-    "mask_pii", "pseudonymize_key_file"};
+    "name",    "plugin", "from",     "with",
+    "workers", "listen", "mask_pii", "pseudonymize_key_file"};
 
 static char *default_name(const char *file)
 {
@@ -298,8 +300,9 @@ static void read_stage(pipeline_priv *pp, gf_stage_def *st, gf_diag *d,
     } else {
         const char *s = scalar_of(d, nv, "", "name");
         if (s && !valid_stage_name(s))
-            perr(d, nv, "stage name '%s' may hold only letters, digits, '_' "
-                        "and '-'",
+            perr(d, nv,
+                 "stage name '%s' may hold only letters, digits, '_' "
+                 "and '-'",
                  s);
         else if (s)
             st->name = gf_strdup(s);
@@ -328,8 +331,7 @@ static void read_stage(pipeline_priv *pp, gf_stage_def *st, gf_diag *d,
             errno = 0;
             long long w = strtoll(s, &end, 10);
             if (*end || end == s || errno)
-                perr(d, v, "%s'workers' must be an integer, got '%s'", who,
-                     s);
+                perr(d, v, "%s'workers' must be an integer, got '%s'", who, s);
             else if (w < 1 || w > GF_MAX_WORKERS)
                 perr(d, v, "%s'workers' must be 1 to %d, got %lld", who,
                      GF_MAX_WORKERS, w);
@@ -339,8 +341,9 @@ static void read_stage(pipeline_priv *pp, gf_stage_def *st, gf_diag *d,
             const char *s = scalar_of(d, v, who, "listen");
             if (s && strncmp(s, "tcp://", 6) != 0 &&
                 strncmp(s, "ipc://", 6) != 0)
-                perr(d, v, "%s'listen' must be a tcp:// or ipc:// endpoint, "
-                           "got '%s'",
+                perr(d, v,
+                     "%s'listen' must be a tcp:// or ipc:// endpoint, "
+                     "got '%s'",
                      who, s);
             else if (s)
                 st->listen = gf_strdup(s);
@@ -355,8 +358,8 @@ static void read_stage(pipeline_priv *pp, gf_stage_def *st, gf_diag *d,
                 !strcasecmp(s, "off"))
                 st->pii_mode = GF_PII_OFF;
             else
-                perr(d, v, "%s'mask_pii' must be true or false, got '%s'",
-                     who, s);
+                perr(d, v, "%s'mask_pii' must be true or false, got '%s'", who,
+                     s);
         } else if (strcmp(key, "pseudonymize_key_file") == 0) {
             const char *s = scalar_of(d, v, who, "pseudonymize_key_file");
             if (!s)
@@ -364,17 +367,21 @@ static void read_stage(pipeline_priv *pp, gf_stage_def *st, gf_diag *d,
             st->pii_key_file = gf_options_resolve_path(s, p->dir);
             struct stat sb;
             if (st->pii_key_file && stat(st->pii_key_file, &sb) != 0)
-                perr(d, v, "%s'pseudonymize_key_file' %s: %s (create one "
-                           "with `head -c 32 /dev/urandom > FILE; chmod 600 "
-                           "FILE`)",
+                perr(d, v,
+                     "%s'pseudonymize_key_file' %s: %s (create one "
+                     "with `head -c 32 /dev/urandom > FILE; chmod 600 "
+                     "FILE`)",
                      who, st->pii_key_file, strerror(errno));
         } else {
-            unknown_key(d, k, who,
-                        stage_keys, sizeof stage_keys / sizeof *stage_keys);
+            unknown_key(d, k, who, stage_keys,
+                        sizeof stage_keys / sizeof *stage_keys);
         }
     }
     if (!st->plugin && !gf_ynode_get(m, "plugin"))
-        perr(d, m, "%shas no 'plugin' (the plugin that runs it)", who);
+        perr(d, m,
+             "%sno 'plugin' given; name the plugin that runs this "
+             "stage",
+             who);
     if (st->pii_key_file) {
         if (st->pii_mode == GF_PII_OFF)
             perr(d, gf_ynode_key(m, "mask_pii"),
@@ -437,8 +444,8 @@ static void apply_set(pipeline_priv *pp, const char *set, gf_diag *d)
     const char *dot = strchr(set, '.');
     const char *eq = strchr(set, '=');
     if (!dot || !eq || dot > eq || dot == set || eq == dot + 1) {
-        gf_diag_add(d, NULL, 0, 0,
-                    "--set '%s': expected STAGE.OPTION=VALUE", set);
+        gf_diag_add(d, NULL, 0, 0, "--set '%s': expected STAGE.OPTION=VALUE",
+                    set);
         return;
     }
     char *where = gf_asprintf("--set %.*s", (int)(eq - set), set);
@@ -463,8 +470,9 @@ static void apply_set(pipeline_priv *pp, const char *set, gf_diag *d)
         gf_buf_append(&list, "", 1);
         const char *hint = gf_options_closest(stage, names, n);
         if (hint)
-            gf_diag_add(d, where, 0, 0, "no stage '%s' in %s (did you mean "
-                                        "'%s'?)",
+            gf_diag_add(d, where, 0, 0,
+                        "no stage '%s' in %s (did you mean "
+                        "'%s'?)",
                         stage, p->file, hint);
         else
             gf_diag_add(d, where, 0, 0, "no stage '%s' in %s (stages: %s)",
@@ -491,8 +499,7 @@ static void apply_set(pipeline_priv *pp, const char *set, gf_diag *d)
 
     gf_ynode *m = (gf_ynode *)p->stages[idx].node;
     gf_ynode *with = gf_ynode_get(m, "with");
-    if (with && with->type == GF_Y_SCALAR && !with->quoted &&
-        !*with->scalar) {
+    if (with && with->type == GF_Y_SCALAR && !with->quoted && !*with->scalar) {
         /* `with:` written empty: make it a mapping */
         with->type = GF_Y_MAP;
         gf_free(with->scalar);
@@ -550,8 +557,9 @@ static void read_from(pipeline_priv *pp, size_t si, gf_diag *d)
     bool ingest = st->lib && st->lib->desc->kind == GF_KIND_INGEST;
     if (!fv) {
         if (st->lib && !ingest)
-            perr(d, st->node, "%s (%s) has no 'from': name the stage(s) it "
-                              "reads",
+            perr(d, st->node,
+                 "%s (%s) has no 'from': name the stage(s) it "
+                 "reads",
                  who, gf_kind_name(st->lib->desc->kind));
         return;
     }
@@ -560,8 +568,9 @@ static void read_from(pipeline_priv *pp, size_t si, gf_diag *d)
         return;
     }
     if (fv->type == GF_Y_MAP) {
-        perr(d, fv, "%s: 'from' must be a stage name or a list of them, got "
-                    "a mapping",
+        perr(d, fv,
+             "%s: 'from' must be a stage name or a list of them, got "
+             "a mapping",
              who);
         return;
     }
@@ -591,17 +600,18 @@ static void read_from(pipeline_priv *pp, size_t si, gf_diag *d)
                     names[nn++] = p->stages[j].name;
             const char *hint = gf_options_closest(it->scalar, names, nn);
             if (hint)
-                perr(d, it, "%s: 'from' names no stage '%s' (did you mean "
-                            "'%s'?)",
+                perr(d, it,
+                     "%s: 'from' names no stage '%s' (did you mean "
+                     "'%s'?)",
                      who, it->scalar, hint);
             else
-                perr(d, it, "%s: 'from' names no stage '%s'", who,
-                     it->scalar);
+                perr(d, it, "%s: 'from' names no stage '%s'", who, it->scalar);
             continue;
         }
         if ((size_t)up == si) {
-            perr(d, it, "%s reads from itself; a stage's 'from' names the "
-                        "stages before it",
+            perr(d, it,
+                 "%s reads from itself; a stage's 'from' names the "
+                 "stages before it",
                  who);
             continue;
         }
@@ -614,8 +624,9 @@ static void read_from(pipeline_priv *pp, size_t si, gf_diag *d)
         }
         const gf_stage_def *u = &p->stages[up];
         if (u->lib && u->lib->desc->kind == GF_KIND_EXPORT) {
-            perr(d, it, "%s reads from '%s', an export stage, which emits no "
-                        "records",
+            perr(d, it,
+                 "%s reads from '%s', an export stage, which emits no "
+                 "records",
                  who, it->scalar);
             continue;
         }
@@ -694,7 +705,8 @@ static void order_stages(gf_pipeline *p, gf_diag *d)
                     break;
                 }
             if (next == SIZE_MAX) {
-                stuck = true; /* cannot happen: leftovers have leftover inputs */
+                stuck =
+                    true; /* cannot happen: leftovers have leftover inputs */
                 break;
             }
             cur = next;
@@ -772,8 +784,9 @@ static void c_option_error(gf_ctx *ctx, const char *key, const char *msg)
 {
     check_rt *r = crt(ctx);
     r->reported = true;
-    perr(r->d, gf_optset_node(r->st->opts, key), "stage '%s': option '%s': "
-                                                  "%s",
+    perr(r->d, gf_optset_node(r->st->opts, key),
+         "stage '%s': option '%s': "
+         "%s",
          ctx->stage, key, msg);
 }
 
@@ -842,17 +855,16 @@ const char *gf_pipeline_run_info(const gf_pipeline *p, const char *key)
         gf_buf b = {0};
         for (size_t i = 0; i < p->nstages; i++) {
             const gf_stage_def *st = &p->stages[i];
-            if (!st->lib || st->lib->desc->kind != GF_KIND_INGEST ||
-                !st->opts)
+            if (!st->lib || st->lib->desc->kind != GF_KIND_INGEST || !st->opts)
                 continue;
-            for (const gf_option *op = st->lib->desc->options;
-                 op && op->key; op++) {
+            for (const gf_option *op = st->lib->desc->options; op && op->key;
+                 op++) {
                 if (strcmp(op->key, "path") != 0 ||
                     (op->type != GF_OPT_PATH && op->type != GF_OPT_STRING))
                     continue;
                 const char *v;
-                memcpy(&v, (const char *)gf_optset_config(st->opts) +
-                               op->offset,
+                memcpy(&v,
+                       (const char *)gf_optset_config(st->opts) + op->offset,
                        sizeof v);
                 if (v)
                     gf_buf_printf(&b, "%s%s", b.len ? ", " : "", v);
@@ -891,8 +903,7 @@ static void run_check(pipeline_priv *pp, gf_stage_def *st, gf_diag *d)
 
 static const char *article(gf_kind k)
 {
-    return k == GF_KIND_INGEST || k == GF_KIND_AGGREGATE ||
-                   k == GF_KIND_EXPORT
+    return k == GF_KIND_INGEST || k == GF_KIND_AGGREGATE || k == GF_KIND_EXPORT
                ? "an"
                : "a";
 }
@@ -912,9 +923,9 @@ static void load_plugin(pipeline_priv *pp, gf_stage_def *st, gf_diag *d)
     const gf_plugin *desc = st->lib->desc;
     char who[300];
     snprintf(who, sizeof who, "stage '%s'", st->name ? st->name : "?");
-    st->opts = gf_options_parse_for(desc, gf_ynode_get(st->node, "with"),
-                                    gf_ynode_key(st->node, "plugin"), p->dir,
-                                    who, d);
+    st->opts =
+        gf_options_parse_for(desc, gf_ynode_get(st->node, "with"),
+                             gf_ynode_key(st->node, "plugin"), p->dir, who, d);
     if (st->workers > 1 && desc->kind != GF_KIND_CLASSIFY)
         perr(d, gf_ynode_get(st->node, "workers"),
              "%s: workers: %u is only supported on classify stages for now "
@@ -932,8 +943,9 @@ static void load_plugin(pipeline_priv *pp, gf_stage_def *st, gf_diag *d)
         for (size_t i = 0; i < 2; i++) {
             const gf_ynode *k = gf_ynode_key(st->node, pii_keys[i]);
             if (k)
-                perr(d, k, "%s: '%s' applies to export stages only ('%s' is "
-                           "%s %s plugin)",
+                perr(d, k,
+                     "%s: '%s' applies to export stages only ('%s' is "
+                     "%s %s plugin)",
                      who, pii_keys[i], desc->name, article(desc->kind),
                      gf_kind_name(desc->kind));
         }
@@ -1014,8 +1026,9 @@ gf_pipeline *gf_pipeline_load(const char *file, const char *const *sets,
 
     const gf_ynode *stages = gf_ynode_get(root, "stages");
     if (!stages) {
-        perr(d, root, "no 'stages:' list; a pipeline needs at least one "
-                      "stage");
+        perr(d, root,
+             "no 'stages:' list; a pipeline needs at least one "
+             "stage");
         goto fail_load;
     }
     if (stages->type != GF_Y_SEQ) {
@@ -1024,8 +1037,9 @@ gf_pipeline *gf_pipeline_load(const char *file, const char *const *sets,
         goto fail_load;
     }
     if (stages->n == 0) {
-        perr(d, stages, "'stages' is empty; a pipeline needs at least one "
-                        "stage");
+        perr(d, stages,
+             "'stages' is empty; a pipeline needs at least one "
+             "stage");
         goto fail_load;
     }
     p->stages = gf_calloc(stages->n, sizeof *p->stages);
@@ -1036,8 +1050,9 @@ gf_pipeline *gf_pipeline_load(const char *file, const char *const *sets,
     for (size_t i = 0; i < stages->n; i++) {
         const gf_ynode *m = stages->items[i];
         if (m->type != GF_Y_MAP) {
-            perr(d, m, "stage %zu must be a mapping with 'name' and "
-                       "'plugin', got %s",
+            perr(d, m,
+                 "stage %zu must be a mapping with 'name' and "
+                 "'plugin', got %s",
                  i + 1, gf_ynode_type_name(m->type));
             continue;
         }

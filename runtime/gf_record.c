@@ -90,8 +90,8 @@ bool gf_record_get_n(const gf_record *rec, const char *key, size_t key_len,
         gf_str k;
         const uint8_t *next;
         if (read_key(p, &k, &next) && k.len == key_len &&
-            (key_len == 0 || (k.ptr[0] == key[0] &&
-                              memcmp(k.ptr, key, key_len) == 0))) {
+            (key_len == 0 ||
+             (k.ptr[0] == key[0] && memcmp(k.ptr, key, key_len) == 0))) {
             if (out)
                 gf_mp_read(next, out);
             return true;

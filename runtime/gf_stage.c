@@ -77,10 +77,12 @@ int gf_stage_send(gf_out *out, void *arg)
     uint32_t nrec;
     uint8_t *data = gf_out_take(out, &len, &nrec);
     in->batch_t0 = 0;
-    if (!data)
-        return 0;
-    /* the next batch in one allocation rather than a dozen doublings */
-    gf_buf_reserve(&out->batch, out->batch_bytes + out->batch_bytes / 4);
+    if (!data) {
+        if (out->nrec == 0)
+            return 0; /* nothing to send */
+        fail_io(in, "sending a batch", -ENOMEM);
+        return -ENOMEM;
+    }
     atomic_fetch_add_explicit(&in->cnt->out, nrec, memory_order_relaxed);
     if (in->ndown == 0) {
         gf_free(data);
@@ -166,6 +168,8 @@ static int process_batch(gf_inst *in, gf_edge_msg *m)
             return -1;
         if (in->out.status < 0)
             return out_failed(in);
+        if (gf_run_interrupted(in->run))
+            return 0; /* the rest of the batch drains unprocessed */
     }
     return linger(in) < 0 ? out_failed(in) : 0;
 }
@@ -176,7 +180,8 @@ static int run_consumer(gf_inst *in)
     while (!gf_edge_rx_done(rx)) {
         long timeout = -1;
         if (in->out.nrec > 0 && in->batch_t0 != 0) {
-            int64_t left = in->batch_t0 + GF_STAGE_LINGER_NS - gf_stats_now_ns();
+            int64_t left =
+                in->batch_t0 + GF_STAGE_LINGER_NS - gf_stats_now_ns();
             timeout = left > 0 ? (long)(left / 1000000) + 1 : 0;
         }
         gf_edge_msg m;
@@ -243,8 +248,8 @@ void *gf_stage_thread(void *arg)
     gf_inst *in = arg;
     gf_run *run = in->run;
     atomic_store(&in->cnt->start_ns, gf_stats_now_ns());
-    int rc = in->plugin->kind == GF_KIND_INGEST ? run_ingest(in)
-                                                 : run_consumer(in);
+    int rc =
+        in->plugin->kind == GF_KIND_INGEST ? run_ingest(in) : run_consumer(in);
     if (rc == 0)
         finish(in);
     atomic_store(&in->cnt->end_ns, gf_stats_now_ns());

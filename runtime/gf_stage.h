@@ -51,29 +51,29 @@ typedef struct gf_run {
     atomic_bool stop;              /* a failure: every thread stops */
     atomic_uint_fast64_t rejects;  /* dead letters, all stages */
 
-    pthread_mutex_t lock;          /* error, stderr lines, finished */
-    pthread_cond_t done;           /* signalled as instances finish */
+    pthread_mutex_t lock; /* error, stderr lines, finished */
+    pthread_cond_t done;  /* signalled as instances finish */
     size_t finished;
-    char *error;                   /* the first failure, whole line */
-    bool config_failure;           /* init() reported a config error */
-    bool progress_shown;           /* clear the progress line first */
+    char *error;         /* the first failure, whole line */
+    bool config_failure; /* init() reported a config error */
+    bool progress_shown; /* clear the progress line first */
 
-    int64_t t0_ns;                 /* monotonic start */
-    int64_t started_wall;          /* epoch seconds */
-    char *info_inputs;             /* run_info("inputs") */
+    int64_t t0_ns;        /* monotonic start */
+    int64_t started_wall; /* epoch seconds */
+    char *info_inputs;    /* run_info("inputs") */
 } gf_run;
 
 /* The sending ends towards one downstream stage. */
 typedef struct gf_fanout {
     size_t stage;
-    size_t n;          /* the downstream stage's instances */
+    size_t n; /* the downstream stage's instances */
     gf_edge_tx **tx;
-    size_t rr;         /* round-robin position */
+    size_t rr; /* round-robin position */
 } gf_fanout;
 
 /* One stage instance. */
 typedef struct gf_inst {
-    gf_rt rt;                  /* first: ctx.rt points here */
+    gf_rt rt; /* first: ctx.rt points here */
     gf_run *run;
     size_t stage;
     const gf_stage_def *def;
@@ -84,13 +84,13 @@ typedef struct gf_inst {
     gf_counters *cnt;
     gf_out out;
     bool out_ready;
-    int64_t batch_t0;          /* when the open batch got its first record */
-    gf_edge_rx *rx;            /* NULL for ingest */
+    int64_t batch_t0; /* when the open batch got its first record */
+    gf_edge_rx *rx;   /* NULL for ingest */
     size_t ndown;
     gf_fanout *down;
-    uint64_t producer;         /* this instance's id on its edges */
-    char *errmsg;              /* the plugin's last host->error() */
-    const gf_pii *pii;         /* export stages: the masking policy */
+    uint64_t producer; /* this instance's id on its edges */
+    char *errmsg;      /* the plugin's last host->error() */
+    const gf_pii *pii; /* export stages: the masking policy */
     gf_buf pii_scratch;
     pthread_t thread;
     bool started;

@@ -15,7 +15,7 @@ struct gf_stats {
     size_t nstages;
     const char *const *names;
     unsigned *instances;
-    size_t *first;     /* index of stage i's first instance in c */
+    size_t *first; /* index of stage i's first instance in c */
     gf_counters *c;
 };
 
@@ -100,14 +100,22 @@ void gf_stats_progress(const gf_stats *s, FILE *f, int64_t now_ns,
     for (size_t i = 0; i < s->nstages; i++) {
         gf_stage_stats st;
         gf_stats_sum(s, i, now_ns, &st);
-        char a[32], b[32];
-        human(a, sizeof a, st.in);
-        human(b, sizeof b, st.out);
-        fprintf(f, " | %s %s>%s", s->names[i], a, b);
+        char a[32];
+        fprintf(f, " | %s", s->names[i]);
+        if (st.in) {
+            human(a, sizeof a, st.in);
+            fprintf(f, " in %s", a);
+        }
+        if (st.out) {
+            human(a, sizeof a, st.out);
+            fprintf(f, " out %s", a);
+        }
         if (st.rejected) {
             human(a, sizeof a, st.rejected);
             fprintf(f, " rej %s", a);
         }
+        if (!st.in && !st.out && !st.rejected)
+            fputs(" -", f);
     }
     fflush(f);
 }
@@ -133,8 +141,9 @@ void gf_stats_summary(const gf_stats *s, FILE *f, int64_t now_ns)
         gf_stats_sum(s, i, now_ns, &st);
         uint64_t n = st.in ? st.in : st.out;
         double rate = st.seconds > 0 ? (double)n / st.seconds : 0;
-        fprintf(f, "%-*s %12" PRIu64 " %12" PRIu64 " %9" PRIu64 " %9" PRIu64
-                   " %9.3f %12.0f\n",
+        fprintf(f,
+                "%-*s %12" PRIu64 " %12" PRIu64 " %9" PRIu64 " %9" PRIu64
+                " %9.3f %12.0f\n",
                 w, s->names[i], st.in, st.out, st.rejected, st.dropped,
                 st.seconds, rate);
     }

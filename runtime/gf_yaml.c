@@ -120,10 +120,9 @@ static gf_ynode *node_new(builder *b, gf_ynode_type t, yaml_mark_t m)
 }
 
 /* Record the first error only: later ones are usually its echoes. */
-static void fail(builder *b, unsigned line, unsigned col, const char *fmt,
-                 ...) __attribute__((format(printf, 4, 5)));
-static void fail(builder *b, unsigned line, unsigned col, const char *fmt,
-                 ...)
+static void fail(builder *b, unsigned line, unsigned col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void fail(builder *b, unsigned line, unsigned col, const char *fmt, ...)
 {
     if (b->failed)
         return;
@@ -232,8 +231,7 @@ static void attach(builder *b, gf_ynode *n)
     gf_ynode *c = f->node;
     if (c->type == GF_Y_MAP && !f->key) {
         if (n->type != GF_Y_SCALAR) {
-            fail(b, n->line, n->col,
-                 "a mapping key must be a scalar, not %s",
+            fail(b, n->line, n->col, "a mapping key must be a scalar, not %s",
                  gf_ynode_type_name(n->type));
             node_free_rec(n);
             return;
@@ -313,8 +311,7 @@ static void on_start(builder *b, const yaml_event_t *e, gf_ynode_type t,
     unsigned line = (unsigned)e->start_mark.line + 1;
     unsigned col = (unsigned)e->start_mark.column + 1;
     if (b->depth == GF_YAML_MAX_DEPTH) {
-        fail(b, line, col, "nesting deeper than %d levels",
-             GF_YAML_MAX_DEPTH);
+        fail(b, line, col, "nesting deeper than %d levels", GF_YAML_MAX_DEPTH);
         return;
     }
     gf_ynode *n = node_new(b, t, e->start_mark);
@@ -399,8 +396,8 @@ static void parser_error(builder *b, const yaml_parser_t *p)
         return;
     }
     if (p->context)
-        fail(b, line, col, "YAML syntax: %s %s (line %u, column %u)",
-             problem, p->context, (unsigned)p->context_mark.line + 1,
+        fail(b, line, col, "YAML syntax: %s %s (line %u, column %u)", problem,
+             p->context, (unsigned)p->context_mark.line + 1,
              (unsigned)p->context_mark.column + 1);
     else
         fail(b, line, col, "YAML syntax: %s", problem);
@@ -507,8 +504,8 @@ gf_ynode *gf_yaml_load_file(const char *path, gf_diag *d)
         gf_diag_add(d, path, 0, 0, "cannot read: %s", strerror(errno));
         goto fail_read;
     }
-    root = gf_yaml_load_string(buf.data ? (const char *)buf.data : "",
-                               buf.len, path, d);
+    root = gf_yaml_load_string(buf.data ? (const char *)buf.data : "", buf.len,
+                               path, d);
 fail_read:
     gf_buf_free(&buf);
     fclose(f);

@@ -23,7 +23,8 @@ static const char main_help[] =
     "  help [COMMAND]  this help, or a command's\n"
     "\n"
     "'gigflow COMMAND --help' describes each command.\n"
-    "Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.\n";
+    "Exit status: 0 success, 1 runtime failure, 2 usage or configuration "
+    "error.\n";
 
 static int version(void)
 {

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +30,9 @@
 
 #include <gigflow/plugin.h>
 
-#define ECSV_MAX_OPEN 64     /* split files open at once */
-#define ECSV_SAFE_MAX 100    /* bytes of a value in a file name */
-#define ECSV_EXTRA_NAMES 8   /* extra field names named in the warning */
+#define ECSV_MAX_OPEN 64   /* split files open at once */
+#define ECSV_SAFE_MAX 100  /* bytes of a value in a file name */
+#define ECSV_EXTRA_NAMES 8 /* extra field names named in the warning */
 
 typedef struct ecsv_config {
     const char *path;
@@ -68,12 +69,12 @@ typedef struct tbuf {
 } tbuf;
 
 typedef struct ecsv_file {
-    char *name;     /* safe split value, or NULL */
-    char *tmp;      /* temporary path; NULL once renamed */
+    char *name; /* safe split value, or NULL */
+    char *tmp;  /* temporary path; NULL once renamed */
     char *final;
-    FILE *fp;       /* NULL while closed to bound open files */
+    FILE *fp; /* NULL while closed to bound open files */
     uint64_t rows, last_use;
-    bool started;   /* BOM and header written */
+    bool started; /* BOM and header written */
 } ecsv_file;
 
 typedef struct ecsv {
@@ -93,11 +94,11 @@ typedef struct ecsv {
     char *dir, *stem, *ext;
     ecsv_file *files;
     size_t nfiles, capfiles, nopen;
-    size_t *slots;  /* hash of split names -> file index + 1 */
+    size_t *slots; /* hash of split names -> file index + 1 */
     size_t nslots;
     uint64_t clock;
-    FILE *spool;    /* path: - */
-    long spooled;   /* bytes of spool already on stdout */
+    FILE *spool;  /* path: - */
+    long spooled; /* bytes of spool already on stdout */
 
     tbuf line, cell, json;
     uint64_t extra_records;
@@ -137,9 +138,36 @@ static void tb_int(tbuf *b, int64_t v)
     tb_put(b, q, (size_t)(t + sizeof t - q));
 }
 
-/* The shortest of %.15g, %.16g, %.17g that reads back as v. */
+/*
+ * The shortest of %.15g, %.16g, %.17g that reads back as v. Most data
+ * (points, budgets) has a few decimals: v = m / 10^k exactly for a small k
+ * is written by hand, which is what %.15g writes for it, without printf.
+ */
 static void tb_float(ecsv *e, tbuf *b, double v)
 {
+    static const double p10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+    double a = fabs(v);
+    if (a < 1e9 && (a >= 1e-4 || (v == 0 && !signbit(v)))) {
+        for (int k = 0; k <= 6; k++) {
+            int64_t m = llrint(v * p10[k]);
+            if ((double)m / p10[k] != v)
+                continue;
+            uint64_t u = m < 0 ? 0 - (uint64_t)m : (uint64_t)m;
+            uint64_t div = (uint64_t)p10[k];
+            if (m < 0)
+                tb_put(b, "-", 1);
+            tb_int(b, (int64_t)(u / div));
+            if (k > 0) {
+                char f[8];
+                uint64_t r = u % div;
+                for (int i = k; i-- > 0; r /= 10)
+                    f[i] = (char)('0' + r % 10);
+                tb_put(b, ".", 1);
+                tb_put(b, f, (size_t)k);
+            }
+            return;
+        }
+    }
     char t[40];
     locale_t old = uselocale(e->cloc);
     int n = 0;
@@ -210,15 +238,26 @@ static void tb_json(ecsv *e, const gf_host *h, tbuf *b, const gf_value *v)
 static void tb_value(ecsv *e, const gf_host *h, tbuf *b, const gf_value *v)
 {
     switch (v->type) {
-    case GF_T_NIL: break;
-    case GF_T_BOOL: tb_put(b, v->v.b ? "true" : "false", v->v.b ? 4 : 5); break;
-    case GF_T_INT: tb_int(b, v->v.i); break;
-    case GF_T_FLOAT: tb_float(e, b, v->v.f); break;
-    case GF_T_STR: tb_put(b, v->v.s.ptr, v->v.s.len); break;
+    case GF_T_NIL:
+        break;
+    case GF_T_BOOL:
+        tb_put(b, v->v.b ? "true" : "false", v->v.b ? 4 : 5);
+        break;
+    case GF_T_INT:
+        tb_int(b, v->v.i);
+        break;
+    case GF_T_FLOAT:
+        tb_float(e, b, v->v.f);
+        break;
+    case GF_T_STR:
+        tb_put(b, v->v.s.ptr, v->v.s.len);
+        break;
     case GF_T_BIN:
         tb_base64(b, (const unsigned char *)v->v.s.ptr, v->v.s.len);
         break;
-    default: tb_json(e, h, b, v); break;
+    default:
+        tb_json(e, h, b, v);
+        break;
     }
 }
 
@@ -261,8 +300,11 @@ static char *ecsv_safe(const char *s, size_t n)
         return NULL;
     for (size_t i = 0; i < n && (size_t)(o - out) < ECSV_SAFE_MAX;) {
         unsigned char c = (unsigned char)s[i];
-        size_t k = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2
-                 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        size_t k = c < 0x80                 ? 1
+                   : c >= 0xc2 && c <= 0xdf ? 2
+                   : c >= 0xe0 && c <= 0xef ? 3
+                   : c >= 0xf0 && c <= 0xf4 ? 4
+                                            : 0;
         bool ok = k > 0 && i + k <= n && (size_t)(o - out) + k <= ECSV_SAFE_MAX;
         for (size_t j = 1; ok && j < k; j++)
             ok = ((unsigned char)s[i + j] & 0xc0) == 0x80;
@@ -309,8 +351,10 @@ static int ecsv_create(gf_ctx *ctx, ecsv *e, ecsv_file *f)
             f->tmp = NULL;
             char eb[128];
             if (err == ENOENT || err == ENOTDIR)
-                ctx->host->error(ctx, "%s: the directory %s does not exist; "
-                                 "create it first", f->final, e->dir);
+                ctx->host->error(ctx,
+                                 "%s: the directory %s does not exist; "
+                                 "create it first",
+                                 f->final, e->dir);
             else
                 ctx->host->error(ctx, "%s: cannot create a file in %s: %s",
                                  f->final, e->dir,
@@ -378,8 +422,7 @@ static int ecsv_write(gf_ctx *ctx, ecsv *e, ecsv_file *f)
         e->line = (tbuf){0};
         ecsv_put_header(e, f);
         size_t n = e->line.len;
-        bool bad = e->line.nomem ||
-                   (n && fwrite(e->line.p, 1, n, f->fp) != n);
+        bool bad = e->line.nomem || (n && fwrite(e->line.p, 1, n, f->fp) != n);
         free(e->line.p);
         e->line = row;
         if (bad)
@@ -482,13 +525,16 @@ static int ecsv_check(gf_ctx *ctx, const void *config)
     const ecsv_config *cfg = config;
     int rc = GF_OK;
     if (ecsv_delim(cfg->delimiter) < 0) {
-        ctx->host->option_error(ctx, "delimiter", "delimiter must be one byte "
+        ctx->host->option_error(ctx, "delimiter",
+                                "delimiter must be one byte "
                                 "other than a quote or a line end, or "
-                                "\"tab\"; got \"%s\"", cfg->delimiter);
+                                "\"tab\"; got \"%s\"",
+                                cfg->delimiter);
         rc = GF_ERROR;
     }
     if (cfg->split_by && strcmp(cfg->path, "-") == 0) {
-        ctx->host->option_error(ctx, "split_by", "split_by writes several "
+        ctx->host->option_error(ctx, "split_by",
+                                "split_by writes several "
                                 "files: give `path` a file name, not -");
         rc = GF_ERROR;
     }
@@ -506,14 +552,17 @@ static int ecsv_set_columns(ecsv *e, size_t n)
     return e->cols && e->col_len && e->vals && e->present ? 0 : -1;
 }
 
-static int ecsv_init(gf_ctx *ctx, const void *config, void **state)
+static void ecsv_destroy(gf_ctx *ctx, void *state);
+
+/* init(), except that a failure may leave a half-built *state. */
+static int ecsv_open(gf_ctx *ctx, const void *config, void **state)
 {
     const ecsv_config *cfg = config;
     if (ecsv_check(ctx, config) < 0)
         return GF_ERROR;
     if (ctx->instances > 1) { /* workers would race to rename one file */
         ctx->host->error(ctx, "export_csv writes one file: run the stage "
-                         "with workers: 1");
+                              "with workers: 1");
         return GF_ERROR;
     }
     ecsv *e = calloc(1, sizeof *e);
@@ -549,22 +598,24 @@ static int ecsv_init(gf_ctx *ctx, const void *config, void **state)
     const char *dot = strrchr(slash ? slash + 1 : cfg->path, '.');
     if (dot == (slash ? slash + 1 : cfg->path))
         dot = NULL; /* ".hidden" has no extension */
-    e->dir = slash ? strndup(cfg->path, (size_t)(slash - cfg->path))
-                   : strdup(".");
+    e->dir =
+        slash ? strndup(cfg->path, (size_t)(slash - cfg->path)) : strdup(".");
     if (e->dir && !e->dir[0]) {
         free(e->dir);
         e->dir = strdup("/");
     }
-    e->stem = dot ? strndup(cfg->path, (size_t)(dot - cfg->path))
-                  : strdup(cfg->path);
+    e->stem =
+        dot ? strndup(cfg->path, (size_t)(dot - cfg->path)) : strdup(cfg->path);
     e->ext = strdup(dot ? dot : "");
     if (!e->dir || !e->stem || !e->ext)
         goto fail_nomem;
     if (cfg->split_by) { /* files come with their values: check the dir now */
         struct stat st;
         if (stat(e->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            ctx->host->error(ctx, "%s: the directory %s does not exist; "
-                             "create it first", cfg->path, e->dir);
+            ctx->host->error(ctx,
+                             "%s: the directory %s does not exist; "
+                             "create it first",
+                             cfg->path, e->dir);
             return GF_ERROR;
         }
         if (access(e->dir, W_OK) != 0)
@@ -577,6 +628,19 @@ static int ecsv_init(gf_ctx *ctx, const void *config, void **state)
 fail_nomem:
     ctx->host->error(ctx, "out of memory");
     return GF_ERROR;
+}
+
+/* A failed init() frees what it built (and removes any temporary file):
+   no destroy() is needed after it. */
+static int ecsv_init(gf_ctx *ctx, const void *config, void **state)
+{
+    *state = NULL;
+    int rc = ecsv_open(ctx, config, state);
+    if (rc < 0) {
+        ecsv_destroy(ctx, *state);
+        *state = NULL;
+    }
+    return rc;
 }
 
 /* The first record names the columns, in its field order. */
@@ -680,7 +744,8 @@ static int ecsv_flush(gf_ctx *ctx, void *state, gf_out *out)
         for (size_t i = 0; i < e->nextra && n < sizeof names; i++)
             n += (size_t)snprintf(names + n, sizeof names - n, "%s%s",
                                   i ? ", " : "", e->extra[i]);
-        ctx->host->log(ctx, GF_LOG_WARN, "%llu records had fields that are not "
+        ctx->host->log(ctx, GF_LOG_WARN,
+                       "%llu records had fields that are not "
                        "columns of %s; left out: %s%s",
                        (unsigned long long)e->extra_records, e->cfg->path,
                        names, e->nextra == ECSV_EXTRA_NAMES ? ", ..." : "");

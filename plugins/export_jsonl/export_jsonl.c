@@ -31,10 +31,10 @@ static const gf_option ejl_options[] = {
 typedef struct ejl {
     const char *path;
     char *dir;
-    char *tmp;      /* NULL once renamed, or for stdout */
+    char *tmp; /* NULL once renamed, or for stdout */
     FILE *fp;
     bool to_stdout;
-    long spooled;   /* bytes already copied to stdout */
+    long spooled; /* bytes already copied to stdout */
     char *json;
     size_t json_cap;
 } ejl;
@@ -74,8 +74,10 @@ static int ejl_create(gf_ctx *ctx, ejl *j)
             free(j->tmp);
             j->tmp = NULL;
             if (err == ENOENT || err == ENOTDIR)
-                ctx->host->error(ctx, "%s: the directory %s does not exist; "
-                                 "create it first", j->path, j->dir);
+                ctx->host->error(ctx,
+                                 "%s: the directory %s does not exist; "
+                                 "create it first",
+                                 j->path, j->dir);
             else
                 ctx->host->error(ctx, "%s: cannot create a file in %s: %s",
                                  j->path, j->dir,
@@ -91,12 +93,15 @@ static int ejl_create(gf_ctx *ctx, ejl *j)
     return ejl_sys_error(ctx, j->path, EEXIST);
 }
 
-static int ejl_init(gf_ctx *ctx, const void *config, void **state)
+static void ejl_destroy(gf_ctx *ctx, void *state);
+
+/* init(), except that a failure may leave a half-built *state. */
+static int ejl_open(gf_ctx *ctx, const void *config, void **state)
 {
     const ejl_config *cfg = config;
     if (ctx->instances > 1) { /* workers would race to rename one file */
         ctx->host->error(ctx, "export_jsonl writes one file: run the stage "
-                         "with workers: 1");
+                              "with workers: 1");
         return GF_ERROR;
     }
     ejl *j = calloc(1, sizeof *j);
@@ -112,6 +117,19 @@ static int ejl_init(gf_ctx *ctx, const void *config, void **state)
     if (!(j->fp = tmpfile()))
         return ejl_sys_error(ctx, "a temporary file for stdout", errno);
     return GF_OK;
+}
+
+/* A failed init() frees what it built (and removes any temporary file):
+   no destroy() is needed after it. */
+static int ejl_init(gf_ctx *ctx, const void *config, void **state)
+{
+    *state = NULL;
+    int rc = ejl_open(ctx, config, state);
+    if (rc < 0) {
+        ejl_destroy(ctx, *state);
+        *state = NULL;
+    }
+    return rc;
 }
 
 static int ejl_process(gf_ctx *ctx, void *state, const gf_record *rec,

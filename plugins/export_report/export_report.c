@@ -42,7 +42,7 @@
 #define ER_MAX_DEPTH 4
 
 /* Does the host table have `member` (it is only ever appended to)? */
-#define HOST_HAS(h, member)                                                  \
+#define HOST_HAS(h, member)                                                    \
     ((h)->size >= offsetof(gf_host, member) + sizeof((h)->member))
 
 typedef struct er_config {
@@ -83,7 +83,7 @@ typedef struct er_state {
     uint64_t bad_records;
 } er_state;
 
-/* --- spec parsing ------------------------------------------------------ */
+/* --- spec parsing --------------------------------------------------------- */
 
 static void spec_free(rp_spec *s)
 {
@@ -188,8 +188,10 @@ static char *parse_spec(const char *set, const char *text, rp_spec *s)
             p++;
         size_t klen = (size_t)(p - k);
         if (klen == 0 || *p != '=') {
-            snprintf(msg, sizeof msg, "section '%s': expected key=value at "
-                     "'%.40s'", set, k);
+            snprintf(msg, sizeof msg,
+                     "section '%s': expected key=value at "
+                     "'%.40s'",
+                     set, k);
             goto fail;
         }
         p++;
@@ -197,8 +199,10 @@ static char *parse_spec(const char *set, const char *text, rp_spec *s)
         if (*p == '"') {
             const char *e = strchr(p + 1, '"');
             if (!e) {
-                snprintf(msg, sizeof msg, "section '%s': unterminated quote "
-                         "in '%.*s'", set, (int)klen, k);
+                snprintf(msg, sizeof msg,
+                         "section '%s': unterminated quote "
+                         "in '%.*s'",
+                         set, (int)klen, k);
                 goto fail;
             }
             val = strndup(p + 1, (size_t)(e - p - 1));
@@ -226,8 +230,10 @@ static char *parse_spec(const char *set, const char *text, rp_spec *s)
         else if (KEY("chart")) {
             if (strcmp(val, "bar") && strcmp(val, "column") &&
                 strcmp(val, "none")) {
-                snprintf(msg, sizeof msg, "section '%s': chart=%.40s; use "
-                         "bar, column or none", set, val);
+                snprintf(msg, sizeof msg,
+                         "section '%s': chart=%.40s; use "
+                         "bar, column or none",
+                         set, val);
                 free(val);
                 goto fail;
             }
@@ -244,9 +250,10 @@ static char *parse_spec(const char *set, const char *text, rp_spec *s)
             int64_t n;
             bool top = KEY("top");
             if (parse_int(val, 0, top ? INT_MAX : 6, &n) != 0) {
-                snprintf(msg, sizeof msg, "section '%s': %.*s=%.40s is not "
-                         "a number from 0 to %d", set, (int)klen, k, val,
-                         top ? INT_MAX : 6);
+                snprintf(msg, sizeof msg,
+                         "section '%s': %.*s=%.40s is not "
+                         "a number from 0 to %d",
+                         set, (int)klen, k, val, top ? INT_MAX : 6);
                 free(val);
                 goto fail;
             }
@@ -255,9 +262,11 @@ static char *parse_spec(const char *set, const char *text, rp_spec *s)
             else
                 s->decimals = (int)n;
         } else {
-            snprintf(msg, sizeof msg, "section '%s': unknown key '%.*s'; "
+            snprintf(msg, sizeof msg,
+                     "section '%s': unknown key '%.*s'; "
                      "known: title note chart by value columns pct sort top "
-                     "decimals", set, (int)klen, k);
+                     "decimals",
+                     set, (int)klen, k);
             free(val);
             goto fail;
         }
@@ -289,12 +298,15 @@ static int check_options(gf_ctx *ctx, const er_config *cfg, rp_lang *lang)
     } else if (strncmp(l, "en", 2) == 0) {
         *lang = RP_EN;
     } else {
-        h->option_error(ctx, "lang", "lang '%s' is not supported; use zh "
-                        "or en", l);
+        h->option_error(ctx, "lang",
+                        "lang '%s' is not supported; use zh "
+                        "or en",
+                        l);
         rc = GF_ERROR;
     }
     if (!cfg->path || !*cfg->path || strcmp(cfg->path, "-") == 0) {
-        h->option_error(ctx, "path", "path must name the HTML file to "
+        h->option_error(ctx, "path",
+                        "path must name the HTML file to "
                         "write");
         return GF_ERROR;
     }
@@ -311,13 +323,16 @@ static int check_options(gf_ctx *ctx, const er_config *cfg, rp_lang *lang)
         strcpy(dir, ".");
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        h->option_error(ctx, "path", "cannot write %s: directory %s does not "
+        h->option_error(ctx, "path",
+                        "cannot write %s: directory %s does not "
                         "exist; create it (mkdir -p %s) or change path",
                         cfg->path, dir, dir);
         rc = GF_ERROR;
     } else if (access(dir, W_OK | X_OK) != 0) {
-        h->option_error(ctx, "path", "cannot write %s: directory %s is not "
-                        "writable", cfg->path, dir);
+        h->option_error(ctx, "path",
+                        "cannot write %s: directory %s is not "
+                        "writable",
+                        cfg->path, dir);
         rc = GF_ERROR;
     }
     free(dir);
@@ -340,10 +355,19 @@ static int check_options(gf_ctx *ctx, const er_config *cfg, rp_lang *lang)
 static int er_check(gf_ctx *ctx, const void *config)
 {
     rp_lang lang;
-    return check_options(ctx, config, &lang);
+    int rc = check_options(ctx, config, &lang);
+    if (ctx->instances > 1) {
+        /* each worker would see part of the rows and write the same file */
+        ctx->host->error(ctx,
+                         "export_report writes one page from all rows; "
+                         "run it with workers: 1 (it has %u)",
+                         ctx->instances);
+        rc = GF_ERROR;
+    }
+    return rc;
 }
 
-/* --- collecting rows ----------------------------------------------------- */
+/* --- collecting rows ------------------------------------------------------ */
 
 static void set_free(rp_set *set)
 {
@@ -512,16 +536,17 @@ static int er_process(gf_ctx *ctx, void *state, const gf_record *rec,
     if (h->get(rec, "kind", &kind) &&
         (kind.type != GF_T_STR || !gf_str_eq(kind.v.s, "metric"))) {
         st->bad_records++;
-        return h->reject(ctx, rec, "export_report takes metric rows "
-                                   "(kind: metric) from aggregate stages; "
-                                   "this record has another kind");
+        return h->reject(ctx, rec,
+                         "export_report takes metric rows "
+                         "(kind: metric) from aggregate stages; "
+                         "this record has another kind");
     }
-    if (!h->get(rec, "set", &set) || set.type != GF_T_STR ||
-        set.v.s.len == 0) {
+    if (!h->get(rec, "set", &set) || set.type != GF_T_STR || set.v.s.len == 0) {
         st->bad_records++;
-        return h->reject(ctx, rec, "metric row without a `set` field (the "
-                                   "aggregate stage's name): cannot tell "
-                                   "which report section it belongs to");
+        return h->reject(ctx, rec,
+                         "metric row without a `set` field (the "
+                         "aggregate stage's name): cannot tell "
+                         "which report section it belongs to");
     }
     rp_set *s = find_set(st, set.v.s);
     if (!s) {
@@ -533,9 +558,10 @@ static int er_process(gf_ctx *ctx, void *state, const gf_record *rec,
             for (size_t i = 0; i < st->cfg->sections->n && !s->listed; i++)
                 s->listed = strcmp(st->cfg->sections->keys[i], s->name) == 0;
             if (!s->listed)
-                h->log(ctx, GF_LOG_WARN, "metric set '%s' is not listed in "
-                   "`sections`; its rows are left out of the report",
-                   s->name);
+                h->log(ctx, GF_LOG_WARN,
+                       "metric set '%s' is not listed in "
+                       "`sections`; its rows are left out of the report",
+                       s->name);
         } else {
             s = add_set(st, set.v.s.ptr, set.v.s.len);
             if (!s)
@@ -575,7 +601,7 @@ fail_memory:
     return GF_ERROR;
 }
 
-/* --- writing ------------------------------------------------------------ */
+/* --- writing -------------------------------------------------------------- */
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -597,7 +623,8 @@ static int write_report(gf_ctx *ctx, er_state *st)
 {
     const gf_host *h = ctx->host;
     const er_config *cfg = st->cfg;
-    rp_set *shown = calloc(st->nsets + 1, sizeof *shown);
+    size_t cap = st->nsets + (cfg->sections ? cfg->sections->n : 0) + 1;
+    rp_set *shown = calloc(cap, sizeof *shown);
     if (!shown) {
         h->error(ctx, "out of memory while rendering the report");
         return GF_ERROR;
@@ -610,8 +637,8 @@ static int write_report(gf_ctx *ctx, er_state *st)
             for (size_t k = 0; k < st->nsets && !s; k++)
                 if (strcmp(st->sets[k].name, cfg->sections->keys[i]) == 0)
                     s = &st->sets[k];
-            shown[n] = s ? *s
-                         : (rp_set){.name = (char *)cfg->sections->keys[i]};
+            shown[n] =
+                s ? *s : (rp_set){.name = (char *)cfg->sections->keys[i]};
             shown[n++].spec = st->specs[i];
         }
     } else {
@@ -723,7 +750,7 @@ static int er_init(gf_ctx *ctx, const void *config, void **state)
 {
     const er_config *cfg = config;
     rp_lang lang;
-    if (check_options(ctx, cfg, &lang) != GF_OK)
+    if (er_check(ctx, cfg) != GF_OK || check_options(ctx, cfg, &lang) != GF_OK)
         return GF_ERROR;
     er_state *st = calloc(1, sizeof *st);
     if (!st)
@@ -757,8 +784,10 @@ static int er_init(gf_ctx *ctx, const void *config, void **state)
     }
     st->fd = mkstemp(st->tmp_path);
     if (st->fd < 0) {
-        ctx->host->option_error(ctx, "path", "cannot create a file beside "
-                                "%s: %s", cfg->path, strerror(errno));
+        ctx->host->option_error(ctx, "path",
+                                "cannot create a file beside "
+                                "%s: %s",
+                                cfg->path, strerror(errno));
         free(st->tmp_path);
         st->tmp_path = NULL;
         er_destroy(ctx, st);

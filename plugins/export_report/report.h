@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* --- a growable text buffer (plugins link nothing of the runtime) ---- */
+/* --- a growable text buffer (plugins link nothing of the runtime) --------- */
 
 typedef struct rp_buf {
     char *data;
@@ -32,7 +32,7 @@ void rp_escape(rp_buf *b, const char *s, size_t n);
 void rp_escape_str(rp_buf *b, const char *s);
 void rp_buf_free(rp_buf *b);
 
-/* --- cells, rows, sets -------------------------------------------------- */
+/* --- cells, rows, sets ---------------------------------------------------- */
 
 typedef enum rp_kind {
     RP_NONE = 0, /* absent or nil */
@@ -62,25 +62,25 @@ typedef struct rp_row {
 typedef struct rp_spec {
     char *title;
     char *note;
-    char *chart;    /* "bar" (default), "column", "none" */
-    char **by;      /* label fields */
+    char *chart; /* "bar" (default), "column", "none" */
+    char **by;   /* label fields */
     size_t nby;
-    char **values;  /* charted metrics */
+    char **values; /* charted metrics */
     size_t nvalues;
     char **columns; /* table columns, in order */
     size_t ncolumns;
-    char **pct;     /* metrics that are percentages (0..100) */
+    char **pct; /* metrics that are percentages (0..100) */
     size_t npct;
-    char *sort;     /* field, "-field" for descending */
-    int64_t top;    /* keep the first N rows after sorting; 0 = all */
-    int decimals;   /* decimals of floats; -1 = default (1) */
+    char *sort;   /* field, "-field" for descending */
+    int64_t top;  /* keep the first N rows after sorting; 0 = all */
+    int decimals; /* decimals of floats; -1 = default (1) */
 } rp_spec;
 
 typedef struct rp_set {
     char *name;
-    rp_spec spec;   /* from the option, or zeroed (defaults) */
-    bool listed;    /* named in `sections` */
-    char **cols;    /* every field seen, first-seen order */
+    rp_spec spec; /* from the option, or zeroed (defaults) */
+    bool listed;  /* named in `sections` */
+    char **cols;  /* every field seen, first-seen order */
     size_t ncols, capcols;
     rp_row *rows;
     size_t nrows, caprows;
@@ -92,24 +92,24 @@ typedef enum rp_lang { RP_ZH = 0, RP_EN = 1 } rp_lang;
 /* Everything the page needs. */
 typedef struct rp_doc {
     rp_lang lang;
-    const char *title;         /* NULL: the language's default */
+    const char *title;             /* NULL: the language's default */
     const char *const *label_keys; /* `labels` option, field -> label */
     const char *const *label_values;
     size_t nlabels;
     rp_set *sets;
     size_t nsets;
-    uint64_t rejects;          /* dead letters in the run so far */
-    uint64_t bad_records;      /* records this stage refused */
-    int64_t generated;         /* run start, seconds since the epoch; <0 unknown */
-    const char *pipeline;      /* may be NULL */
-    const char *inputs;        /* may be NULL */
-    const char *version;       /* the plugin's version */
+    uint64_t rejects;     /* dead letters in the run so far */
+    uint64_t bad_records; /* records this stage refused */
+    int64_t generated;    /* run start, seconds since the epoch; <0 unknown */
+    const char *pipeline; /* may be NULL */
+    const char *inputs;   /* may be NULL */
+    const char *version;  /* the plugin's version */
 } rp_doc;
 
 /* Render the whole page into b. */
 void rp_render(rp_buf *b, const rp_doc *doc);
 
-/* --- formatting (report_html.c) ------------------------------------------ */
+/* --- formatting (report_html.c) ------------------------------------------- */
 
 /* Is `field` a percentage in this set (named in pct=, or *_pct, *_percent)? */
 bool rp_is_pct(const rp_spec *spec, const char *field);
@@ -120,21 +120,21 @@ void rp_format(rp_buf *b, const rp_cell *c, bool pct, int decimals,
 /* The display label of a field: `labels`, the built-in table, the name. */
 const char *rp_label(const rp_doc *doc, const char *field);
 
-/* --- charts (report_svg.c) ----------------------------------------------- */
+/* --- charts (report_svg.c) ------------------------------------------------ */
 
 typedef struct rp_bar {
     const char *label; /* display text, not escaped */
     double value;
-    bool has_value;    /* false: not a number, drawn as a gap */
+    bool has_value;         /* false: not a number, drawn as a gap */
     const char *value_text; /* formatted, not escaped */
 } rp_bar;
 
 typedef struct rp_chart {
-    const char *id;      /* unique in the page, for aria ids */
-    const char *title;   /* the chart's <title> */
-    const char *desc;    /* the chart's <desc> */
-    bool columns;        /* vertical columns instead of horizontal bars */
-    bool pct;            /* values are percentages: axis ticks get '%' */
+    const char *id;    /* unique in the page, for aria ids */
+    const char *title; /* the chart's <title> */
+    const char *desc;  /* the chart's <desc> */
+    bool columns;      /* vertical columns instead of horizontal bars */
+    bool pct;          /* values are percentages: axis ticks get '%' */
     rp_lang lang;
     const rp_bar *bars;
     size_t n;

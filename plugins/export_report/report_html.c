@@ -17,7 +17,7 @@
 
 #include "report.h"
 
-/* --- the buffer ---------------------------------------------------------- */
+/* --- the buffer ----------------------------------------------------------- */
 
 static bool reserve(rp_buf *b, size_t extra)
 {
@@ -119,11 +119,21 @@ void rp_escape(rp_buf *b, const char *s, size_t n)
         const char *rep = NULL;
         size_t len = 1;
         switch (c) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
         default:
             if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) {
                 rep = "\xef\xbf\xbd";
@@ -152,7 +162,7 @@ void rp_escape_str(rp_buf *b, const char *s)
     rp_escape(b, s ? s : "", s ? strlen(s) : 0);
 }
 
-/* --- numbers and labels ----------------------------------------------------- */
+/* --- numbers and labels --------------------------------------------------- */
 
 bool rp_cell_number(const rp_cell *c, double *out)
 {
@@ -193,7 +203,11 @@ static void put_grouped(rp_buf *b, const char *s, size_t n)
 
 static void put_float(rp_buf *b, double v, int decimals)
 {
-    char tmp[400];
+    char tmp[64];
+    if (fabs(v) >= 1e15) { /* beyond any count or budget: keep it short */
+        rp_printf(b, "%.3e", v);
+        return;
+    }
     if (decimals < 0)
         decimals = 1;
     if (decimals > 6)
@@ -222,8 +236,8 @@ void rp_format(rp_buf *b, const rp_cell *c, bool pct, int decimals,
         rp_puts(b, "—");
         return;
     case RP_BOOL:
-        rp_puts(b, lang == RP_ZH ? (c->i ? "是" : "否")
-                                 : (c->i ? "yes" : "no"));
+        rp_puts(b,
+                lang == RP_ZH ? (c->i ? "是" : "否") : (c->i ? "yes" : "no"));
         return;
     case RP_TEXT:
         rp_puts(b, c->text);
@@ -318,13 +332,13 @@ const char *rp_label(const rp_doc *doc, const char *field)
     return field;
 }
 
-/* --- fixed text -------------------------------------------------------------- */
+/* --- fixed text ----------------------------------------------------------- */
 
 typedef struct words {
-    const char *html_lang, *title, *contents, *overview, *generated,
-        *pipeline, *inputs, *dead_letters, *sections, *rows, *unknown,
-        *no_data, *section_empty, *dead_note, *bad_note, *by, *table,
-        *figure, *footer, *beijing, *chart_desc;
+    const char *html_lang, *title, *contents, *overview, *generated, *pipeline,
+        *inputs, *dead_letters, *sections, *rows, *unknown, *no_data,
+        *section_empty, *dead_note, *bad_note, *by, *table, *figure, *footer,
+        *beijing, *chart_desc;
 } words;
 
 static const words zh = {
@@ -387,8 +401,8 @@ static const char css[] =
     "body{margin:0;background:#efefec;color:var(--ink);font-size:14px;"
     "line-height:1.65;font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\","
     "\"Source Han Sans CN\",\"PingFang SC\",\"Hiragino Sans GB\","
-    "\"Microsoft YaHei\",\"WenQuanYi Micro Hei\",\"Noto Sans\",\"Helvetica Neue\","
-    "Arial,sans-serif}\n"
+    "\"Microsoft YaHei\",\"WenQuanYi Micro Hei\",\"Noto Sans\","
+    "\"Helvetica Neue\",Arial,sans-serif}\n"
     "main{max-width:940px;margin:24px auto;background:#fff;padding:44px 56px;"
     "box-shadow:0 1px 4px rgba(0,0,0,.12)}\n"
     ".masthead{border-top:6px solid var(--accent);padding-top:18px;"
@@ -453,7 +467,7 @@ static const char css[] =
     "@media (max-width:700px){main{padding:20px}"
     ".overview{grid-template-columns:repeat(2,1fr)}.toc ol{columns:1}}\n";
 
-/* --- sections -------------------------------------------------------------- */
+/* --- sections ------------------------------------------------------------- */
 
 static long col_index(const rp_set *set, const char *name)
 {
@@ -501,7 +515,7 @@ static bool is_dimension(const rp_set *set, size_t col)
 
 /* Resolved view of one section: the columns to show, by and values. */
 typedef struct layout {
-    long *by;      /* column indexes */
+    long *by; /* column indexes */
     size_t nby;
     long *values;
     size_t nvalues;
@@ -684,8 +698,8 @@ static void format_cell(rp_buf *b, const rp_doc *doc, const rp_set *set,
         rp_printf(b, "%.15g", c->f);
         return;
     }
-    rp_format(b, c, rp_is_pct(&set->spec, set->cols[col]),
-              set->spec.decimals, doc->lang);
+    rp_format(b, c, rp_is_pct(&set->spec, set->cols[col]), set->spec.decimals,
+              doc->lang);
 }
 
 /* The text that names a row: its by values joined with " · ". */
@@ -728,8 +742,8 @@ static void render_charts(rp_buf *b, const rp_doc *doc, const words *w,
             format_cell(vt, doc, set, l, col, cell_at(row, col));
             bars[i].label = lt->data ? lt->data : "";
             bars[i].value_text = vt->data ? vt->data : "";
-            bars[i].has_value = rp_cell_number(cell_at(row, col),
-                                               &bars[i].value);
+            bars[i].has_value =
+                rp_cell_number(cell_at(row, col), &bars[i].value);
         }
         rp_buf title = {0}, desc = {0}, id = {0};
         const char *vlabel = rp_label(doc, set->cols[col]);
@@ -754,8 +768,9 @@ static void render_charts(rp_buf *b, const rp_doc *doc, const words *w,
                   doc->lang == RP_ZH ? "：" : ": ",
                   title.data ? title.data : "", l->nrows);
         if (best < l->nrows)
-            rp_printf(&desc, doc->lang == RP_ZH ? " 项；最高：%s（%s）"
-                                                : " bars; highest: %s (%s)",
+            rp_printf(&desc,
+                      doc->lang == RP_ZH ? " 项；最高：%s（%s）"
+                                         : " bars; highest: %s (%s)",
                       bars[best].label, bars[best].value_text);
         rp_printf(&id, "c%zu-%zu", secno, v + 1);
         rp_chart chart = {
@@ -815,9 +830,8 @@ static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
     /* a sorted table (a leaderboard) gets its ranks, ties sharing one */
     long sort_col = -1;
     if (set->spec.sort && *set->spec.sort && col_index(set, "rank") < 0)
-        sort_col = col_index(set, set->spec.sort +
-                                      (set->spec.sort[0] == '-' ||
-                                       set->spec.sort[0] == '+'));
+        sort_col = col_index(set, set->spec.sort + (set->spec.sort[0] == '-' ||
+                                                    set->spec.sort[0] == '+'));
     if (sort_col >= 0)
         rp_printf(b, "<th scope=\"col\" class=\"rank\">%s</th>",
                   rp_label(doc, "rank"));
@@ -835,9 +849,9 @@ static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
         const rp_row *row = &set->rows[l->order[i]];
         rp_puts(b, "<tr>");
         if (sort_col >= 0) {
-            if (i == 0 || cmp_cells(cell_at(row, sort_col),
-                                    cell_at(&set->rows[l->order[i - 1]],
-                                            sort_col)) != 0)
+            if (i == 0 ||
+                cmp_cells(cell_at(row, sort_col),
+                          cell_at(&set->rows[l->order[i - 1]], sort_col)) != 0)
                 rank = i + 1;
             rp_printf(b, "<td class=\"rank\">%zu</td>", rank);
         }
@@ -876,9 +890,10 @@ static void render_section(rp_buf *b, const rp_doc *doc, const words *w,
                            const rp_set *set, size_t secno)
 {
     const char *title = set_title(set);
-    rp_printf(b, "<section class=\"section\" id=\"s%zu\" "
-                 "aria-labelledby=\"s%zu-h\">\n"
-                 "<h2 id=\"s%zu-h\"><span class=\"num\">%zu</span>",
+    rp_printf(b,
+              "<section class=\"section\" id=\"s%zu\" "
+              "aria-labelledby=\"s%zu-h\">\n"
+              "<h2 id=\"s%zu-h\"><span class=\"num\">%zu</span>",
               secno, secno, secno, secno);
     rp_escape_str(b, title);
     rp_puts(b, "</h2>\n");
@@ -903,7 +918,7 @@ static void render_section(rp_buf *b, const rp_doc *doc, const words *w,
     rp_puts(b, "</section>\n");
 }
 
-/* --- the page ---------------------------------------------------------------- */
+/* --- the page ------------------------------------------------------------- */
 
 enum { T_DATE, T_MINUTE, T_SECOND_UTC, T_MINUTE_UTC };
 
@@ -993,11 +1008,12 @@ void rp_render(rp_buf *b, const rp_doc *doc)
     const words *w = doc->lang == RP_EN ? &en : &zh;
     const char *title = doc->title && *doc->title ? doc->title : w->title;
 
-    rp_printf(b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n"
-                 "<meta charset=\"utf-8\">\n"
-                 "<meta name=\"viewport\" content=\"width=device-width, "
-                 "initial-scale=1\">\n"
-                 "<meta name=\"generator\" content=\"gigflow export_report ",
+    rp_printf(b,
+              "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n"
+              "<meta charset=\"utf-8\">\n"
+              "<meta name=\"viewport\" content=\"width=device-width, "
+              "initial-scale=1\">\n"
+              "<meta name=\"generator\" content=\"gigflow export_report ",
               w->html_lang);
     rp_escape_str(b, doc->version);
     rp_puts(b, "\">\n<title>");
@@ -1017,12 +1033,14 @@ void rp_render(rp_buf *b, const rp_doc *doc)
     render_run_info(b, doc, w);
 
     if (doc->nsets == 0) {
-        rp_printf(b, "<section class=\"section\" id=\"no-data\">\n"
-                     "<p class=\"empty\">%s</p>\n</section>\n",
+        rp_printf(b,
+                  "<section class=\"section\" id=\"no-data\">\n"
+                  "<p class=\"empty\">%s</p>\n</section>\n",
                   w->no_data);
     } else {
-        rp_printf(b, "<nav class=\"toc\" aria-labelledby=\"toc-h\">\n"
-                     "<h2 id=\"toc-h\">%s</h2>\n<ol>\n",
+        rp_printf(b,
+                  "<nav class=\"toc\" aria-labelledby=\"toc-h\">\n"
+                  "<h2 id=\"toc-h\">%s</h2>\n<ol>\n",
                   w->contents);
         for (size_t i = 0; i < doc->nsets; i++) {
             rp_printf(b, "<li><a href=\"#s%zu\">", i + 1);

@@ -34,8 +34,9 @@ static double text_width(const char *s, size_t *cut_at, double max_w)
     while (s[i]) {
         unsigned char c = (unsigned char)s[i];
         size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-        double cw = c < 0x80 ? FONT_PX * 0.6 : c < 0xe0 ? FONT_PX * 0.7
-                                                        : FONT_PX;
+        double cw = c < 0x80   ? FONT_PX * 0.6
+                    : c < 0xe0 ? FONT_PX * 0.7
+                               : FONT_PX;
         if (cut_at && w + cw > max_w) {
             *cut_at = i;
             return w;
@@ -167,9 +168,12 @@ static void horizontal(rp_buf *b, const rp_chart *c)
     rp_printf(b, "<g class=\"grid\" stroke=\"%s\">\n", GRID);
     for (int i = 0; i < s.nticks; i++)
         rp_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
-                  at(&s, tick(&s, i)), top - 4, at(&s, tick(&s, i)), h - bottom);
-    rp_printf(b, "\n</g>\n<g class=\"ticks\" fill=\"%s\" "
-                 "text-anchor=\"middle\">\n", MUTED);
+                  at(&s, tick(&s, i)), top - 4, at(&s, tick(&s, i)),
+                  h - bottom);
+    rp_printf(b,
+              "\n</g>\n<g class=\"ticks\" fill=\"%s\" "
+              "text-anchor=\"middle\">\n",
+              MUTED);
     for (int i = 0; i < s.nticks; i++) {
         double t = tick(&s, i);
         rp_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", at(&s, t), top - 9);
@@ -185,28 +189,33 @@ static void horizontal(rp_buf *b, const rp_chart *c)
         double ty = y + row_h / 2 + FONT_PX * 0.35;
         rp_puts(b, "<g>");
         bar_title(b, bar);
-        rp_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
-                     "fill=\"%s\">", label_w - 8, ty, INK);
+        rp_printf(b,
+                  "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
+                  "fill=\"%s\">",
+                  label_w - 8, ty, INK);
         put_label(b, bar->label, label_w - 12);
         rp_puts(b, "</text>");
         if (bar->has_value) {
             double x = at(&s, bar->value);
             double x0 = fmin(x, zero), w = fabs(x - zero);
-            rp_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                         "height=\"%.1f\" fill=\"%s\"/>",
+            rp_printf(b,
+                      "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                      "height=\"%.1f\" fill=\"%s\"/>",
                       x0, y + (row_h - bar_h) / 2, w < 0.5 && w > 0 ? 0.5 : w,
                       bar_h, bar->value < 0 ? BAR_NEG_FILL : BAR_FILL);
             rp_printf(b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">",
                       fmax(x, zero) + 5, ty, INK);
         } else {
-            rp_printf(b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">",
-                      zero + 5, ty, MUTED);
+            rp_printf(b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">", zero + 5,
+                      ty, MUTED);
         }
         rp_escape_str(b, bar->value_text);
         rp_puts(b, "</text></g>\n");
     }
-    rp_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                 "stroke=\"%s\"/>\n", zero, top - 4, zero, h - bottom, MUTED);
+    rp_printf(b,
+              "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+              "stroke=\"%s\"/>\n",
+              zero, top - 4, zero, h - bottom, MUTED);
     rp_puts(b, "</svg>\n");
 }
 
@@ -222,8 +231,10 @@ static void vertical(rp_buf *b, const rp_chart *c)
     for (int i = 0; i < s.nticks; i++)
         rp_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
                   left, at(&s, tick(&s, i)), CHART_W - 8, at(&s, tick(&s, i)));
-    rp_printf(b, "\n</g>\n<g class=\"ticks\" fill=\"%s\" "
-                 "text-anchor=\"end\">\n", MUTED);
+    rp_printf(b,
+              "\n</g>\n<g class=\"ticks\" fill=\"%s\" "
+              "text-anchor=\"end\">\n",
+              MUTED);
     for (int i = 0; i < s.nticks; i++) {
         double t = tick(&s, i);
         rp_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", left - 6,
@@ -244,25 +255,33 @@ static void vertical(rp_buf *b, const rp_chart *c)
         if (bar->has_value) {
             double y = at(&s, bar->value);
             double y0 = fmin(y, zero), hh = fabs(y - zero);
-            rp_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                         "height=\"%.1f\" fill=\"%s\"/>",
+            rp_printf(b,
+                      "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                      "height=\"%.1f\" fill=\"%s\"/>",
                       cx - bw / 2, y0, bw, hh,
                       bar->value < 0 ? BAR_NEG_FILL : BAR_FILL);
-            rp_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                         "fill=\"%s\">", cx, y0 - 5, INK);
+            rp_printf(b,
+                      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                      "fill=\"%s\">",
+                      cx, y0 - 5, INK);
         } else {
-            rp_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                         "fill=\"%s\">", cx, zero - 5, MUTED);
+            rp_printf(b,
+                      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                      "fill=\"%s\">",
+                      cx, zero - 5, MUTED);
         }
         rp_escape_str(b, bar->value_text);
-        rp_printf(b, "</text><text x=\"%.1f\" y=\"%.1f\" "
-                     "text-anchor=\"middle\" fill=\"%s\">",
+        rp_printf(b,
+                  "</text><text x=\"%.1f\" y=\"%.1f\" "
+                  "text-anchor=\"middle\" fill=\"%s\">",
                   cx, top + plot_h + 18, INK);
         put_label(b, bar->label, slot - 4);
         rp_puts(b, "</text></g>\n");
     }
-    rp_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                 "stroke=\"%s\"/>\n", left, zero, CHART_W - 8, zero, MUTED);
+    rp_printf(b,
+              "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+              "stroke=\"%s\"/>\n",
+              left, zero, CHART_W - 8, zero, MUTED);
     rp_puts(b, "</svg>\n");
 }
 

@@ -30,6 +30,7 @@
  *
  * With `header: false` columns are named c1..cN; a `columns` key cN renames
  * column N, any other key renames the column at its position in the map.
+ * A column renamed to "" is dropped.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,10 +45,10 @@
 
 #include <gigflow/plugin.h>
 
-#define CSV_CHUNK (1u << 20)      /* the read buffer */
-#define CSV_MAX_ROW (64u << 20)   /* the longest row held in memory */
-#define CSV_ROWS_PER_CALL 4096    /* rows handled per produce() */
-#define CSV_RAW_SHOWN 4096        /* bytes of an over-long line rejected */
+#define CSV_CHUNK (1u << 20)    /* the read buffer */
+#define CSV_MAX_ROW (64u << 20) /* the longest row held in memory */
+#define CSV_ROWS_PER_CALL 4096  /* rows handled per produce() */
+#define CSV_RAW_SHOWN 4096      /* bytes of an over-long line rejected */
 
 typedef struct csv_config {
     const char *path;
@@ -63,14 +64,15 @@ static const gf_option csv_options[] = {
     {"path", GF_OPT_PATH, NULL, true, offsetof(csv_config, path),
      "CSV file to read; - reads standard input"},
     {"kind", GF_OPT_STRING, NULL, false, offsetof(csv_config, kind),
-     "value of the field `kind` of every record (org, member, project, demand)"},
+     "value of the field `kind` of every record (org, member, project, "
+     "demand)"},
     {"delimiter", GF_OPT_STRING, ",", false, offsetof(csv_config, delimiter),
      "field separator: one byte, or \"tab\""},
     {"header", GF_OPT_BOOL, "true", false, offsetof(csv_config, header),
      "the first row names the columns; false: columns are c1..cN"},
     {"columns", GF_OPT_MAP, NULL, false, offsetof(csv_config, columns),
-     "rename columns: source name -> field name (header: false: key cN, or "
-     "the Nth entry, renames column N)"},
+     "rename columns: source name -> field name, \"\" drops the column "
+     "(header: false: key cN, or the Nth entry, renames column N)"},
     {"types", GF_OPT_MAP, NULL, false, offsetof(csv_config, types),
      "field -> int, float, bool or string; other fields are inferred"},
     {"encoding", GF_OPT_STRING, "auto", false, offsetof(csv_config, encoding),
@@ -78,20 +80,30 @@ static const gf_option csv_options[] = {
     {0},
 };
 
-typedef enum csv_type { CT_INFER, CT_INT, CT_FLOAT, CT_BOOL, CT_STRING } csv_type;
+typedef enum csv_type {
+    CT_INFER,
+    CT_INT,
+    CT_FLOAT,
+    CT_BOOL,
+    CT_STRING
+} csv_type;
 typedef enum csv_enc { ENC_UNDECIDED, ENC_UTF8, ENC_GB18030 } csv_enc;
 enum { ROW_OK, ROW_MORE, ROW_UNTERMINATED, ROW_AFTER_QUOTE, ROW_NOMEM };
 
-static const char *const csv_type_names[] = {"", "int", "float", "bool", "string"};
+static const char *const csv_type_names[] = {"", "int", "float", "bool",
+                                             "string"};
 
 typedef struct csv_col {
-    char *name;     /* the field name, NUL-terminated for gf_host.set_* */
+    char *name;   /* the field name */
+    uint8_t *key; /* the name encoded as a MessagePack string */
+    size_t key_len;
     csv_type type;
-    bool skip;      /* named `kind` while the `kind` option is set */
+    bool skip; /* named `kind` while the `kind` option is set, or
+                  named again by a later column */
 } csv_col;
 
 typedef struct csv_field {
-    const char *p;  /* into buf; NULL: at esc + off */
+    const char *p; /* into buf; NULL: at esc + off */
     size_t off, len;
 } csv_field;
 
@@ -124,23 +136,28 @@ typedef struct csv {
     locale_t cloc;
     size_t kind_len;
 
-    char *buf;           /* decoded UTF-8; unscanned bytes in [start, end) */
+    char *buf; /* decoded UTF-8; unscanned bytes in [start, end) */
     size_t cap, start, end;
-    char *raw;           /* GB18030: bytes read, not yet converted */
+    char *raw; /* GB18030: bytes read, not yet converted */
     size_t raw_len, raw_cap;
-    bool src_eof;        /* read() returned 0 */
+    bool src_eof; /* read() returned 0 */
     bool bom_checked;
-    bool skip_line;      /* discarding the rest of an over-long line */
-    uint64_t line;       /* line the next row starts on */
+    bool skip_line; /* discarding the rest of an over-long line */
+    uint64_t line;  /* line the next row starts on */
 
     csv_col *cols;
     size_t ncols;
     bool have_cols;
-    csv_val *vals;       /* ncols */
-    csv_field *f;        /* fields of the row being scanned */
+    csv_val *vals; /* ncols */
+    csv_field *f;  /* fields of the row being scanned */
     size_t nf, fcap;
-    char *esc;           /* unescaped quoted fields of that row */
+    char *esc; /* unescaped quoted fields of that row */
     size_t esc_len, esc_cap;
+    uint8_t *rec; /* the record being encoded */
+    size_t rec_cap;
+    uint8_t *kind_mp; /* "kind" and its value, encoded */
+    size_t kind_mp_len;
+    size_t keys_len; /* all column keys, encoded */
 } csv;
 
 /* ---- options ------------------------------------------------------------ */
@@ -180,19 +197,23 @@ static int csv_check(gf_ctx *ctx, const void *config)
     const gf_host *h = ctx->host;
     int rc = GF_OK;
     if (csv_delim(cfg->delimiter) < 0) {
-        h->option_error(ctx, "delimiter", "delimiter must be one byte other "
+        h->option_error(ctx, "delimiter",
+                        "delimiter must be one byte other "
                         "than a quote or a line end, or \"tab\"; got \"%s\"",
                         cfg->delimiter);
         rc = GF_ERROR;
     }
     if (csv_encoding(cfg->encoding) < 0) {
-        h->option_error(ctx, "encoding", "unknown encoding \"%s\": use utf-8, "
-                        "gb18030 or auto", cfg->encoding);
+        h->option_error(ctx, "encoding",
+                        "unknown encoding \"%s\": use utf-8, "
+                        "gb18030 or auto",
+                        cfg->encoding);
         rc = GF_ERROR;
     }
     for (size_t i = 0; cfg->types && i < cfg->types->n; i++)
         if (csv_type_of(cfg->types->values[i]) < 0) {
-            h->option_error(ctx, "types", "field %s: unknown type \"%s\": use "
+            h->option_error(ctx, "types",
+                            "field %s: unknown type \"%s\": use "
                             "int, float, bool or string",
                             cfg->types->keys[i], cfg->types->values[i]);
             rc = GF_ERROR;
@@ -214,8 +235,8 @@ static size_t csv_utf8_bad(const char *str, size_t n, bool trunc_ok)
         unsigned c = s[i];
         if (c < 0x80) {
             uint64_t w;
-            while (i + 8 <= n && (memcpy(&w, s + i, 8),
-                                  (w & 0x8080808080808080ull) == 0))
+            while (i + 8 <= n &&
+                   (memcpy(&w, s + i, 8), (w & 0x8080808080808080ull) == 0))
                 i += 8;
             while (i < n && s[i] < 0x80)
                 i++;
@@ -422,6 +443,85 @@ static bool csv_value(csv *c, csv_type t, const char *p, size_t n, csv_val *v)
     return true;
 }
 
+/* ---- encoding ----------------------------------------------------------- */
+
+/*
+ * Records are encoded here as MessagePack maps and handed over whole with
+ * gf_host.emit (a byte copy): keys are encoded once per column, and no
+ * per-field call or duplicate-key search is paid per row. Columns never
+ * repeat a key (csv_set_columns skips all but the last of a name).
+ */
+static uint8_t *mp_be(uint8_t *w, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = bytes; i-- > 0; v >>= 8)
+        w[i] = (uint8_t)v;
+    return w + bytes;
+}
+
+static uint8_t *mp_str(uint8_t *w, const char *s, size_t n)
+{
+    if (n < 32)
+        *w++ = (uint8_t)(0xa0 | n);
+    else if (n <= 0xff)
+        *w++ = 0xd9, *w++ = (uint8_t)n;
+    else if (n <= 0xffff)
+        *w++ = 0xda, w = mp_be(w, n, 2);
+    else
+        *w++ = 0xdb, w = mp_be(w, n, 4);
+    memcpy(w, s, n);
+    return w + n;
+}
+
+static uint8_t *mp_int(uint8_t *w, int64_t v)
+{
+    if (v >= -32 && v <= 127) {
+        *w++ = (uint8_t)v;
+        return w;
+    }
+    if (v >= 0) {
+        uint64_t u = (uint64_t)v;
+        if (u <= 0xff)
+            return *w++ = 0xcc, mp_be(w, u, 1);
+        if (u <= 0xffff)
+            return *w++ = 0xcd, mp_be(w, u, 2);
+        if (u <= 0xffffffffu)
+            return *w++ = 0xce, mp_be(w, u, 4);
+        return *w++ = 0xcf, mp_be(w, u, 8);
+    }
+    if (v >= INT8_MIN)
+        return *w++ = 0xd0, mp_be(w, (uint64_t)v, 1);
+    if (v >= INT16_MIN)
+        return *w++ = 0xd1, mp_be(w, (uint64_t)v, 2);
+    if (v >= INT32_MIN)
+        return *w++ = 0xd2, mp_be(w, (uint64_t)v, 4);
+    return *w++ = 0xd3, mp_be(w, (uint64_t)v, 8);
+}
+
+static uint8_t *mp_float(uint8_t *w, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    *w++ = 0xcb;
+    return mp_be(w, u, 8);
+}
+
+/* A map header for n pairs: always 5 bytes reserved, fixed up at the end. */
+static size_t mp_map_hdr(uint8_t *rec, size_t n)
+{
+    if (n < 16) {
+        rec[4] = (uint8_t)(0x80 | n);
+        return 4;
+    }
+    if (n <= 0xffff) {
+        rec[2] = 0xde;
+        mp_be(rec + 3, n, 2);
+        return 2;
+    }
+    rec[0] = 0xdf;
+    mp_be(rec + 1, n, 4);
+    return 0;
+}
+
 /* ---- scanning ----------------------------------------------------------- */
 
 static __attribute__((noinline)) int csv_grow_fields(csv *c)
@@ -471,8 +571,8 @@ static uint64_t csv_count_nl(const char *a, const char *b)
 }
 
 /* A row ends at q (its line end is `nl_len` bytes long). */
-static int csv_row_end(csv_row *r, const char *s, const char *q,
-                       size_t nl_len, uint64_t lines)
+static int csv_row_end(csv_row *r, const char *s, const char *q, size_t nl_len,
+                       uint64_t lines)
 {
     r->content = (size_t)(q - s);
     r->used = r->content + nl_len;
@@ -481,7 +581,8 @@ static int csv_row_end(csv_row *r, const char *s, const char *q,
 }
 
 /* A byte of w is zero: the lowest such byte has its top bit set. */
-#define CSV_ZERO_BYTE(w) (((w) - 0x0101010101010101ull) & ~(w) & 0x8080808080808080ull)
+#define CSV_ZERO_BYTE(w)                                                       \
+    (((w)-0x0101010101010101ull) & ~(w)&0x8080808080808080ull)
 
 /* The first delimiter, CR or LF in [q, e), or e; eight bytes at a time. */
 static inline const char *csv_find_stop(const csv *c, const char *q,
@@ -722,8 +823,8 @@ static int csv_fill(gf_ctx *ctx, csv *c)
             continue;
         }
         if (!c->src_eof && c->raw_len < 16) {
-            ssize_t got = csv_read_fd(c, c->raw + c->raw_len,
-                                      c->raw_cap - c->raw_len);
+            ssize_t got =
+                csv_read_fd(c, c->raw + c->raw_len, c->raw_cap - c->raw_len);
             if (got < 0)
                 return csv_io_error(ctx, c, errno);
             c->raw_len += (size_t)got;
@@ -740,8 +841,8 @@ static int csv_reject(gf_ctx *ctx, csv *c, size_t len, const char *fmt, ...)
 static int csv_reject(gf_ctx *ctx, csv *c, size_t len, const char *fmt, ...)
 {
     char reason[512];
-    int n = snprintf(reason, sizeof reason, "line %llu: ",
-                     (unsigned long long)c->line);
+    int n = snprintf(reason, sizeof reason,
+                     "line %llu: ", (unsigned long long)c->line);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reason + n, sizeof reason - (size_t)n, fmt, ap);
@@ -797,8 +898,7 @@ static int csv_set_columns(gf_ctx *ctx, csv *c, bool from_header)
     c->ncols = n;
     for (size_t i = 0; i < n; i++) {
         const csv_field *f = &c->f[i];
-        char *src = from_header && f->len > 0 ? strndup(f->p, f->len)
-                                              : NULL;
+        char *src = from_header && f->len > 0 ? strndup(f->p, f->len) : NULL;
         if (!src && asprintf(&src, "c%zu", i + 1) < 0)
             goto fail_nomem;
         const char *name = src;
@@ -811,15 +911,26 @@ static int csv_set_columns(gf_ctx *ctx, csv *c, bool from_header)
             free(src);
         if (!c->cols[i].name)
             goto fail_nomem;
-        c->cols[i].skip = c->cfg->kind && strcmp(name, "kind") == 0;
+        c->cols[i].skip = name[0] == '\0' || /* renamed to "": dropped */
+                          (c->cfg->kind && strcmp(name, "kind") == 0);
+        size_t nl = strlen(name);
+        if (!(c->cols[i].key = malloc(nl + 5)))
+            goto fail_nomem;
+        c->cols[i].key_len =
+            (size_t)(mp_str(c->cols[i].key, name, nl) - c->cols[i].key);
+        c->keys_len += c->cols[i].key_len;
         for (size_t k = 0; types && k < types->n; k++)
             if (strcmp(types->keys[k], name) == 0)
                 c->cols[i].type = (csv_type)csv_type_of(types->values[k]);
         for (size_t k = 0; k < i; k++)
-            if (strcmp(c->cols[k].name, name) == 0)
-                h->log(ctx, GF_LOG_WARN, "%s:%llu: columns %zu and %zu are "
-                       "both named %s; the later one wins", c->file,
-                       (unsigned long long)c->line, k + 1, i + 1, name);
+            if (strcmp(c->cols[k].name, name) == 0) {
+                h->log(ctx, GF_LOG_WARN,
+                       "%s:%llu: columns %zu and %zu are "
+                       "both named %s; the later one wins",
+                       c->file, (unsigned long long)c->line, k + 1, i + 1,
+                       name);
+                c->cols[k].skip = true;
+            }
     }
     for (size_t k = 0; from_header && map && k < map->n; k++) {
         size_t i = 0;
@@ -856,6 +967,8 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
     if (c->nf == 1 && c->f[0].len == 0)
         return GF_OK; /* a blank line */
 
+    if (!c->have_cols && !c->cfg->header && csv_set_columns(ctx, c, false) < 0)
+        return GF_ERROR; /* the first row gives the number of columns */
     const char *s = c->buf + c->start;
     if (csv_utf8_bad(s, r->content, false) != r->content) {
         for (size_t i = 0; i < c->nf; i++) {
@@ -864,22 +977,21 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
                 continue;
             const char *enc = c->enc == ENC_GB18030 ? "GB18030" : "UTF-8";
             if (!c->have_cols) {
-                h->error(ctx, "%s:%llu: the header has bytes invalid in %s "
-                         "(field %zu); set `encoding`", c->file,
-                         (unsigned long long)c->line, enc, i + 1);
+                h->error(ctx,
+                         "%s:%llu: the header has bytes invalid in %s "
+                         "(field %zu); set `encoding`",
+                         c->file, (unsigned long long)c->line, enc, i + 1);
                 return GF_ERROR;
             }
-            return csv_reject(ctx, c, r->content, "bytes invalid in %s in "
-                              "field %zu (%s) at byte %zu", enc, i + 1,
-                              i < c->ncols ? c->cols[i].name : "?", bad + 1);
+            return csv_reject(ctx, c, r->content,
+                              "bytes invalid in %s in "
+                              "field %zu (%s) at byte %zu",
+                              enc, i + 1, i < c->ncols ? c->cols[i].name : "?",
+                              bad + 1);
         }
     }
-    if (!c->have_cols) {
-        if (csv_set_columns(ctx, c, c->cfg->header) < 0)
-            return GF_ERROR;
-        if (c->cfg->header)
-            return GF_OK;
-    }
+    if (!c->have_cols) /* the header */
+        return csv_set_columns(ctx, c, true);
     if (c->nf != c->ncols)
         return csv_reject(ctx, c, r->content, "%zu fields, %s has %zu", c->nf,
                           c->cfg->header ? "header" : "the first row",
@@ -890,47 +1002,81 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
             continue;
         if (!csv_value(c, c->cols[i].type, f->p, f->len, &c->vals[i])) {
             size_t shown = csv_cut(f->p, f->len, 40);
-            return csv_reject(ctx, c, r->content, "field %s is not %s %s: "
-                              "\"%.*s%s\"", c->cols[i].name,
+            return csv_reject(ctx, c, r->content,
+                              "field %s is not %s %s: "
+                              "\"%.*s%s\"",
+                              c->cols[i].name,
                               c->cols[i].type == CT_INT ? "an" : "a",
-                              csv_type_names[c->cols[i].type], (int)shown,
-                              f->p, shown < f->len ? "..." : "");
+                              csv_type_names[c->cols[i].type], (int)shown, f->p,
+                              shown < f->len ? "..." : "");
         }
     }
-    h->begin(out);
-    if (c->cfg->kind)
-        h->set_str(out, "kind", c->cfg->kind, c->kind_len);
+    /* at most: map header, kind, every key, 9 bytes of value header or
+       number per cell, and the cells' text (no longer than the row) */
+    size_t need = 5 + c->kind_mp_len + c->keys_len + 9 * c->nf + r->content;
+    if (need > c->rec_cap) {
+        uint8_t *p = realloc(c->rec, need);
+        if (!p) {
+            h->error(ctx, "out of memory");
+            return GF_ERROR;
+        }
+        c->rec = p;
+        c->rec_cap = need;
+    }
+    uint8_t *w = c->rec + 5;
+    size_t pairs = 0;
+    if (c->kind_mp_len) {
+        memcpy(w, c->kind_mp, c->kind_mp_len);
+        w += c->kind_mp_len;
+        pairs++;
+    }
     for (size_t i = 0; i < c->nf; i++) {
         const csv_field *f = &c->f[i];
         const csv_val *v = &c->vals[i];
-        const char *key = c->cols[i].name;
         if (f->len == 0 || c->cols[i].skip)
             continue;
+        memcpy(w, c->cols[i].key, c->cols[i].key_len);
+        w += c->cols[i].key_len;
+        pairs++;
         switch (v->t) {
-        case CT_INT: h->set_int(out, key, v->u.i); break;
-        case CT_FLOAT: h->set_float(out, key, v->u.f); break;
-        case CT_BOOL: h->set_bool(out, key, v->u.b); break;
-        default: h->set_str(out, key, f->p, f->len); break;
+        case CT_INT:
+            w = mp_int(w, v->u.i);
+            break;
+        case CT_FLOAT:
+            w = mp_float(w, v->u.f);
+            break;
+        case CT_BOOL:
+            *w++ = v->u.b ? 0xc3 : 0xc2;
+            break;
+        default:
+            w = mp_str(w, f->p, f->len);
+            break;
         }
     }
-    return h->end(out);
+    size_t at = mp_map_hdr(c->rec, pairs);
+    gf_record rec = {c->rec + at, (size_t)(w - c->rec) - at, (uint32_t)pairs};
+    return h->emit(out, &rec);
 }
 
 /* ---- callbacks ---------------------------------------------------------- */
 
-static int csv_init(gf_ctx *ctx, const void *config, void **state)
+static void csv_destroy(gf_ctx *ctx, void *state);
+
+/* init(), except that a failure may leave a half-built *state. */
+static int csv_open(gf_ctx *ctx, const void *config, void **state)
 {
     const csv_config *cfg = config;
     if (csv_check(ctx, config) < 0)
         return GF_ERROR;
     if (ctx->instances > 1) { /* each worker would read the whole file */
         ctx->host->error(ctx, "ingest_csv reads one file in order: run the "
-                         "stage with workers: 1");
+                              "stage with workers: 1");
         return GF_ERROR;
     }
     csv *c = calloc(1, sizeof *c);
     if (!c)
         goto fail_nomem;
+    *state = c;
     c->cfg = cfg;
     c->cd = (iconv_t)-1;
     c->fd = -1;
@@ -938,13 +1084,19 @@ static int csv_init(gf_ctx *ctx, const void *config, void **state)
     c->delim = (char)csv_delim(cfg->delimiter);
     c->stop[(unsigned char)c->delim] = c->stop['\n'] = c->stop['\r'] = 1;
     c->kind_len = cfg->kind ? strlen(cfg->kind) : 0;
+    if (cfg->kind) {
+        if (!(c->kind_mp = malloc(c->kind_len + 10)))
+            goto fail_nomem;
+        uint8_t *w =
+            mp_str(mp_str(c->kind_mp, "kind", 4), cfg->kind, c->kind_len);
+        c->kind_mp_len = (size_t)(w - c->kind_mp);
+    }
     c->enc = (csv_enc)csv_encoding(cfg->encoding);
     c->cap = CSV_CHUNK;
     c->cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
     c->buf = malloc(c->cap);
     if (!c->cloc || !c->buf)
         goto fail_nomem;
-    *state = c;
 
     if (strcmp(cfg->path, "-") == 0) {
         c->file = "<stdin>";
@@ -965,12 +1117,19 @@ static int csv_init(gf_ctx *ctx, const void *config, void **state)
 
 fail_nomem:
     ctx->host->error(ctx, "out of memory");
-    if (c && c->cloc)
-        freelocale(c->cloc);
-    free(c ? c->buf : NULL);
-    free(c);
-    *state = NULL;
     return GF_ERROR;
+}
+
+/* A failed init() frees what it built: no destroy() is needed after it. */
+static int csv_init(gf_ctx *ctx, const void *config, void **state)
+{
+    *state = NULL;
+    int rc = csv_open(ctx, config, state);
+    if (rc < 0) {
+        csv_destroy(ctx, *state);
+        *state = NULL;
+    }
+    return rc;
 }
 
 static int csv_produce(gf_ctx *ctx, void *state, gf_out *out)
@@ -987,7 +1146,8 @@ static int csv_produce(gf_ctx *ctx, void *state, gf_out *out)
         }
         if (c->start == c->end && eof)
             return GF_DONE;
-        if (c->skip_line || (!c->bom_checked && c->end - c->start < 3 && !eof)) {
+        if (c->skip_line ||
+            (!c->bom_checked && c->end - c->start < 3 && !eof)) {
             if ((rc = csv_fill(ctx, c)) < 0)
                 return rc;
             continue;
@@ -1006,8 +1166,10 @@ static int csv_produce(gf_ctx *ctx, void *state, gf_out *out)
             if ((rc = csv_fill(ctx, c)) < 0)
                 return rc;
             if (rc == 1) {
-                snprintf(why, sizeof why, "row longer than 64 MiB (an "
-                         "unterminated quote in field %zu?)", c->nf);
+                snprintf(why, sizeof why,
+                         "row longer than 64 MiB, in field "
+                         "%zu (an unterminated quote?)",
+                         c->nf + 1);
                 if ((rc = csv_recover(ctx, c, why)) < 0)
                     return rc;
                 rows++;
@@ -1019,13 +1181,28 @@ static int csv_produce(gf_ctx *ctx, void *state, gf_out *out)
         case ROW_UNTERMINATED:
             snprintf(why, sizeof why, "unterminated quote in field %zu",
                      r.bad_field);
+            if (!c->have_cols && c->cfg->header) {
+                ctx->host->error(ctx, "%s:%llu: the header has an %s", c->file,
+                                 (unsigned long long)c->line, why);
+                return GF_ERROR;
+            }
             if ((rc = csv_recover(ctx, c, why)) < 0)
                 return rc;
             rows++;
             continue;
         case ROW_AFTER_QUOTE:
-            rc = csv_reject(ctx, c, r.content, "text after the closing quote "
-                            "of field %zu", r.bad_field);
+            if (!c->have_cols && c->cfg->header) {
+                ctx->host->error(ctx,
+                                 "%s:%llu: the header has text after the "
+                                 "closing quote of field %zu",
+                                 c->file, (unsigned long long)c->line,
+                                 r.bad_field);
+                return GF_ERROR;
+            }
+            rc = csv_reject(ctx, c, r.content,
+                            "text after the closing quote "
+                            "of field %zu",
+                            r.bad_field);
             break;
         default:
             rc = csv_emit_row(ctx, c, &r, out);
@@ -1052,8 +1229,12 @@ static void csv_destroy(gf_ctx *ctx, void *state)
         iconv_close(c->cd);
     if (c->cloc)
         freelocale(c->cloc);
-    for (size_t i = 0; i < c->ncols; i++)
+    for (size_t i = 0; i < c->ncols; i++) {
         free(c->cols[i].name);
+        free(c->cols[i].key);
+    }
+    free(c->rec);
+    free(c->kind_mp);
     free(c->cols);
     free(c->vals);
     free(c->f);

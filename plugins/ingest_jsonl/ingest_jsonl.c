@@ -34,7 +34,8 @@ static const gf_option jl_options[] = {
     {"path", GF_OPT_PATH, NULL, true, offsetof(jl_config, path),
      "JSON Lines file to read; - reads standard input"},
     {"kind", GF_OPT_STRING, NULL, false, offsetof(jl_config, kind),
-     "value of the field `kind` of every record (org, member, project, demand)"},
+     "value of the field `kind` of every record (org, member, project, "
+     "demand)"},
     {0},
 };
 
@@ -46,9 +47,9 @@ typedef struct jl {
     bool own_fd;
     bool eof;
     bool bom_checked;
-    char *buf;              /* unread lines in [start, end) */
+    char *buf; /* unread lines in [start, end) */
     size_t cap, start, end;
-    uint64_t line;          /* line number of the line at start */
+    uint64_t line; /* line number of the line at start */
 } jl;
 
 static int jl_io_error(gf_ctx *ctx, jl *j, int err)
@@ -69,9 +70,10 @@ static int jl_fill(gf_ctx *ctx, jl *j)
     if (j->end == j->cap) {
         char *b = realloc(j->buf, j->cap * 2);
         if (!b) {
-            ctx->host->error(ctx, "%s:%llu: out of memory for a line of %zu "
-                             "bytes", j->file, (unsigned long long)j->line,
-                             j->end);
+            ctx->host->error(ctx,
+                             "%s:%llu: out of memory for a line of %zu "
+                             "bytes",
+                             j->file, (unsigned long long)j->line, j->end);
             return GF_ERROR;
         }
         j->buf = b;
@@ -118,12 +120,15 @@ static int jl_line(gf_ctx *ctx, jl *j, const char *s, size_t n, gf_out *out)
     return h->end(out);
 }
 
-static int jl_init(gf_ctx *ctx, const void *config, void **state)
+static void jl_destroy(gf_ctx *ctx, void *state);
+
+/* init(), except that a failure may leave a half-built *state. */
+static int jl_open(gf_ctx *ctx, const void *config, void **state)
 {
     const jl_config *cfg = config;
     if (ctx->instances > 1) { /* each worker would read the whole file */
         ctx->host->error(ctx, "ingest_jsonl reads one file in order: run the "
-                         "stage with workers: 1");
+                              "stage with workers: 1");
         return GF_ERROR;
     }
     jl *j = calloc(1, sizeof *j);
@@ -151,6 +156,18 @@ static int jl_init(gf_ctx *ctx, const void *config, void **state)
     if (fstat(j->fd, &st) == 0 && S_ISDIR(st.st_mode))
         return jl_io_error(ctx, j, EISDIR);
     return GF_OK;
+}
+
+/* A failed init() frees what it built: no destroy() is needed after it. */
+static int jl_init(gf_ctx *ctx, const void *config, void **state)
+{
+    *state = NULL;
+    int rc = jl_open(ctx, config, state);
+    if (rc < 0) {
+        jl_destroy(ctx, *state);
+        *state = NULL;
+    }
+    return rc;
 }
 
 static int jl_produce(gf_ctx *ctx, void *state, gf_out *out)

@@ -271,8 +271,7 @@ int main(int argc, char **argv)
         n = 1000000;
     kept k = {0};
     uint64_t sum = 0, mbytes = 0;
-    double tw = 1e9, tm = 1e9, tc = 1e9, tn = 1e9, tg = 1e9, tv = 1e9,
-           tu = 1e9;
+    double tw = 1e9, tm = 1e9, tc = 1e9, tn = 1e9, tg = 1e9, tv = 1e9, tu = 1e9;
     for (int run = 0; run < 3; run++) {
         k.keep = run == 0;
         k.bytes = 0;
@@ -283,8 +282,8 @@ int main(int argc, char **argv)
     for (size_t b = 0; b < k.n; b++)
         total += k.nrec[b];
     if (total != (uint64_t)n) {
-        fprintf(stderr, "kept %llu of %ld records\n",
-                (unsigned long long)total, n);
+        fprintf(stderr, "kept %llu of %ld records\n", (unsigned long long)total,
+                n);
         return 1;
     }
     for (int run = 0; run < 3; run++) {

@@ -56,6 +56,14 @@ expect_err "nosuch"
 gf validate good.yaml --set oops
 expect_rc 2 "--set syntax"
 expect_err "STAGE.OPTION=VALUE"
+# a plugin's own check(): the error at the option's position
+gf validate good.yaml --set gen.per_call=0
+expect_rc 2 "check() refuses per_call 0"
+expect_err "per_call"
+expect_err "must be at least 1"
+gf run good.yaml --set gen.per_call=0
+expect_rc 2 "run validates first"
+if [ -e out.jsonl ]; then fail "run went on after a check() error"; fi
 gf validate
 expect_rc 2 "validate without file"
 gf validate a.yaml b.yaml

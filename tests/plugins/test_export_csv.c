@@ -7,11 +7,13 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <math.h>
 
 #include "io_test_util.h"
 
 static const char *const members[] = {
-    "{\"kind\":\"member\",\"id\":1,\"name\":\"张三\",\"score\":12.5,\"ok\":true}",
+    "{\"kind\":\"member\",\"id\":1,\"name\":\"张三\",\"score\":12.5,\"ok\":"
+    "true}",
     /* no score; tags is not a column (the first record has none) */
     "{\"kind\":\"member\",\"id\":2,\"name\":\"李, \\\"四\\\"\",\"ok\":false,"
     "\"tags\":[\"a\",\"b\"]}",
@@ -37,8 +39,14 @@ static void expect_file(const char *path, const char *want)
     char *got = io_slurp(path, &len);
     if (!got)
         fail_msg("%s was not written", path);
-    if (len != strlen(want) || memcmp(got, want, len) != 0)
-        fail_msg("%s:\n--- got\n%s\n--- want\n%s", path, got, want);
+    if (len != strlen(want) || memcmp(got, want, len) != 0) {
+        size_t i = 0, line = 1, bol = 0;
+        for (; i < len && got[i] == want[i]; i++)
+            if (got[i] == '\n')
+                line++, bol = i + 1;
+        fail_msg("%s: line %zu differs:\n  got  %.60s\n  want %.60s", path,
+                 line, got + bol, want + bol);
+    }
     free(got);
 }
 
@@ -91,6 +99,82 @@ static void test_columns_bom_crlf(void **state)
     io_rmdir(dir);
 }
 
+/* The shortest of %.15g/%.16g/%.17g that reads back, computed here with
+   libc's printf, for doubles of every shape. */
+static void test_floats(void **state)
+{
+    (void)state;
+    static const double fixed[] = {0.0,
+                                   -0.0,
+                                   0.1,
+                                   0.2,
+                                   0.3,
+                                   1.0 / 3,
+                                   2.0 / 3,
+                                   1e-4,
+                                   1e-5,
+                                   0.00012,
+                                   -0.0001,
+                                   12.5,
+                                   49.0,
+                                   9.4,
+                                   100.25,
+                                   123456789.5,
+                                   999999999.999999,
+                                   1e9,
+                                   1e9 + 0.5,
+                                   1e15,
+                                   1e16,
+                                   1e21,
+                                   1e300,
+                                   -1e-300,
+                                   5e-324,
+                                   0.1 + 0.2,
+                                   1234.5678,
+                                   -98765.4321,
+                                   3.14159265358979,
+                                   2.5e-3};
+    enum { NF = sizeof fixed / sizeof *fixed, NR = 2000 };
+    char *dir = io_tmpdir();
+    char *out = io_fmt("%s/f.csv", dir);
+    gf_harness *h = io_open("export_csv", "path: f.csv\nheader: false", dir);
+    char *want = malloc((NF + NR) * 40);
+    assert_non_null(want);
+    size_t wl = 0;
+    srand(7);
+    for (int i = 0; i < NF + NR; i++) {
+        double v;
+        if (i < NF)
+            v = fixed[i];
+        else if (i % 3 == 0)
+            v = (rand() % 2000000 - 1000000) / 100.0;
+        else if (i % 3 == 1)
+            v = (double)rand() / RAND_MAX * 1000;
+        else
+            v = (rand() % 100000) * 0.001;
+        char t[40];
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(t, sizeof t, "%.*g", prec, v);
+            if (strtod(t, NULL) == v)
+                break;
+        }
+        wl += (size_t)sprintf(want + wl, "%s\n", t);
+        char json[64];
+        snprintf(json, sizeof json, "{\"x\":%.17e}", v); /* a real */
+        if (v == 0)
+            snprintf(json, sizeof json, "{\"x\":%s}",
+                     signbit(v) ? "-0.0" : "0.0");
+        assert_int_equal(gf_harness_push_json(h, json), GF_OK);
+    }
+    assert_int_equal(gf_harness_flush(h), GF_OK);
+    assert_int_equal(gf_harness_commit(h), GF_OK);
+    gf_harness_destroy(&h);
+    expect_file(out, want);
+    free(want);
+    free(out);
+    io_rmdir(dir);
+}
+
 static void test_no_header_and_empty(void **state)
 {
     (void)state;
@@ -121,15 +205,19 @@ static void test_split_by(void **state)
 {
     (void)state;
     static const char *const recs[] = {
-        "{\"d\":\"朝阳\",\"n\":1}",  "{\"d\":\"海淀\",\"n\":2}",
-        "{\"d\":\"朝阳\",\"n\":3}",  "{\"d\":\"a/../b\",\"n\":4}",
-        "{\"n\":5}",                  "{\"d\":\"\",\"n\":6}",
-        "{\"d\":7,\"n\":8}",          "{\"d\":\"..\",\"n\":9}",
+        "{\"d\":\"朝阳\",\"n\":1}",
+        "{\"d\":\"海淀\",\"n\":2}",
+        "{\"d\":\"朝阳\",\"n\":3}",
+        "{\"d\":\"a/../b\",\"n\":4}",
+        "{\"n\":5}",
+        "{\"d\":\"\",\"n\":6}",
+        "{\"d\":7,\"n\":8}",
+        "{\"d\":\"..\",\"n\":9}",
         "{\"d\":\"x\\u0001y\",\"n\":10}",
     };
     char *dir = io_tmpdir();
-    gf_harness *h = io_open("export_csv",
-                            "path: members.csv\nsplit_by: d", dir);
+    gf_harness *h =
+        io_open("export_csv", "path: members.csv\nsplit_by: d", dir);
     for (size_t i = 0; i < sizeof recs / sizeof *recs; i++)
         assert_int_equal(gf_harness_push_json(h, recs[i]), GF_OK);
     assert_int_equal(gf_harness_flush(h), GF_OK);
@@ -143,7 +231,9 @@ static void test_split_by(void **state)
     gf_harness_destroy(&h);
     assert_int_equal(io_dir_count(dir, names, sizeof names), 7);
 
-    static const struct { const char *file, *text; } want[] = {
+    static const struct {
+        const char *file, *text;
+    } want[] = {
         {"members-朝阳.csv", "d,n\n朝阳,1\n朝阳,3\n"},
         {"members-海淀.csv", "d,n\n海淀,2\n"},
         {"members-a_.__b.csv", "d,n\na/../b,4\n"},
@@ -155,6 +245,34 @@ static void test_split_by(void **state)
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         char *p = io_fmt("%s/%s", dir, want[i].file);
         expect_file(p, want[i].text);
+        free(p);
+    }
+    io_rmdir(dir);
+}
+
+/* More split values than files kept open: closed files are reopened and
+   appended to, and each ends up with its header and its rows in order. */
+static void test_split_many(void **state)
+{
+    (void)state;
+    enum { VALUES = 150 };
+    char *dir = io_tmpdir();
+    gf_harness *h = io_open("export_csv", "path: s.csv\nsplit_by: v", dir);
+    for (int round = 0; round < 2; round++)
+        for (int v = 0; v < VALUES; v++) {
+            char json[64];
+            snprintf(json, sizeof json, "{\"v\":%d,\"r\":%d}", v, round);
+            assert_int_equal(gf_harness_push_json(h, json), GF_OK);
+        }
+    assert_int_equal(gf_harness_flush(h), GF_OK);
+    assert_int_equal(gf_harness_commit(h), GF_OK);
+    gf_harness_destroy(&h);
+    assert_int_equal(io_dir_count(dir, NULL, 0), VALUES);
+    for (int v = 0; v < VALUES; v++) {
+        char *p = io_fmt("%s/s-%d.csv", dir, v);
+        char *want = io_fmt("v,r\n%d,0\n%d,1\n", v, v);
+        expect_file(p, want);
+        free(want);
         free(p);
     }
     io_rmdir(dir);
@@ -218,7 +336,8 @@ static void test_bad_options(void **state)
     char *err = io_open_fails("export_csv", "path: \"-\"\nsplit_by: a", NULL);
     assert_non_null(strstr(err, "split_by"));
     free(err);
-    err = io_open_fails("export_csv", "path: x.csv\ndelimiter: \"\\\"\"", "/tmp");
+    err =
+        io_open_fails("export_csv", "path: x.csv\ndelimiter: \"\\\"\"", "/tmp");
     assert_non_null(strstr(err, "delimiter"));
     free(err);
 }
@@ -254,8 +373,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_columns),
         cmocka_unit_test(test_columns_bom_crlf),
+        cmocka_unit_test(test_floats),
         cmocka_unit_test(test_no_header_and_empty),
         cmocka_unit_test(test_split_by),
+        cmocka_unit_test(test_split_many),
         cmocka_unit_test(test_not_committed),
         cmocka_unit_test(test_replaces_old_file_at_commit),
         cmocka_unit_test(test_missing_directory),

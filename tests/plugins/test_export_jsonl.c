@@ -10,14 +10,16 @@
 #include "io_test_util.h"
 
 static const char *const recs[] = {
-    "{\"kind\":\"org\",\"id\":\"o1\",\"name\":\"美团朝阳站支部\",\"members\":12}",
+    "{\"kind\":\"org\",\"id\":\"o1\",\"name\":\"美团朝阳站支部\",\"members\":"
+    "12}",
     "{\"kind\":\"member\",\"tags\":[\"骑手\",1,true,null],"
     "\"addr\":{\"city\":\"北京\",\"zip\":100020},\"score\":0.25}",
     "{\"kind\":\"demand\",\"text\":\"a \\\"quote\\\"\\nand a line\"}",
 };
 
 static const char want[] =
-    "{\"kind\":\"org\",\"id\":\"o1\",\"name\":\"美团朝阳站支部\",\"members\":12}\n"
+    "{\"kind\":\"org\",\"id\":\"o1\",\"name\":\"美团朝阳站支部\",\"members\":"
+    "12}\n"
     "{\"kind\":\"member\",\"tags\":[\"骑手\",1,true,null],"
     "\"addr\":{\"city\":\"北京\",\"zip\":100020},\"score\":0.25}\n"
     "{\"kind\":\"demand\",\"text\":\"a \\\"quote\\\"\\nand a line\"}\n";

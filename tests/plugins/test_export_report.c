@@ -83,8 +83,8 @@ static char *out_path(const char *name)
 static gf_harness *open_report(const char *path, const char *extra)
 {
     char *opts = NULL, *err = NULL;
-    assert_true(asprintf(&opts, "path: '%s'\n%s", path, extra ? extra : "")
-                > 0);
+    assert_true(asprintf(&opts, "path: '%s'\n%s", path, extra ? extra : "") >
+                0);
     gf_harness *h = gf_harness_new("export_report", opts, NULL, &err);
     if (!h)
         fail_msg("harness: %s", err ? err : "?");
@@ -125,10 +125,12 @@ static void test_tables_and_charts(void **state)
     (void)state;
     char *path = out_path("basic.html");
     gf_harness *h = open_report(path, NULL);
-    push(h, "{\"kind\":\"metric\",\"set\":\"coverage\",\"district\":\"长安街道\","
-            "\"stations\":12345,\"coverage_pct\":87.46}");
-    push(h, "{\"kind\":\"metric\",\"set\":\"coverage\",\"district\":\"东湖街道\","
-            "\"stations\":980,\"coverage_pct\":50}");
+    push(h,
+         "{\"kind\":\"metric\",\"set\":\"coverage\",\"district\":\"长安街道\","
+         "\"stations\":12345,\"coverage_pct\":87.46}");
+    push(h,
+         "{\"kind\":\"metric\",\"set\":\"coverage\",\"district\":\"东湖街道\","
+         "\"stations\":980,\"coverage_pct\":50}");
     push(h, "{\"kind\":\"metric\",\"set\":\"spend\",\"category\":\"法律援助\","
             "\"spend\":1234567.26}");
     /* before commit the target does not exist (atomic write) */
@@ -248,23 +250,24 @@ static void test_sections_option(void **state)
 {
     (void)state;
     char *path = out_path("sections.html");
-    gf_harness *h = open_report(path,
-        "sections:\n"
-        "  leaders: 'title=\"积分 排行\" chart=none sort=-points top=3 "
-        "columns=name,points'\n"
-        "  levels: 'chart=column by=level value=demands pct=share'\n"
-        "  missing: 没有上游的部分\n");
+    gf_harness *h = open_report(
+        path, "sections:\n"
+              "  leaders: 'title=\"积分 排行\" chart=none sort=-points top=3 "
+              "columns=name,points'\n"
+              "  levels: 'chart=column by=level value=demands pct=share'\n"
+              "  missing: 没有上游的部分\n");
     push(h, "{\"kind\":\"metric\",\"set\":\"levels\",\"level\":1,"
             "\"demands\":120,\"share\":62.5}");
     push(h, "{\"kind\":\"metric\",\"set\":\"unlisted\",\"x\":1}");
-    const char *people[][2] = {{"甲", "30"}, {"乙", "95"}, {"丙", "60"},
-                               {"丁", "95"}, {"戊", "10"}};
+    const char *people[][2] = {
+        {"甲", "30"}, {"乙", "95"}, {"丙", "60"}, {"丁", "95"}, {"戊", "10"}};
     for (size_t i = 0; i < 5; i++) {
         char *j = NULL;
-        assert_true(asprintf(&j, "{\"kind\":\"metric\",\"set\":\"leaders\","
-                                 "\"name\":\"%s\",\"station\":\"s\","
-                                 "\"points\":%s}", people[i][0],
-                             people[i][1]) > 0);
+        assert_true(asprintf(&j,
+                             "{\"kind\":\"metric\",\"set\":\"leaders\","
+                             "\"name\":\"%s\",\"station\":\"s\","
+                             "\"points\":%s}",
+                             people[i][0], people[i][1]) > 0);
         push(h, j);
         free(j);
     }
@@ -334,8 +337,8 @@ static void test_option_errors(void **state)
     snprintf(opts, sizeof opts,
              "path: '%s/r.html'\nsections: {a: 'chart=pie'}\n", tmpdir);
     expect_config_error(opts, "chart=pie; use bar, column or none");
-    snprintf(opts, sizeof opts,
-             "path: '%s/r.html'\nsections: {a: 'top=-1'}\n", tmpdir);
+    snprintf(opts, sizeof opts, "path: '%s/r.html'\nsections: {a: 'top=-1'}\n",
+             tmpdir);
     expect_config_error(opts, "top=-1 is not a number");
     expect_config_error("title: x\n", "path");
 }

@@ -60,10 +60,10 @@ static void test_classify(void **state)
 {
     (void)state;
     gf_harness *h = new_ok("t_ok", "tag: 党建\nlimit: 5\n", NULL);
-    assert_int_equal(gf_harness_push_json(
-                         h, "{\"kind\":\"member\",\"age\":30,"
-                            "\"name\":\"张三\",\"tags\":[1,{\"x\":null}]}"),
-                     0);
+    assert_int_equal(
+        gf_harness_push_json(h, "{\"kind\":\"member\",\"age\":30,"
+                                "\"name\":\"张三\",\"tags\":[1,{\"x\":null}]}"),
+        0);
     assert_int_equal(gf_harness_count(h), 1);
     assert_output(h, 0,
                   "{\"kind\":\"member\",\"age\":30,\"name\":\"张三\","
@@ -174,12 +174,13 @@ static void test_option_errors(void **state)
     char *err = NULL;
     assert_null(gf_harness_new("no_such_plugin", NULL, NULL, &err));
     assert_non_null(err);
-    assert_int_equal(strncmp(err, "plugin 'no_such_plugin' not found: no "
-                                  "no_such_plugin.so in " GF_TEST_PLUGIN_DIR,
-                             strlen("plugin 'no_such_plugin' not found: no "
-                                    "no_such_plugin.so in "
-                                    GF_TEST_PLUGIN_DIR)),
-                     0);
+    assert_int_equal(
+        strncmp(err,
+                "plugin 'no_such_plugin' not found: no "
+                "no_such_plugin.so in " GF_TEST_PLUGIN_DIR,
+                strlen("plugin 'no_such_plugin' not found: no "
+                       "no_such_plugin.so in " GF_TEST_PLUGIN_DIR)),
+        0);
     free(err);
     assert_null(gf_harness_new("no_such_plugin", NULL, NULL, NULL));
 }
@@ -224,7 +225,7 @@ static void test_ingest(void **state)
                         "\"raw\":\"x,y\"}");
     /* an ingest plugin takes no input */
     assert_int_equal(gf_harness_push_json(h, "{}"), GF_ERROR);
-    assert_int_equal(gf_harness_flush(h), 0); /* no flush(): nothing */
+    assert_int_equal(gf_harness_flush(h), 0);  /* no flush(): nothing */
     assert_int_equal(gf_harness_commit(h), 0); /* no commit(): 0 */
     assert_int_equal(gf_harness_count(h), 5);
     gf_harness_destroy(&h);

@@ -13,20 +13,23 @@
 static void test_members(void **state)
 {
     (void)state;
-    gf_harness *h = io_open("ingest_csv", "path: members.csv\nkind: member",
-                            IO_DATA);
+    gf_harness *h =
+        io_open("ingest_csv", "path: members.csv\nkind: member", IO_DATA);
     assert_int_equal(gf_harness_produce(h), GF_DONE);
     assert_int_equal(gf_harness_count(h), 3);
     assert_int_equal(gf_harness_rejects(h), 0);
-    io_expect_json(h, 0, "{\"kind\":\"member\",\"id\":1,\"name\":\"张三\","
+    io_expect_json(h, 0,
+                   "{\"kind\":\"member\",\"id\":1,\"name\":\"张三\","
                    "\"platform\":\"美团\",\"age\":30,\"points\":12.5,"
                    "\"is_member\":true,\"joined\":\"2024-03-01\"}");
     /* quoted delimiter; an empty cell is an absent field */
-    io_expect_json(h, 1, "{\"kind\":\"member\",\"id\":2,\"name\":\"李, 四\","
+    io_expect_json(h, 1,
+                   "{\"kind\":\"member\",\"id\":2,\"name\":\"李, 四\","
                    "\"platform\":\"饿了么\",\"age\":25,\"is_member\":false,"
                    "\"joined\":\"2023-11-20\"}");
     /* doubled quotes; a leading zero keeps the text; TRUE is a bool */
-    io_expect_json(h, 2, "{\"kind\":\"member\",\"id\":3,\"name\":\"王\\\"五\\\"\","
+    io_expect_json(h, 2,
+                   "{\"kind\":\"member\",\"id\":3,\"name\":\"王\\\"五\\\"\","
                    "\"platform\":\"顺丰\",\"age\":\"041\",\"points\":7,"
                    "\"is_member\":true,\"joined\":\"2022-01-05\"}");
     /* the types themselves, not just their JSON look */
@@ -37,6 +40,22 @@ static void test_members(void **state)
     assert_true(host->get(gf_harness_output(h, 2), "points", &v));
     assert_int_equal(v.type, GF_T_INT);
     assert_false(host->get(gf_harness_output(h, 1), "points", &v));
+    gf_harness_destroy(&h);
+}
+
+static void test_drop_column(void **state)
+{
+    (void)state;
+    gf_harness *h = io_open("ingest_csv",
+                            "path: members.csv\n"
+                            "columns: {platform: \"\", joined: since}",
+                            IO_DATA);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 3);
+    io_expect_json(h, 0,
+                   "{\"id\":1,\"name\":\"张三\",\"age\":30,"
+                   "\"points\":12.5,\"is_member\":true,"
+                   "\"since\":\"2024-03-01\"}");
     gf_harness_destroy(&h);
 }
 
@@ -100,7 +119,8 @@ static void check_bad(const char *yaml, const char *enc_name)
     io_expect_reject(h, 1, 4, "line 4: 4 fields, header has 3");
     io_expect_reject(h, 2, 5, enc_name);
     io_expect_reject(h, 2, 5, "line 5: bytes invalid in");
-    io_expect_reject(h, 3, 7, "line 7: text after the closing quote of field 1");
+    io_expect_reject(h, 3, 7,
+                     "line 7: text after the closing quote of field 1");
     io_expect_reject(h, 4, 8, "line 8: field a is not an int: \\\"abc\\\"");
     io_expect_reject(h, 5, 9, "line 9: unterminated quote in field 2");
     io_expect_reject(h, 5, 9, "bad.csv");
@@ -133,13 +153,16 @@ static void test_bom(void **state)
 static void check_gb18030(const char *encoding)
 {
     char *yaml = io_fmt("path: members_gb18030.csv\nencoding: %s\n"
-                        "columns: {姓名: name, 年龄: age}", encoding);
+                        "columns: {姓名: name, 年龄: age}",
+                        encoding);
     gf_harness *h = io_open("ingest_csv", yaml, IO_DATA);
     assert_int_equal(gf_harness_produce(h), GF_DONE);
     assert_int_equal(gf_harness_count(h), 2);
-    io_expect_json(h, 0, "{\"name\":\"张三\",\"age\":30,\"站点\":\"朝阳站\","
+    io_expect_json(h, 0,
+                   "{\"name\":\"张三\",\"age\":30,\"站点\":\"朝阳站\","
                    "\"平台\":\"美团\"}");
-    io_expect_json(h, 1, "{\"name\":\"李四\",\"age\":25,\"站点\":\"海淀站,北\","
+    io_expect_json(h, 1,
+                   "{\"name\":\"李四\",\"age\":25,\"站点\":\"海淀站,北\","
                    "\"平台\":\"饿了么\"}");
     assert_int_equal(gf_harness_rejects(h), 1);
     io_expect_reject(h, 0, 4, "line 4: 3 fields, header has 4");
@@ -158,9 +181,8 @@ static void test_gb18030(void **state)
 static void test_gb18030_as_utf8_fails_on_header(void **state)
 {
     (void)state;
-    gf_harness *h = io_open("ingest_csv",
-                            "path: members_gb18030.csv\nencoding: utf-8",
-                            IO_DATA);
+    gf_harness *h = io_open(
+        "ingest_csv", "path: members_gb18030.csv\nencoding: utf-8", IO_DATA);
     assert_true(gf_harness_produce(h) < 0);
     assert_non_null(strstr(gf_harness_error(h), "members_gb18030.csv:1:"));
     assert_non_null(strstr(gf_harness_error(h), "invalid in UTF-8"));
@@ -179,8 +201,8 @@ static void test_gb18030_invalid_bytes(void **state)
         "\xd0\xd5\xc3\xfb,n\r\n\xd5\xc5\xc8\xfd,1\r\n\x81 ,2\r\n"
         "\xc0\xee\xcb\xc4,3\r\n";
     io_write(path, bytes, sizeof bytes - 1);
-    gf_harness *h = io_open("ingest_csv", "path: x.csv\nencoding: gb18030",
-                            dir);
+    gf_harness *h =
+        io_open("ingest_csv", "path: x.csv\nencoding: gb18030", dir);
     assert_int_equal(gf_harness_produce(h), GF_DONE);
     assert_int_equal(gf_harness_count(h), 2);
     io_expect_json(h, 0, "{\"姓名\":\"张三\",\"n\":1}");
@@ -213,6 +235,63 @@ static void test_no_header_tab(void **state)
     assert_int_equal(gf_harness_count(h), 2);
     io_expect_json(h, 1, "{\"id\":2,\"name\":\"李四\",\"c3\":\"饿了么\"}");
     gf_harness_destroy(&h);
+}
+
+/* Every MessagePack width of integers and strings, a record of more than 15
+   fields, and a repeated column name (the later column wins). */
+static void test_encoding_widths(void **state)
+{
+    (void)state;
+    static const char *const nums[] = {"127",
+                                       "128",
+                                       "255",
+                                       "256",
+                                       "65535",
+                                       "65536",
+                                       "4294967295",
+                                       "4294967296",
+                                       "-32",
+                                       "-33",
+                                       "-128",
+                                       "-129",
+                                       "-32768",
+                                       "-32769",
+                                       "-2147483648",
+                                       "-2147483649",
+                                       "9223372036854775807",
+                                       "-9223372036854775808"};
+    enum { NN = sizeof nums / sizeof *nums };
+    char *dir = io_tmpdir();
+    char *path = io_fmt("%s/w.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < NN; i++)
+        fprintf(f, "n%d,", i);
+    fputs("s31,s32,s256,dup,dup\n", f);
+    for (int i = 0; i < NN; i++)
+        fprintf(f, "%s,", nums[i]);
+    char s31[32], s32[33], s256[257];
+    memset(s31, 'a', 31), s31[31] = '\0';
+    memset(s32, 'b', 32), s32[32] = '\0';
+    memset(s256, 'c', 256), s256[256] = '\0';
+    fprintf(f, "%s,%s,%s,first,second\n", s31, s32, s256);
+    assert_int_equal(fclose(f), 0);
+
+    gf_harness *h = io_open("ingest_csv", "path: w.csv", dir);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 1);
+    char want[2048], *w = want;
+    w += sprintf(w, "{");
+    for (int i = 0; i < NN; i++)
+        w += sprintf(w, "\"n%d\":%s,", i, nums[i]);
+    sprintf(w,
+            "\"s31\":\"%s\",\"s32\":\"%s\",\"s256\":\"%s\","
+            "\"dup\":\"second\"}",
+            s31, s32, s256);
+    io_expect_json(h, 0, want);
+    gf_harness_destroy(&h);
+    free(path);
+    io_rmdir(dir);
 }
 
 static void test_kind_option_wins(void **state)
@@ -290,8 +369,8 @@ static void check_stream_gb18030(const char *encoding)
         fprintf(f, "\xd5\xc5\xc8\xfd,%06d\r\n", 100000 + i);
     assert_int_equal(fclose(f), 0);
 
-    char *yaml = io_fmt("path: gb.csv\nencoding: %s\ncolumns: {姓名: name}",
-                        encoding);
+    char *yaml =
+        io_fmt("path: gb.csv\nencoding: %s\ncolumns: {姓名: name}", encoding);
     gf_harness *h = io_open("ingest_csv", yaml, dir);
     assert_int_equal(gf_harness_produce(h), GF_DONE);
     assert_int_equal(gf_harness_rejects(h), 0);
@@ -357,6 +436,45 @@ static void test_empty_file(void **state)
     io_rmdir(dir);
 }
 
+static void test_bad_header(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *msg;
+    } cases[] = {
+        {"a,\"b\n1,2\n", "h.csv:1: the header has an unterminated quote in "
+                         "field 2"},
+        {"a,\"b\"c\n1,2\n", "h.csv:1: the header has text after the closing "
+                            "quote of field 2"},
+        {"\n\na,\xff\n1,2\n", "h.csv:3: the header has bytes invalid in UTF-8 "
+                              "(field 2)"},
+    };
+    char *dir = io_tmpdir();
+    char *path = io_fmt("%s/h.csv", dir);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        io_write(path, cases[i].text, strlen(cases[i].text));
+        gf_harness *h =
+            io_open("ingest_csv", "path: h.csv\nencoding: utf-8", dir);
+        assert_true(gf_harness_produce(h) < 0);
+        if (!strstr(gf_harness_error(h), cases[i].msg))
+            fail_msg("case %zu: %s", i, gf_harness_error(h));
+        assert_int_equal(gf_harness_count(h), 0);
+        gf_harness_destroy(&h);
+    }
+    /* without a header the first row is data, and may be a dead letter */
+    io_write(path, "a,\xff\n1,2\n", 7);
+    gf_harness *h = io_open("ingest_csv",
+                            "path: h.csv\nencoding: utf-8\nheader: false", dir);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 1);
+    io_expect_json(h, 0, "{\"c1\":1,\"c2\":2}");
+    assert_int_equal(gf_harness_rejects(h), 1);
+    io_expect_reject(h, 0, 1, "line 1: bytes invalid in UTF-8 in field 2 (c2)");
+    gf_harness_destroy(&h);
+    free(path);
+    io_rmdir(dir);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -387,6 +505,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_members),
+        cmocka_unit_test(test_drop_column),
         cmocka_unit_test(test_declared_types),
         cmocka_unit_test(test_multiline_crlf),
         cmocka_unit_test(test_bad_rows_utf8),
@@ -396,11 +515,13 @@ int main(void)
         cmocka_unit_test(test_gb18030_as_utf8_fails_on_header),
         cmocka_unit_test(test_gb18030_invalid_bytes),
         cmocka_unit_test(test_no_header_tab),
+        cmocka_unit_test(test_encoding_widths),
         cmocka_unit_test(test_kind_option_wins),
         cmocka_unit_test(test_stream_utf8_multiline),
         cmocka_unit_test(test_stream_gb18030),
         cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_empty_file),
+        cmocka_unit_test(test_bad_header),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_bad_options),
     };

@@ -18,7 +18,8 @@ static void test_members(void **state)
     gf_harness *h = io_open("ingest_jsonl", "path: members.jsonl", IO_DATA);
     assert_int_equal(gf_harness_produce(h), GF_DONE);
     assert_int_equal(gf_harness_count(h), 3);
-    io_expect_json(h, 0, "{\"kind\":\"member\",\"name\":\"张三\",\"age\":30,"
+    io_expect_json(h, 0,
+                   "{\"kind\":\"member\",\"name\":\"张三\",\"age\":30,"
                    "\"tags\":[\"a\",\"b\"],\"addr\":{\"city\":\"北京\"}}");
     io_expect_json(h, 1, "{\"name\":\"李四\",\"age\":25.5}");
     io_expect_json(h, 2, "{\"name\":\"王五\",\"ok\":true,\"n\":null}");
@@ -39,11 +40,12 @@ static void test_members(void **state)
 static void test_kind(void **state)
 {
     (void)state;
-    gf_harness *h = io_open("ingest_jsonl", "path: members.jsonl\nkind: member",
-                            IO_DATA);
+    gf_harness *h =
+        io_open("ingest_jsonl", "path: members.jsonl\nkind: member", IO_DATA);
     assert_int_equal(gf_harness_produce(h), GF_DONE);
     assert_int_equal(gf_harness_count(h), 3);
-    io_expect_json(h, 1, "{\"kind\":\"member\",\"name\":\"李四\",\"age\":25.5}");
+    io_expect_json(h, 1,
+                   "{\"kind\":\"member\",\"name\":\"李四\",\"age\":25.5}");
     gf_harness_destroy(&h);
 }
 

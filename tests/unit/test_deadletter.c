@@ -25,15 +25,16 @@
 static void test_format(void **state)
 {
     (void)state;
-    static const uint8_t mp[] = {0x82, 0xa4, 'k', 'i', 'n', 'd', 0xa3, 'o',
-                                 'r', 'g', 0xa1, 'n', 0x05};
+    static const uint8_t mp[] = {0x82, 0xa4, 'k', 'i',  'n', 'd', 0xa3,
+                                 'o',  'r',  'g', 0xa1, 'n', 0x05};
     gf_record rec = {mp, sizeof mp, 2};
     gf_buf b = {0};
     assert_int_equal(gf_deadletter_format(&b, "classify", "no \"kind\"", &rec,
                                           NULL, 0, NULL, 0),
                      0);
-    const char *want1 = "{\"stage\":\"classify\",\"reason\":\"no \\\"kind\\\"\","
-                        "\"record\":{\"kind\":\"org\",\"n\":5}}\n";
+    const char *want1 =
+        "{\"stage\":\"classify\",\"reason\":\"no \\\"kind\\\"\","
+        "\"record\":{\"kind\":\"org\",\"n\":5}}\n";
     assert_int_equal(b.len, strlen(want1));
     assert_memory_equal(b.data, want1, b.len);
 
@@ -119,8 +120,8 @@ static void test_lazy_file(void **state)
     f = fopen(path, "r");
     char line[256];
     assert_non_null(fgets(line, sizeof line, f));
-    assert_string_equal(line,
-                        "{\"stage\":\"s\",\"reason\":\"bad\",\"raw\":\"raw\"}\n");
+    assert_string_equal(
+        line, "{\"stage\":\"s\",\"reason\":\"bad\",\"raw\":\"raw\"}\n");
     assert_null(fgets(line, sizeof line, f));
     fclose(f);
 
@@ -170,8 +171,8 @@ static void *write_lines(void *arg)
     memset(big, 'a' + w->id, sizeof big);
     for (int i = 0; i < LINES; i++)
         if (gf_deadletter_write(w->dl, stage, "r", NULL, big,
-                                (size_t)(1000 + i * 4), "in", (uint64_t)i + 1) !=
-            0)
+                                (size_t)(1000 + i * 4), "in",
+                                (uint64_t)i + 1) != 0)
             return (void *)1;
     return NULL;
 }

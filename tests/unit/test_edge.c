@@ -19,8 +19,8 @@
 #include "gf_edge.h"
 
 /* {"a":1} {"a":2} {"bb":"x"}: three records, 14 bytes */
-static const uint8_t three[] = {0x81, 0xa1, 'a', 0x01, 0x81, 0xa1, 'a', 0x02,
-                                0x81, 0xa2, 'b', 'b', 0xa1, 'x'};
+static const uint8_t three[] = {0x81, 0xa1, 'a',  0x01, 0x81, 0xa1, 'a',
+                                0x02, 0x81, 0xa2, 'b',  'b',  0xa1, 'x'};
 
 typedef struct fx {
     void *zctx;
@@ -144,8 +144,11 @@ static void test_bad_messages(void **state)
     assert_non_null(strstr(why, "header"));
 
     /* a header without its payload frame */
-    gf_frame_hdr h = {.type = GF_FRAME_DATA, .producer = 7, .seq = 1,
-                      .count = 3, .payload_len = 14};
+    gf_frame_hdr h = {.type = GF_FRAME_DATA,
+                      .producer = 7,
+                      .seq = 1,
+                      .count = 3,
+                      .payload_len = 14};
     raw_send(s, &h, NULL, 0, false);
     assert_int_equal(recv1(f, &m, &why), GF_EDGE_BAD);
     assert_non_null(strstr(why, "payload"));
@@ -196,8 +199,8 @@ static void test_eos_count_mismatch(void **state)
     void *s = raw_sender(f);
     gf_edge_msg m;
     const char *why;
-    gf_frame_hdr h = {.type = GF_FRAME_EOS, .producer = 7, .seq = 1,
-                      .count = 5, .aux = 0};
+    gf_frame_hdr h = {
+        .type = GF_FRAME_EOS, .producer = 7, .seq = 1, .count = 5, .aux = 0};
     raw_send(s, &h, "", 0, true);
     assert_int_equal(recv1(f, &m, &why), -EPROTO);
     assert_non_null(strstr(why, "5 records"));
@@ -211,8 +214,11 @@ static void test_sequence_gap_and_data_after_eos(void **state)
     void *s = raw_sender(f);
     gf_edge_msg m;
     const char *why;
-    gf_frame_hdr h = {.type = GF_FRAME_DATA, .producer = 9, .seq = 2,
-                      .count = 3, .payload_len = 14};
+    gf_frame_hdr h = {.type = GF_FRAME_DATA,
+                      .producer = 9,
+                      .seq = 2,
+                      .count = 3,
+                      .payload_len = 14};
     raw_send(s, &h, three, sizeof three, true);
     assert_int_equal(recv1(f, &m, &why), -EPROTO);
     assert_non_null(strstr(why, "expected 1"));
@@ -303,9 +309,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_data_then_eos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_messages, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_eos_count_mismatch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sequence_gap_and_data_after_eos, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fanout_and_round_robin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eos_count_mismatch, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sequence_gap_and_data_after_eos,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fanout_and_round_robin, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

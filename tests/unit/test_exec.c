@@ -234,7 +234,9 @@ static void test_workers_then_count(void **state)
         char want[128];
         /* g0..g4 in order, 4000 each: 20000 seqs spread evenly over seq%5 */
         snprintf(want, sizeof want,
-                 "{\"kind\":\"metric\",\"set\":\"cnt\",\"group\":\"g%d\",\"count\":4000}\n", k);
+                 "{\"kind\":\"metric\",\"set\":\"cnt\",\"group\":\"g%d\","
+                 "\"count\":4000}\n",
+                 k);
         assert_string_equal(line, want);
         k++;
     }
@@ -296,7 +298,8 @@ static void test_rejects(void **state)
     assert_int_equal(count_lines(path_in_tmp("rej.jsonl")), 900);
     assert_int_equal(count_lines(path_in_tmp("rej.dead.jsonl")), 100);
     /* the rejected ones are the multiples of 10: 10+20+...+1000 */
-    assert_int_equal(seq_sum(path_in_tmp("rej.dead.jsonl")), 10LL * 100 * 101 / 2);
+    assert_int_equal(seq_sum(path_in_tmp("rej.dead.jsonl")),
+                     10LL * 100 * 101 / 2);
 
     o.max_rejects = 100;
     assert_int_equal(gf_exec_run(p, &o, s), GF_EXIT_OK);

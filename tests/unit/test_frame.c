@@ -30,7 +30,7 @@ static void test_layout(void **state)
     uint8_t b[GF_FRAME_HDR_SIZE];
     gf_frame_encode(&sample, b);
     static const uint8_t want[GF_FRAME_HDR_SIZE] = {
-        'G',  'F',  'F',  'R',  1,    2,    0,    0,    /* magic ver type flags */
+        'G',  'F',  'F',  'R',  1,    2,    0,    0, /* magic ver type flags */
         0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, /* producer */
         0x18, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11, /* seq */
         0x24, 0x23, 0x22, 0x21, 0,    0,    0,    0,    /* count, payload */
@@ -120,9 +120,8 @@ static void test_payload(void **state)
         msgpack_pack_int64(&pk, i);
     }
     uint8_t *p = exact_copy(sb.data, sb.size);
-    gf_frame_hdr h = {.type = GF_FRAME_DATA,
-                      .count = 2,
-                      .payload_len = (uint32_t)sb.size};
+    gf_frame_hdr h = {
+        .type = GF_FRAME_DATA, .count = 2, .payload_len = (uint32_t)sb.size};
     const char *why = NULL;
     assert_int_equal(gf_frame_check_payload(&h, p, sb.size, &why), 0);
     assert_int_equal(gf_frame_check_payload(&h, p, sb.size - 1, &why), -1);
@@ -136,9 +135,8 @@ static void test_payload(void **state)
     /* truncated payloads, with a header that agrees on the length */
     for (size_t cut = 0; cut < sb.size; cut++) {
         uint8_t *q = exact_copy(sb.data, cut);
-        gf_frame_hdr t = {.type = GF_FRAME_DATA,
-                          .count = 2,
-                          .payload_len = (uint32_t)cut};
+        gf_frame_hdr t = {
+            .type = GF_FRAME_DATA, .count = 2, .payload_len = (uint32_t)cut};
         assert_int_equal(gf_frame_check_payload(&t, q, cut, &why), -1);
         free(q);
     }

@@ -60,8 +60,8 @@ static void rt_config_error(gf_ctx *ctx, const char *file, unsigned line,
 
 static void rt_option_error(gf_ctx *ctx, const char *key, const char *msg)
 {
-    snprintf(runner_of(ctx)->last, sizeof runner_of(ctx)->last,
-             "option:%s:%s", key, msg);
+    snprintf(runner_of(ctx)->last, sizeof runner_of(ctx)->last, "option:%s:%s",
+             key, msg);
 }
 
 static int rt_reject(gf_ctx *ctx, const gf_record *rec, const void *data,

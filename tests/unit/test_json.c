@@ -53,7 +53,7 @@ static void expect_str(const char *in, size_t n, const char *want)
     assert_memory_equal(b.data, want, b.len);
     json_error_t je;
     json_t *j = json_loadb((const char *)b.data, b.len,
-                          JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+                           JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     assert_non_null(j);
     json_decref(j);
     gf_buf_free(&b);
@@ -147,10 +147,17 @@ static void test_numbers(void **state)
     }
     /* integers: every width */
     static const uint8_t ints[][9] = {
-        {0x00}, {0x7f}, {0xff}, {0xcc, 0xff}, {0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0},
+        {0x00},
+        {0x7f},
+        {0xff},
+        {0xcc, 0xff},
+        {0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0},
         {0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
     static const size_t lens[] = {1, 1, 1, 2, 9, 9};
-    static const char *want[] = {"0",   "127", "-1", "255",
+    static const char *want[] = {"0",
+                                 "127",
+                                 "-1",
+                                 "255",
                                  "-9223372036854775808",
                                  "1.8446744073709552e+19"};
     for (size_t i = 0; i < 6; i++) {
@@ -165,8 +172,8 @@ static void test_base64(void **state)
     (void)state;
     /* RFC 4648 section 10 */
     static const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-    static const char *out[] = {"\"\"",         "\"Zg==\"",     "\"Zm8=\"",
-                                "\"Zm9v\"",     "\"Zm9vYg==\"", "\"Zm9vYmE=\"",
+    static const char *out[] = {"\"\"",        "\"Zg==\"",     "\"Zm8=\"",
+                                "\"Zm9v\"",    "\"Zm9vYg==\"", "\"Zm9vYmE=\"",
                                 "\"Zm9vYmFy\""};
     for (size_t i = 0; i < 7; i++) {
         uint8_t mp[16];
@@ -217,7 +224,8 @@ static void test_record_nested(void **state)
     gf_buf b = {0};
     assert_int_equal(gf_json_record(&b, &rec), 0);
     static const char want[] =
-        "{\"kind\":\"org\",\"n\":null,\"ok\":false,\"a\":[1,[2,{}],{\"k\":null}],"
+        "{\"kind\":\"org\",\"n\":null,\"ok\":false,\"a\":[1,[2,{}],{\"k\":null}"
+        "],"
         "\"m\":{\"7\":\"seven\",\"true\":[]},\"q\\\"\":-1.5}";
     assert_int_equal(b.len, strlen(want));
     assert_memory_equal(b.data, want, b.len);
@@ -276,7 +284,8 @@ static void test_set_fields(void **state)
         "{\"kind\":\"member\", \"age\":30, \"pts\":1.5, \"ok\":true, "
         "\"no\":false, \"n\":null, \"roles\":[\"a\",1,[]], "
         "\"meta\":{\"x\":{\"y\":[2.5]}}, \"zh\":\"\\u9a91\xe6\x89\x8b\", "
-        "\"nul\":\"a\\u0000b\", \"pre\":\"replaced\", \"neg\":-9223372036854775808}",
+        "\"nul\":\"a\\u0000b\", \"pre\":\"replaced\", "
+        "\"neg\":-9223372036854775808}",
         err, sizeof err);
     assert_non_null(s);
     assert_string_equal(
@@ -352,6 +361,13 @@ static void test_set_fields_errors(void **state)
     deep[n - 2] = ']';
     expect_error(deep, "column 1: nested deeper than 32");
 
+    /* no record open */
+    gf_out closed;
+    assert_int_equal(gf_out_init(&closed, 1 << 16, NULL, NULL), 0);
+    assert_int_equal(gf_json_set_fields(&closed, "{}", 2, err, sizeof err), -1);
+    assert_string_equal(err, "no record is open (begin() first)");
+    gf_out_release(&closed);
+
     /* NULL err buffer is allowed */
     gf_out o;
     assert_int_equal(gf_out_init(&o, 1 << 16, NULL, NULL), 0);
@@ -363,8 +379,9 @@ static void test_set_fields_errors(void **state)
 static void test_alloc_failures(void **state)
 {
     (void)state;
-    const char *j = "{\"kind\":\"member\",\"age\":30,\"roles\":[\"a\",{\"b\":[1,2]}],"
-                    "\"name\":\"a fairly long name to need some space\"}";
+    const char *j =
+        "{\"kind\":\"member\",\"age\":30,\"roles\":[\"a\",{\"b\":[1,2]}],"
+        "\"name\":\"a fairly long name to need some space\"}";
     int ok = 0;
     for (long n = 0; n < 2000 && !ok; n++) {
         gf_out o;

@@ -279,7 +279,7 @@ static void test_scan(void **state)
     write_file(path, "junk");
     snprintf(path, sizeof path, "%s/readme.txt", t->a);
     write_file(path, "not a .so: not visited");
-    link_fixture(t->b, "t_ok", "t_ok");           /* hidden by a's */
+    link_fixture(t->b, "t_ok", "t_ok"); /* hidden by a's */
     link_fixture(t->b, "t_ok_agg", "t_ok_agg");
     seen s = {.dir_a = t->a, .dir_b = t->b};
     gf_loader_scan(visit, &s);
@@ -341,8 +341,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
         cmocka_unit_test(test_names),
-        cmocka_unit_test_setup_teardown(test_alloc_failures, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

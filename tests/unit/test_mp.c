@@ -222,12 +222,12 @@ static void test_scalars_read(void **state)
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    const int64_t ints[] = {0,          1,          127,        128,
-                            255,        256,        65535,      65536,
-                            4294967295, 4294967296, INT64_MAX,  -1,
-                            -32,        -33,        -128,       -129,
-                            -32768,     -32769,     INT32_MIN,  (int64_t)INT32_MIN - 1,
-                            INT64_MIN};
+    const int64_t ints[] = {
+        0,         1,      127,    128,        255,
+        256,       65535,  65536,  4294967295, 4294967296,
+        INT64_MAX, -1,     -32,    -33,        -128,
+        -129,      -32768, -32769, INT32_MIN,  (int64_t)INT32_MIN - 1,
+        INT64_MIN};
     size_t nints = sizeof ints / sizeof ints[0];
     for (size_t i = 0; i < nints; i++)
         msgpack_pack_int64(&pk, ints[i]);

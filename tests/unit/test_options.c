@@ -44,10 +44,8 @@ static const gf_option opts[] = {
 };
 
 static const gf_plugin plug = {
-    GF_PLUGIN_HEADER,
-    .name = "t",
-    .kind = GF_KIND_CLASSIFY,
-    .options = opts,
+    GF_PLUGIN_HEADER,           .name = "t",
+    .kind = GF_KIND_CLASSIFY,   .options = opts,
     .config_size = sizeof(cfg),
 };
 
@@ -63,9 +61,9 @@ static void run(fix *f, const char *text, const char *base, const char *who)
     memset(f, 0, sizeof *f);
     f->root = gf_yaml_load_string(text, strlen(text), "t.yaml", &f->d);
     assert_non_null(f->root);
-    f->o = gf_options_parse_for(&plug, gf_ynode_get(f->root, "with"),
-                                gf_ynode_key(f->root, "plugin"), base, who,
-                                &f->d);
+    f->o =
+        gf_options_parse_for(&plug, gf_ynode_get(f->root, "with"),
+                             gf_ynode_key(f->root, "plugin"), base, who, &f->d);
 }
 
 static void done(fix *f)
@@ -144,8 +142,8 @@ static void test_defaults(void **state)
 {
     (void)state;
     fix f;
-    run(&f, "plugin: t\nwith: {mode: slow, fields: one, rules: /abs/r}\n",
-        "/b", NULL);
+    run(&f, "plugin: t\nwith: {mode: slow, fields: one, rules: /abs/r}\n", "/b",
+        NULL);
     assert_non_null(f.o);
     const cfg *c = gf_optset_config(f.o);
     assert_string_equal(c->name, "anon");
@@ -155,7 +153,7 @@ static void test_defaults(void **state)
     assert_string_equal(c->rules, "/abs/r"); /* absolute: kept */
     assert_int_equal(c->fields->n, 1);       /* a scalar: a list of one */
     assert_string_equal(c->fields->items[0], "one");
-    assert_null(c->rename);                  /* no default: NULL */
+    assert_null(c->rename); /* no default: NULL */
     assert_string_equal(c->out, "/b/out/x.csv");
     done(&f);
     run(&f, "plugin: t\nwith: {mode: slow}\n", "/b/", NULL);
@@ -186,8 +184,8 @@ static void test_relative_base(void **state)
 static void test_unknown_key(void **state)
 {
     (void)state;
-    expect("plugin: t\nwith:\n  mode: x\n  ruls: r.yaml\n",
-           "stage 'classify'", 1,
+    expect("plugin: t\nwith:\n  mode: x\n  ruls: r.yaml\n", "stage 'classify'",
+           1,
            "t.yaml:4:3: stage 'classify': unknown option 'ruls' (did you "
            "mean 'rules'?)");
     expect("plugin: t\nwith: {mode: x, Limit: 3}\n", NULL, 1,
@@ -221,8 +219,7 @@ static void test_wrong_types(void **state)
            "a list",
            "t.yaml:9:9: option 'name': expected a string, got a list",
            "t.yaml:10:8: option 'out': expected a file name, got ''");
-    expect("plugin: t\nwith: {mode: x, limit: 99999999999999999999}\n", NULL,
-           1,
+    expect("plugin: t\nwith: {mode: x, limit: 99999999999999999999}\n", NULL, 1,
            "t.yaml:2:24: option 'limit': integer out of range (-2^63 .. "
            "2^63-1), got '99999999999999999999'");
     expect("plugin: t\nwith: {mode: x, limit: 1.5, ratio: nan}\n", NULL, 2,
@@ -305,8 +302,8 @@ static void test_alloc_failures(void **state)
     gf_ynode *root = gf_yaml_load_string(text, strlen(text), "t.yaml", &d);
     for (long n = 0; n < 1000; n++) {
         gf_alloc_fail_after(n);
-        gf_optset *o = gf_options_parse(&plug, gf_ynode_get(root, "with"),
-                                        root, "/b", &d);
+        gf_optset *o =
+            gf_options_parse(&plug, gf_ynode_get(root, "with"), root, "/b", &d);
         gf_alloc_fail_reset();
         gf_diag_free(&d);
         if (o) {

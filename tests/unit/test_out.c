@@ -96,11 +96,10 @@ static void test_all_types(void **state)
 {
     (void)state;
     gf_out o = out_plain();
-    static const int64_t ints[] = {0,        127,        128,       255,
-                                   256,      65535,      65536,     4294967295,
-                                   4294967296, INT64_MAX, -1,       -32,
-                                   -33,      -128,       -129,      -32768,
-                                   -32769,   INT32_MIN,  INT64_MIN};
+    static const int64_t ints[] = {
+        0,          127,        128,       255,       256,      65535, 65536,
+        4294967295, 4294967296, INT64_MAX, -1,        -32,      -33,   -128,
+        -129,       -32768,     -32769,    INT32_MIN, INT64_MIN};
     const size_t nints = sizeof ints / sizeof ints[0];
     char big[300];
     memset(big, 'b', sizeof big);
@@ -182,8 +181,8 @@ static void test_small_record_bytes(void **state)
     gf_out_set_int(&o, "a", 1);
     gf_out_set_str(&o, "b", "xy", 2);
     assert_int_equal(gf_out_end(&o), 0);
-    static const uint8_t want[] = {0x82, 0xa1, 'a', 0x01,
-                                   0xa1, 'b',  0xa2, 'x', 'y'};
+    static const uint8_t want[] = {0x82, 0xa1, 'a', 0x01, 0xa1,
+                                   'b',  0xa2, 'x', 'y'};
     assert_int_equal(o.batch.len, sizeof want);
     assert_memory_equal(o.batch.data, want, sizeof want);
     /* an empty record */
@@ -205,9 +204,9 @@ static void test_replace_and_unset(void **state)
     gf_out_set_int(&o, "b", 2);
     gf_out_set_str(&o, "c", "c", 1);
     gf_out_set_str(&o, "a", "a much longer value than before", 31); /* grow */
-    gf_out_set_int(&o, "b", 100000);                              /* grow */
-    gf_out_set_str(&o, "c", NULL, 0);                             /* same */
-    gf_out_set_int(&o, "a", 7);                                   /* shrink */
+    gf_out_set_int(&o, "b", 100000);                                /* grow */
+    gf_out_set_str(&o, "c", NULL, 0);                               /* same */
+    gf_out_set_int(&o, "a", 7);                                     /* shrink */
     gf_out_set_nil(&o, "d");
     gf_out_unset(&o, "b");
     gf_out_unset(&o, "nothere");
@@ -354,8 +353,8 @@ static void test_copy_from_own_batch(void **state)
     assert_int_equal(gf_out_end(&o), 0);
     for (int round = 0; round < 40; round++) {
         gf_record first;
-        gf_record_view(&first, o.batch.data, gf_mp_skip(o.batch.data) -
-                                                 o.batch.data);
+        gf_record_view(&first, o.batch.data,
+                       gf_mp_skip(o.batch.data) - o.batch.data);
         gf_value s;
         assert_true(gf_record_get(&first, "s", &s));
         if (round % 2 == 0) {
@@ -427,6 +426,25 @@ static void test_raw_and_value(void **state)
     assert_int_equal(o.status, r);
     assert_int_equal(o.nrec, 1);
     assert_int_equal(o.batch.len, good_len); /* nothing of it left */
+    gf_out_release(&o);
+
+    /* depth: the record is level 1, so a raw value may nest 31 deep */
+    uint8_t deep[40];
+    memset(deep, 0x91, sizeof deep);
+    deep[GF_MP_MAX_DEPTH - 1] = 0xc0;
+    o = out_plain();
+    gf_out_begin(&o);
+    gf_out_set_raw(&o, "d31", deep, GF_MP_MAX_DEPTH);
+    assert_int_equal(gf_out_end(&o), 0);
+    const char *why;
+    assert_int_equal(gf_mp_check_batch(o.batch.data, o.batch.len, 1, &why), 0);
+    gf_out_release(&o);
+    deep[GF_MP_MAX_DEPTH - 1] = 0x91;
+    deep[GF_MP_MAX_DEPTH] = 0xc0;
+    o = out_plain();
+    gf_out_begin(&o);
+    gf_out_set_raw(&o, "d32", deep, GF_MP_MAX_DEPTH + 1);
+    assert_int_equal(gf_out_end(&o), -EINVAL);
     gf_out_release(&o);
 
     /* an ext value, an array value without bytes, and a NULL key */

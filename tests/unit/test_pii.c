@@ -91,12 +91,14 @@ static void test_mask_phone(void **state)
     char *err = NULL;
     gf_pii *pii = gf_pii_new(GF_PII_MASK, NULL, &err);
     assert_non_null(pii);
-    static const struct { const char *in, *want; } cases[] = {
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
         {"13812341234", "138****1234"},
-        {"#13812341234", "138****1234"},       /* an integer phone */
-        {"8613812341234", "861******1234"},    /* 13 digits */
-        {"12345678", "123*5678"},              /* 8: just longer than 7 */
-        {"1234567", "*******"},                /* 7 or fewer: all hidden */
+        {"#13812341234", "138****1234"},    /* an integer phone */
+        {"8613812341234", "861******1234"}, /* 13 digits */
+        {"12345678", "123*5678"},           /* 8: just longer than 7 */
+        {"1234567", "*******"},             /* 7 or fewer: all hidden */
         {"110", "***"},
         {"电话13812341234", "电话1******1234"}, /* characters, not bytes */
     };
@@ -115,9 +117,11 @@ static void test_mask_id(void **state)
     (void)state;
     gf_pii *pii = gf_pii_new(GF_PII_MASK, NULL, NULL);
     assert_non_null(pii);
-    static const struct { const char *in, *want; } cases[] = {
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
         {"11010519491231002X", "110105********002X"},
-        {"110105491231002", "110105*****1002"},  /* old 15-digit card */
+        {"110105491231002", "110105*****1002"}, /* old 15-digit card */
         {"12345678901", "123456*8901"},
         {"1234567890", "**********"},
     };
@@ -134,18 +138,20 @@ static void test_other_fields_untouched(void **state)
 {
     (void)state;
     gf_pii *pii = gf_pii_new(GF_PII_MASK, NULL, NULL);
-    const char *kv[] = {"kind", "member", "name", "张三", "phone",
-                        "13812341234", "age", "#31", "id_number",
-                        "11010519491231002X", "note", "~"};
+    const char *kv[] = {
+        "kind",        "member", "name", "张三",      "phone",
+        "13812341234", "age",    "#31",  "id_number", "11010519491231002X",
+        "note",        "~"};
     msgpack_sbuffer sb = build(kv, 12);
     gf_record in = view(&sb), out;
     gf_buf scratch = {0};
     assert_true(gf_pii_apply(pii, &in, &scratch, &out));
     assert_int_equal(out.nfields, 6);
     /* the expected record, built independently with the masked values */
-    const char *kv2[] = {"kind", "member", "name", "张三", "phone",
-                         "138****1234", "age", "#31", "id_number",
-                         "110105********002X", "note", "~"};
+    const char *kv2[] = {
+        "kind",        "member", "name", "张三",      "phone",
+        "138****1234", "age",    "#31",  "id_number", "110105********002X",
+        "note",        "~"};
     msgpack_sbuffer want = build(kv2, 12);
     assert_int_equal(out.len, want.size);
     assert_memory_equal(out.data, want.data, want.size);
@@ -192,7 +198,80 @@ static void test_records_without_fields(void **state)
     gf_pii_free(&off);
 }
 
-/* --- pseudonyms -------------------------------------------------------- */
+/* Values that are not text: a float phone, a bool, an array. */
+static void test_other_types(void **state)
+{
+    (void)state;
+    gf_pii *pii = gf_pii_new(GF_PII_MASK, NULL, NULL);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    msgpack_pack_str_with_body(&pk, "phone", 5);
+    msgpack_pack_double(&pk, 13812341234.0);
+    msgpack_pack_str_with_body(&pk, "id_number", 9);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_int(&pk, 1);
+    msgpack_pack_true(&pk);
+    msgpack_pack_str_with_body(&pk, "ok", 2);
+    msgpack_pack_true(&pk);
+    gf_record in = view(&sb), out;
+    gf_buf scratch = {0};
+    assert_true(gf_pii_apply(pii, &in, &scratch, &out));
+    char *got = field(&out, "phone");
+    assert_string_equal(got, "138****1234");
+    free(got);
+    got = field(&out, "id_number");
+    assert_string_equal(got, "****");
+    free(got);
+    gf_value v;
+    assert_true(gf_record_get(&out, "ok", &v));
+    assert_int_equal(v.type, GF_T_BOOL);
+    assert_true(v.v.b);
+    gf_buf_free(&scratch);
+    msgpack_sbuffer_destroy(&sb);
+    gf_pii_free(&pii);
+}
+
+/* A record of more than 15 fields has a map16 header; long values str16. */
+static void test_big_record(void **state)
+{
+    (void)state;
+    gf_pii *pii = gf_pii_new(GF_PII_MASK, NULL, NULL);
+    const char *kv[44], *kv2[44];
+    char keys[20][8];
+    char longphone[301];
+    memset(longphone, '9', 300);
+    longphone[300] = '\0';
+    char longmask[301];
+    memcpy(longmask, longphone, 3);
+    memset(longmask + 3, '*', 293);
+    memcpy(longmask + 296, "9999", 5);
+    for (int i = 0; i < 20; i++) {
+        snprintf(keys[i], sizeof keys[i], "f%02d", i);
+        kv[2 * i] = kv2[2 * i] = keys[i];
+        kv[2 * i + 1] = kv2[2 * i + 1] = "#7";
+    }
+    kv[40] = kv2[40] = "phone";
+    kv[41] = longphone;
+    kv2[41] = longmask;
+    kv[42] = kv2[42] = "tail";
+    kv[43] = kv2[43] = "end";
+    msgpack_sbuffer sb = build(kv, 44), want = build(kv2, 44);
+    gf_record in = view(&sb), out;
+    gf_buf scratch = {0};
+    assert_true(gf_pii_apply(pii, &in, &scratch, &out));
+    assert_int_equal(out.nfields, 22);
+    assert_int_equal(out.len, want.size);
+    assert_memory_equal(out.data, want.data, want.size);
+    gf_buf_free(&scratch);
+    msgpack_sbuffer_destroy(&sb);
+    msgpack_sbuffer_destroy(&want);
+    gf_pii_free(&pii);
+}
+
+/* --- pseudonyms ----------------------------------------------------------- */
 
 static char tmpdir[64];
 
@@ -214,11 +293,13 @@ static char *python_hmac(const char *key_path, const char *msg)
 {
     char *cmd = NULL;
     assert_true(asprintf(&cmd,
-        "python3 -c 'import hmac,hashlib,sys\n"
-        "k=open(sys.argv[1],\"rb\").read()\n"
-        "k=k[:-1] if k.endswith(b\"\\n\") else k\n"
-        "print(hmac.new(k,sys.argv[2].encode(),hashlib.sha256).hexdigest())'"
-        " '%s' '%s'", key_path, msg) > 0);
+                         "python3 -c 'import hmac,hashlib,sys\n"
+                         "k=open(sys.argv[1],\"rb\").read()\n"
+                         "k=k[:-1] if k.endswith(b\"\\n\") else k\n"
+                         "print(hmac.new(k,sys.argv[2].encode(),hashlib.sha256)"
+                         ".hexdigest())'"
+                         " '%s' '%s'",
+                         key_path, msg) > 0);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     char line[128] = {0};
@@ -233,8 +314,8 @@ static char *python_hmac(const char *key_path, const char *msg)
 static void test_pseudonym_matches_hmac(void **state)
 {
     (void)state;
-    char *key = write_key("k1", "0123456789abcdef0123456789abcdef-key-one\n",
-                          0600);
+    char *key =
+        write_key("k1", "0123456789abcdef0123456789abcdef-key-one\n", 0600);
     char *err = NULL;
     gf_pii *pii = gf_pii_new(GF_PII_PSEUDONYM, key, &err);
     assert_null(err);
@@ -301,7 +382,7 @@ static void test_pseudonym_depends_on_key(void **state)
     free(k2);
 }
 
-/* --- key file refusals ------------------------------------------------- */
+/* --- key file refusals ---------------------------------------------------- */
 
 static void expect_refusal(const char *path, const char *want)
 {
@@ -317,16 +398,14 @@ static void expect_refusal(const char *path, const char *want)
 static void test_key_refusals(void **state)
 {
     (void)state;
-    char *open_key = write_key("open", "0123456789abcdef0123456789abcdef",
-                               0644);
+    char *open_key =
+        write_key("open", "0123456789abcdef0123456789abcdef", 0644);
     char msg[512];
-    snprintf(msg, sizeof msg,
-             "%s: permissions 0644 are too open; chmod 600 %s", open_key,
-             open_key);
+    snprintf(msg, sizeof msg, "%s: permissions 0644 are too open; chmod 600 %s",
+             open_key, open_key);
     expect_refusal(open_key, msg);
 
-    char *group = write_key("group", "0123456789abcdef0123456789abcdef",
-                            0640);
+    char *group = write_key("group", "0123456789abcdef0123456789abcdef", 0640);
     expect_refusal(group, "permissions 0640 are too open");
 
     char *shortk = write_key("short", "too-short-key\n", 0600);
@@ -408,6 +487,8 @@ int main(void)
         cmocka_unit_test(test_mask_id),
         cmocka_unit_test(test_other_fields_untouched),
         cmocka_unit_test(test_records_without_fields),
+        cmocka_unit_test(test_other_types),
+        cmocka_unit_test(test_big_record),
         cmocka_unit_test(test_pseudonym_matches_hmac),
         cmocka_unit_test(test_pseudonym_depends_on_key),
         cmocka_unit_test(test_key_refusals),

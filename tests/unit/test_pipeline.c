@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gf_alloc.h"
@@ -78,8 +79,8 @@ static gf_pipeline *load(const char *text, size_t nsets,
 }
 
 /* Loading must fail with exactly these messages, in this order. */
-static void expect_sets(const char *text, size_t nsets,
-                        const char *const *sets, size_t n, ...)
+static void expect_sets(const char *text, size_t nsets, const char *const *sets,
+                        size_t n, ...)
 {
     gf_diag d = {0};
     gf_pipeline *p = load(text, nsets, sets, &d);
@@ -104,34 +105,33 @@ static void expect_sets(const char *text, size_t nsets,
 
 #define expect(text, ...) expect_sets(text, 0, NULL, __VA_ARGS__)
 
-static const char *const good =
-    "name: demo\n"
-    "dead_letters: out/dead.jsonl\n"
-    "stages:\n"
-    "  - name: out\n"
-    "    plugin: t_ok_export\n"
-    "    from: [count, tag]\n"
-    "    mask_pii: false\n"
-    "    with: {path: out/x.csv}\n"
-    "  - name: src\n"
-    "    plugin: t_ok_ingest\n"
-    "    with: {count: 5, path: data/in.csv}\n"
-    "  - name: tag\n"
-    "    plugin: t_ok\n"
-    "    from: src\n"
-    "    workers: 3\n"
-    "    listen: tcp://*:5555\n"
-    "    with:\n"
-    "      tag: ${GF_T_TAG:-dflt}\n"
-    "      rules: rules.txt\n"
-    "  - name: count\n"
-    "    plugin: t_ok_agg\n"
-    "    from: [tag]\n"
-    "  - name: secret\n"
-    "    plugin: t_ok_export\n"
-    "    from: tag\n"
-    "    pseudonymize_key_file: key.bin\n"
-    "    with: {path: /abs/y.csv}\n";
+static const char *const good = "name: demo\n"
+                                "dead_letters: out/dead.jsonl\n"
+                                "stages:\n"
+                                "  - name: out\n"
+                                "    plugin: t_ok_export\n"
+                                "    from: [count, tag]\n"
+                                "    mask_pii: false\n"
+                                "    with: {path: out/x.csv}\n"
+                                "  - name: src\n"
+                                "    plugin: t_ok_ingest\n"
+                                "    with: {count: 5, path: data/in.csv}\n"
+                                "  - name: tag\n"
+                                "    plugin: t_ok\n"
+                                "    from: src\n"
+                                "    workers: 3\n"
+                                "    listen: tcp://*:5555\n"
+                                "    with:\n"
+                                "      tag: ${GF_T_TAG:-dflt}\n"
+                                "      rules: rules.txt\n"
+                                "  - name: count\n"
+                                "    plugin: t_ok_agg\n"
+                                "    from: [tag]\n"
+                                "  - name: secret\n"
+                                "    plugin: t_ok_export\n"
+                                "    from: tag\n"
+                                "    pseudonymize_key_file: key.bin\n"
+                                "    with: {path: /abs/y.csv}\n";
 
 static const char *opt_str(const gf_stage_def *st, size_t offset)
 {
@@ -245,13 +245,12 @@ static void test_defaults_and_env(void **state)
            "or ${VAR:-default}; $${ for a literal ${)");
 }
 
-static const char *const small =
-    "stages:\n"
-    "  - name: src\n"
-    "    plugin: t_ok_ingest\n"
-    "  - name: tag\n"
-    "    plugin: t_ok\n"
-    "    from: src\n";
+static const char *const small = "stages:\n"
+                                 "  - name: src\n"
+                                 "    plugin: t_ok_ingest\n"
+                                 "  - name: tag\n"
+                                 "    plugin: t_ok\n"
+                                 "    from: src\n";
 
 static void test_set(void **state)
 {
@@ -266,8 +265,7 @@ static void test_set(void **state)
     memcpy(&count, gf_optset_config(p->stages[0].opts), sizeof count);
     assert_int_equal(count, 7);
     const gf_strlist *fields;
-    memcpy(&fields,
-           (const char *)gf_optset_config(p->stages[1].opts) + 40,
+    memcpy(&fields, (const char *)gf_optset_config(p->stages[1].opts) + 40,
            sizeof fields);
     assert_int_equal(fields->n, 3);
     assert_string_equal(fields->items[2], "z");
@@ -307,8 +305,10 @@ static void test_file_errors(void **state)
            "@P:4:5: stage 1 must be a mapping with 'name' and 'plugin', got "
            "a scalar");
     char want[512];
-    snprintf(want, sizeof want, "%s/none.yaml: cannot open: No such file or "
-                                "directory", tmp);
+    snprintf(want, sizeof want,
+             "%s/none.yaml: cannot open: No such file or "
+             "directory",
+             tmp);
     gf_diag d = {0};
     char path[256];
     snprintf(path, sizeof path, "%s/none.yaml", tmp);
@@ -339,8 +339,7 @@ static void test_stage_errors(void **state)
            "    plugin: [t_ok]\n"
            "    from: src\n"
            "    colour: red\n",
-           10,
-           "@P:4:5: stage 'src': unknown key 'form' (did you mean 'from'?)",
+           10, "@P:4:5: stage 'src': unknown key 'form' (did you mean 'from'?)",
            "@P:5:14: stage 'src': 'workers' must be 1 to 1024, got 0",
            "@P:6:13: stage 'src': 'listen' must be a tcp:// or ipc:// "
            "endpoint, got 'localhost'",
@@ -348,7 +347,8 @@ static void test_stage_errors(void **state)
            "@P:9:11: stage name 'a.b' may hold only letters, digits, '_' and "
            "'-'",
            "@P:12:14: stage 3: 'workers' must be an integer, got 'many'",
-           "@P:13:5: stage 'src': has no 'plugin' (the plugin that runs it)",
+           "@P:13:5: stage 'src': no 'plugin' given; name the plugin that "
+           "runs this stage",
            "@P:13:11: stage 'src' is defined twice (first at line 2); stage "
            "names must be unique",
            "@P:16:13: stage 'y': 'plugin' must be a scalar, got a list",
@@ -496,10 +496,88 @@ static void test_check_errors(void **state)
            "    plugin: t_ok\n"
            "    from: src\n"
            "    with: {rules: missing.txt}\n",
-           3,
-           "@P:9:7: stage 'tag': option 'limit': must be 0 or more, got -1",
+           3, "@P:9:7: stage 'tag': option 'limit': must be 0 or more, got -1",
            "@D/bad_rules.txt:1:1: bad rule 'bad'",
            "@D/missing.txt: cannot open");
+}
+
+/* The rarer forms of each error, and their positions. */
+static void test_more_errors(void **state)
+{
+    (void)state;
+    expect("stages:\n"
+           "  - {name: s, plugin: \"${X:-abc\"}\n",
+           1,
+           "@P:2:23: unterminated '${' in '${X:-abc' (write ${VAR} or "
+           "${VAR:-default})");
+    expect("stages:\n"
+           "  - name: src\n"
+           "    plugin: t_ok_ingest\n"
+           "  - name: c1\n"
+           "    plugin: t_ok\n"
+           "    from: {a: b}\n"
+           "    with: [x]\n"
+           "  - name: c2\n"
+           "    plugin: t_ok\n"
+           "    from: []\n"
+           "  - name: out\n"
+           "    plugin: t_ok_export\n"
+           "    from: src\n"
+           "    mask_pii: maybe\n"
+           "    pseudonymize_key_file: keys/none.key\n"
+           "    with: {path: o.csv}\n",
+           5,
+           "@P:14:15: stage 'out': 'mask_pii' must be true or false, got "
+           "'maybe'",
+           "@P:15:28: stage 'out': 'pseudonymize_key_file' @D/keys/none.key: "
+           "No such file or directory (create one with `head -c 32 "
+           "/dev/urandom > FILE; chmod 600 FILE`)",
+           "@P:7:11: stage 'c1': 'with' must be a mapping of option: value, "
+           "got a list",
+           "@P:6:11: stage 'c1': 'from' must be a stage name or a list of "
+           "them, got a mapping",
+           "@P:10:11: stage 'c2': 'from' is empty: name the stage(s) it "
+           "reads");
+}
+
+/* A relative file name: positions say it as given, paths resolve
+   against its directory made absolute. */
+static void test_relative_file(void **state)
+{
+    (void)state;
+    char *old = getcwd(NULL, 0);
+    char sub[128], want[256];
+    snprintf(sub, sizeof sub, "%s/sub", tmp);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    write_file("sub/q.yaml", "stages:\n"
+                             "  - name: src\n"
+                             "    plugin: t_ok_ingest\n"
+                             "    with: {path: in.csv}\n");
+    write_file("sub/bad.yaml", "stages:\n  - name: src\n    plugin: x y\n"
+                               "    junk: 1\n");
+    assert_int_equal(chdir(tmp), 0);
+    gf_diag d = {0};
+    gf_pipeline *p = gf_pipeline_load("sub/q.yaml", NULL, 0, &d);
+    assert_non_null(p);
+    assert_string_equal(p->dir, sub);
+    assert_string_equal(p->name, "q");
+    snprintf(want, sizeof want, "%s/in.csv", sub);
+    assert_string_equal(opt_str(&p->stages[0], sizeof(int64_t)), want);
+    gf_pipeline_free(&p);
+    assert_null(gf_pipeline_load("sub/bad.yaml", NULL, 0, &d));
+    assert_true(d.n >= 1);
+    assert_string_equal(d.msgs[0], "sub/bad.yaml:4:5: stage 'src': unknown "
+                                   "key 'junk' (known keys: name, plugin, "
+                                   "from, with, workers, listen, mask_pii, "
+                                   "pseudonymize_key_file)");
+    gf_diag_free(&d);
+    assert_int_equal(chdir(sub), 0);
+    p = gf_pipeline_load("q.yaml", NULL, 0, &d);
+    assert_non_null(p);
+    assert_string_equal(p->dir, sub);
+    gf_pipeline_free(&p);
+    assert_int_equal(chdir(old), 0);
+    free(old);
 }
 
 /* Fail the Nth allocation for every N: no crash, no leak (ASan). */
@@ -536,6 +614,8 @@ int main(void)
         cmocka_unit_test(test_cycles),
         cmocka_unit_test(test_plugin_errors),
         cmocka_unit_test(test_check_errors),
+        cmocka_unit_test(test_more_errors),
+        cmocka_unit_test(test_relative_file),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

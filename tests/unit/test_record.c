@@ -128,8 +128,8 @@ static void test_get(void **state)
 static void test_next(void **state)
 {
     fixture *f = *state;
-    static const char *keys[] = {"kind", "age", "ag", "", "roles", "meta",
-                                 NULL, "station"};
+    static const char *keys[] = {"kind",  "age",  "ag", "",
+                                 "roles", "meta", NULL, "station"};
     gf_iter it = {0};
     gf_str k;
     gf_value v;

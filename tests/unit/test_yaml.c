@@ -213,7 +213,8 @@ static void test_empty_and_scalar(void **state)
     assert_non_null(gf_ynode_get(n, "a"));
     gf_ynode_free(&n);
     assert_int_equal(d.n, 0);
-    expect_error("a: \"x\\0y\"\n", "t.yaml:1:4: a scalar holds a NUL character");
+    expect_error("a: \"x\\0y\"\n",
+                 "t.yaml:1:4: a scalar holds a NUL character");
 }
 
 static void test_depth_limit(void **state)
