@@ -1452,6 +1452,13 @@ static int ep_check(gf_ctx *ctx, const void *config)
                                 : "keep_memory", "must not be negative");
         return GF_ERROR;
     }
+    if ((cfg->table && strlen(cfg->table) > EP_NAME_MAX) ||
+        strlen(cfg->schema) > EP_NAME_MAX) {
+        ctx->host->option_error(ctx, strlen(cfg->schema) > EP_NAME_MAX
+                                ? "schema" : "table", "longer than the 63 "
+                                "bytes PostgreSQL keeps of a name");
+        return GF_ERROR;
+    }
     if ((cfg->table && !cfg->table[0]) || !cfg->schema[0]) {
         ctx->host->option_error(ctx, cfg->schema[0] ? "table" : "schema",
                                 "the name is empty");
