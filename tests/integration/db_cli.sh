@@ -62,17 +62,19 @@ set -e
 [ $rc = 2 ] || fail "validate exit $rc: $msg"
 case $msg in *"bad.yaml:5:"*"no such table: membr"*) ;; *) fail "validate said: $msg" ;; esac
 
-# another export fails: nothing is committed, nothing left behind
+# the run fails midway (a bad row past --max-rejects 0): nothing is
+# committed, nothing left behind
+{ cat "$w/members.csv"; echo "short,row"; } >"$w/bad-members.csv"
 cat >"$w/fails.yaml" <<'EOF'
 name: db-fails
 stages:
-  - {name: read, plugin: ingest_csv, with: {path: members.csv, kind: member}}
+  - {name: read, plugin: ingest_csv, with: {path: bad-members.csv, kind: member}}
   - {name: db, plugin: export_sqlite, from: read, with: {path: new.db}}
   - {name: book, plugin: export_xlsx, from: read, with: {path: new.xlsx}}
-  - {name: csv, plugin: export_csv, from: read, with: {path: no/such/dir/x.csv}}
+  - {name: csv, plugin: export_csv, from: read, with: {path: new.csv}}
 EOF
 set +e
-timeout 60 "$gigflow" run --quiet --no-progress "$w/fails.yaml" >/dev/null 2>&1
+timeout 60 "$gigflow" run --quiet --no-progress --max-rejects 0 "$w/fails.yaml" >/dev/null 2>&1
 rc=$?
 set -e
 [ $rc != 0 ] || fail "the failing run succeeded"
