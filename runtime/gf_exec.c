@@ -180,6 +180,8 @@ static const char *rt_run_info(gf_ctx *ctx, const char *key)
         return run->p->name;
     if (strcmp(key, "inputs") == 0)
         return run->info_inputs;
+    if (strcmp(key, "dead_letters") == 0)
+        return run->p->dead_letters; /* NULL: they go to stderr */
     return NULL;
 }
 
