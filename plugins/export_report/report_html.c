@@ -502,7 +502,7 @@ static const char css[] =
     ".runinfo dd{margin:0}\n"
     ".runinfo .where{color:var(--muted)}\n"
     ".path{font-family:\"DejaVu Sans Mono\",Menlo,Consolas,monospace;"
-    "font-size:12px;word-break:break-all}\n"
+    "font-size:12px;overflow-wrap:anywhere}\n"
     ".toc{margin:0 0 28px}\n"
     ".toc h2{font-size:16px}\n"
     ".toc ol{margin:0;padding-left:1.6em;columns:2}\n"
@@ -542,7 +542,8 @@ static const char css[] =
     "@page{size:A4;margin:16mm 14mm}\n"
     "@media print{body{background:#fff;font-size:12px}"
     "table{font-size:11px}table.wide{font-size:10px}"
-    ".table-wrap{overflow:visible}"
+    ".table-wrap{overflow:visible}.keep{break-inside:avoid}"
+    "figure{margin:0 0 8px}"
     "main{margin:0;padding:0;max-width:none;box-shadow:none}"
     ".section{break-before:page}"
     ".toc{break-after:avoid}"
@@ -990,6 +991,8 @@ done:
 
 /* Tables with more columns than this get the smaller type of .wide. */
 #define WIDE_TABLE_COLUMNS 7
+/* Tables of up to this many rows are not split across printed pages. */
+#define KEEP_TABLE_ROWS 25
 /* Text cells up to this many characters never wrap (names, stations). */
 #define SHORT_TEXT_CHARS 16
 
@@ -1030,7 +1033,10 @@ static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
                                                     set->spec.sort[0] == '+'));
     /* many columns: a smaller type, so that the table fits an A4 page */
     bool wide = l->ncols + (sort_col >= 0) > WIDE_TABLE_COLUMNS;
-    rp_printf(b, "<div class=\"table-wrap\">\n<table%s>\n<caption>%s %zu　",
+    /* a short table is printed on one page, not split after a row */
+    rp_printf(b,
+              "<div class=\"table-wrap%s\">\n<table%s>\n<caption>%s %zu　",
+              l->nrows <= KEEP_TABLE_ROWS ? " keep" : "",
               wide ? " class=\"wide\"" : "", w->table, secno);
     rp_escape_str(b, title);
     rp_puts(b, "</caption>\n<thead><tr>");
@@ -1068,7 +1074,7 @@ static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
             cell.len = 0;
             format_cell(&cell, doc, set, l, col, c);
             const char *cls = strcmp(set->cols[col], "rank") == 0 ? "rank"
-                              : c->kind == RP_NONE                ? "na"
+                              : c->kind == RP_NONE ? (numeric[k] ? "num na" : "na")
                               : !label && (numeric[k] || c->kind == RP_INT ||
                                            c->kind == RP_FLOAT)
                                   ? "num"

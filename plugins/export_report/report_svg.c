@@ -176,11 +176,12 @@ static double tick(const scale *s, int i)
 static void open_svg(rp_buf *b, const rp_chart *c, double h)
 {
     rp_printf(b,
-              "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
+              "<svg class=\"chart%s\" xmlns=\"http://www.w3.org/2000/svg\" "
               "viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
               "aria-labelledby=\"%s-t %s-d\" font-size=\"%.0f\">\n"
               "<title id=\"%s-t\">",
-              CHART_W, h, c->id, c->id, FONT_PX, c->id);
+              c->columns ? " columns" : "", CHART_W, h, c->id, c->id, FONT_PX,
+              c->id);
     rp_escape_str(b, c->title);
     rp_printf(b, "</title>\n<desc id=\"%s-d\">", c->id);
     rp_escape_str(b, c->desc);
@@ -269,7 +270,8 @@ static void horizontal(rp_buf *b, const rp_chart *c)
 
 static void vertical(rp_buf *b, const rp_chart *c)
 {
-    const double top = 22, plot_h = 170, label_h = 46, left = 64;
+    /* low columns: three charts of a section and its table fit one A4 page */
+    const double top = 22, plot_h = 130, label_h = 46, left = 64;
     double h = top + plot_h + label_h;
     /* the scale maps values to y, drawn upwards */
     scale s;
