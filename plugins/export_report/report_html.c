@@ -941,8 +941,14 @@ static void render_charts(rp_buf *b, const rp_doc *doc, const words *w,
             for (size_t k = 0; k < l->nby; k++) {
                 if (k)
                     rp_puts(&title, ", ");
-                rp_puts(&title,
-                        rp_label(doc, &set->spec, set->cols[l->by[k]]));
+                /* "by district", but "by ID" */
+                const char *bl = rp_label(doc, &set->spec, set->cols[l->by[k]]);
+                if (bl[0] >= 'A' && bl[0] <= 'Z' && bl[1] >= 'a' && bl[1] <= 'z') {
+                    char first = (char)(bl[0] - 'A' + 'a');
+                    rp_putn(&title, &first, 1);
+                    bl++;
+                }
+                rp_puts(&title, bl);
             }
         }
         /* the description names the largest bar, for screen readers */
@@ -1256,7 +1262,8 @@ static void render_run_info(rp_buf *b, const rp_doc *doc, const words *w)
     } else {
         rp_format(b, &c, RP_PLAIN, 0, doc->lang);
         rp_printf(b, " %s", w->dead_count);
-        if (doc->dead_letters && *doc->dead_letters) {
+        if (doc->dead_letters && *doc->dead_letters &&
+            strcmp(doc->dead_letters, "-") != 0) {
             rp_printf(b, "%s <span class=\"path\">", w->dead_file);
             rp_escape_str(b, doc->dead_letters);
             rp_puts(b, "</span>");

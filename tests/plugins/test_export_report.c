@@ -380,7 +380,7 @@ static void test_labels_of_real_fields(void **state)
     /* en keeps the codes */
     assert_contains(html, "<td class=\"short\">meituan</td>");
     assert_contains(html, "<th scope=\"row\">education</th>");
-    assert_contains(html, "<title id=\"c2-1-t\">Projects by Category</title>");
+    assert_contains(html, "<title id=\"c2-1-t\">Projects by category</title>");
     free(html);
     unlink(path);
     free(path);
