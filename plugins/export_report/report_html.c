@@ -811,9 +811,17 @@ static bool make_layout(const rp_set *set, layout *l)
                 }
         }
     }
-    /* rows: arrival order (the aggregate's order), or sorted; then top N */
-    for (size_t r = 0; r < set->nrows; r++)
-        l->order[r] = r;
+    /* rows: arrival order (the aggregate's order), groups without a
+       by-value ("not given") last; or sorted; then top N */
+    size_t k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t r = 0; r < set->nrows; r++) {
+            bool nil = false;
+            for (size_t b = 0; b < l->nby && !nil; b++)
+                nil = cell_at(&set->rows[r], l->by[b])->kind == RP_NONE;
+            if (nil == (pass == 1))
+                l->order[k++] = r;
+        }
     l->nrows = set->nrows;
     if (sp->sort && *sp->sort) {
         bool desc = sp->sort[0] == '-';

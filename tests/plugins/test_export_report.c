@@ -478,6 +478,12 @@ static void test_domain_values(void **state)
     assert_contains(html, "<th scope=\"row\">滴滴</th>");
     assert_contains(html, "<th scope=\"row\">饿了么</th>");
     assert_contains(html, "<th scope=\"row\">新平台</th>"); /* unknown: as is */
+    /* arrival order, but the group without a platform (first in) last */
+    const char *t = strstr(html, "<caption>表 1");
+    assert_non_null(t);
+    const char *didi = strstr(t, ">滴滴</th>"), *neu = strstr(t, ">新平台</th>"),
+               *nil = strstr(t, ">（未填写）</th>");
+    assert_true(didi && neu && nil && didi < neu && neu < nil);
     /* the chart (of stations, the first metric) names the bars alike */
     assert_contains(html, "<title>饿了么: 3</title>");
     assert_contains(html, "<title>（未填写）: 1</title>");
