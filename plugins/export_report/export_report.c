@@ -318,8 +318,7 @@ static char *parse_spec(const char *set, const char *text, rp_spec *s)
                 free(val);
                 goto fail;
             }
-        }
-        else if (KEY("top") || KEY("decimals")) {
+        } else if (KEY("top") || KEY("decimals")) {
             int64_t n;
             bool top = KEY("top");
             if (parse_int(val, 0, top ? INT_MAX : 6, &n) != 0) {

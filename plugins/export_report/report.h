@@ -109,7 +109,7 @@ typedef struct rp_doc {
     const char *pipeline; /* may be NULL */
     const char *inputs;   /* may be NULL */
     const char *dead_letters; /* the run's dead-letter file, may be NULL */
-    const char *version;  /* the plugin's version */
+    const char *version;      /* the plugin's version */
 } rp_doc;
 
 /* Render the whole page into b. */
@@ -137,8 +137,7 @@ void rp_format(rp_buf *b, const rp_cell *c, rp_unit unit, int decimals,
                rp_lang lang);
 /* The display label of a field: the section's labels= (spec may be NULL),
    the `labels` option, the built-in table, the name itself. */
-const char *rp_label(const rp_doc *doc, const rp_spec *spec,
-                     const char *field);
+const char *rp_label(const rp_doc *doc, const rp_spec *spec, const char *field);
 
 /* --- charts (report_svg.c) ------------------------------------------------ */
 

@@ -375,8 +375,7 @@ static const struct {
     {"overdue_share", "超期率", "Share overdue"},
 };
 
-const char *rp_label(const rp_doc *doc, const rp_spec *spec,
-                     const char *field)
+const char *rp_label(const rp_doc *doc, const rp_spec *spec, const char *field)
 {
     for (size_t i = 0; spec && i < spec->nlabels; i++)
         if (strcmp(spec->label_keys[i], field) == 0)
@@ -396,10 +395,10 @@ const char *rp_label(const rp_doc *doc, const rp_spec *spec,
 
 typedef struct words {
     const char *html_lang, *title, *contents, *overview, *generated, *date,
-        *pipeline, *inputs, *inputs_in, *list_sep, *dead_letters,
-        *dead_card, *sections, *rows, *unknown, *no_data, *section_empty,
-        *dead_none, *dead_count, *dead_file, *dead_nofile, *bad_note,
-        *table, *figure, *footer, *beijing, *chart_desc;
+        *pipeline, *inputs, *inputs_in, *list_sep, *dead_letters, *dead_card,
+        *sections, *rows, *unknown, *no_data, *section_empty, *dead_none,
+        *dead_count, *dead_file, *dead_nofile, *bad_note, *table, *figure,
+        *footer, *beijing, *chart_desc;
 } words;
 
 static const words zh = {
@@ -884,8 +883,8 @@ static void format_cell(rp_buf *b, const rp_doc *doc, const rp_set *set,
             return;
         }
     }
-    rp_format(b, c, rp_unit_of(&set->spec, set->cols[col]),
-              set->spec.decimals, doc->lang);
+    rp_format(b, c, rp_unit_of(&set->spec, set->cols[col]), set->spec.decimals,
+              doc->lang);
 }
 
 /* The text that names a row: its by values joined with " · ". */
@@ -939,8 +938,7 @@ static void render_charts(rp_buf *b, const rp_doc *doc, const words *w,
             for (size_t k = 0; k < l->nby; k++) {
                 if (k)
                     rp_puts(&title, "、");
-                rp_puts(&title,
-                        rp_label(doc, &set->spec, set->cols[l->by[k]]));
+                rp_puts(&title, rp_label(doc, &set->spec, set->cols[l->by[k]]));
             }
         }
         rp_puts(&title, vlabel);
@@ -951,7 +949,8 @@ static void render_charts(rp_buf *b, const rp_doc *doc, const words *w,
                     rp_puts(&title, ", ");
                 /* "by district", but "by ID" */
                 const char *bl = rp_label(doc, &set->spec, set->cols[l->by[k]]);
-                if (bl[0] >= 'A' && bl[0] <= 'Z' && bl[1] >= 'a' && bl[1] <= 'z') {
+                if (bl[0] >= 'A' && bl[0] <= 'Z' && bl[1] >= 'a' &&
+                    bl[1] <= 'z') {
                     char first = (char)(bl[0] - 'A' + 'a');
                     rp_putn(&title, &first, 1);
                     bl++;
@@ -1048,8 +1047,7 @@ static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
     /* many columns: a smaller type, so that the table fits an A4 page */
     bool wide = l->ncols + (sort_col >= 0) > WIDE_TABLE_COLUMNS;
     /* a short table is printed on one page, not split after a row */
-    rp_printf(b,
-              "<div class=\"table-wrap%s\">\n<table%s>\n<caption>%s %zu　",
+    rp_printf(b, "<div class=\"table-wrap%s\">\n<table%s>\n<caption>%s %zu　",
               l->nrows <= KEEP_TABLE_ROWS ? " keep" : "",
               wide ? " class=\"wide\"" : "", w->table, secno);
     rp_escape_str(b, title);
@@ -1087,15 +1085,16 @@ static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
             bool label = is_by(l, col);
             cell.len = 0;
             format_cell(&cell, doc, set, l, col, c);
-            const char *cls = strcmp(set->cols[col], "rank") == 0 ? "rank"
-                              : c->kind == RP_NONE ? (numeric[k] ? "num na" : "na")
-                              : !label && (numeric[k] || c->kind == RP_INT ||
-                                           c->kind == RP_FLOAT)
-                                  ? "num"
-                              : k > 0 && cell.data &&
-                                      utf8_chars(cell.data) <= SHORT_TEXT_CHARS
-                                  ? "short"
-                                  : NULL;
+            const char *cls =
+                strcmp(set->cols[col], "rank") == 0 ? "rank"
+                : c->kind == RP_NONE ? (numeric[k] ? "num na" : "na")
+                : !label &&
+                        (numeric[k] || c->kind == RP_INT || c->kind == RP_FLOAT)
+                    ? "num"
+                : k > 0 && cell.data &&
+                        utf8_chars(cell.data) <= SHORT_TEXT_CHARS
+                    ? "short"
+                    : NULL;
             rp_printf(b, "<%s%s%s%s%s>", tag, k == 0 ? " scope=\"row\"" : "",
                       cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
             if (cell.data)

@@ -323,11 +323,11 @@ static void test_labels_of_real_fields(void **state)
 {
     (void)state;
     char *path = out_path("labels.html");
-    gf_harness *h = open_report(
-        path, "sections:\n"
-              "  coverage: 'chart=none'\n"
-              "  mobile: 'chart=none labels=\"points:平均积分, "
-              "active_days : 平均活跃天数\"'\n");
+    gf_harness *h =
+        open_report(path, "sections:\n"
+                          "  coverage: 'chart=none'\n"
+                          "  mobile: 'chart=none labels=\"points:平均积分, "
+                          "active_days : 平均活跃天数\"'\n");
     push(h, "{\"kind\":\"metric\",\"set\":\"coverage\",\"district\":\"临湖区\","
             "\"stations\":5,\"stations_covered\":3,\"coverage\":0.6,"
             "\"workers\":47,\"party_members\":4,\"mobile_party_members\":1,"
@@ -338,11 +338,19 @@ static void test_labels_of_real_fields(void **state)
             "\"active_days\":14}");
     char *html = finish(&h, path);
     const char *want[] = {
-        ">区域</th>",          ">站点数</th>",       ">有党组织的站点数</th>",
-        ">站点覆盖率</th>",    ">从业人员数</th>",   ">党员数</th>",
-        ">流动党员数</th>",    ">党员密度（每千人）</th>",
-        ">已联系组织人数</th>", ">联系组织比例</th>", ">流出地党组织</th>",
-        ">平均积分</th>",      ">平均活跃天数</th>",
+        ">区域</th>",
+        ">站点数</th>",
+        ">有党组织的站点数</th>",
+        ">站点覆盖率</th>",
+        ">从业人员数</th>",
+        ">党员数</th>",
+        ">流动党员数</th>",
+        ">党员密度（每千人）</th>",
+        ">已联系组织人数</th>",
+        ">联系组织比例</th>",
+        ">流出地党组织</th>",
+        ">平均积分</th>",
+        ">平均活跃天数</th>",
     };
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         assert_contains(html, want[i]);
@@ -366,10 +374,16 @@ static void test_labels_of_real_fields(void **state)
             "\"beneficiaries\":1980,\"per_capita\":253.2}");
     html = finish(&h, path);
     const char *want_en[] = {
-        "<th scope=\"col\" class=\"rank\">Rank</th>", ">Name</th>",
-        ">District</th>", ">Platform</th>", ">Station</th>",
-        ">Activity points</th>", ">Category</th>", ">Projects</th>",
-        ">Spend (CNY)</th>", ">Beneficiaries</th>",
+        "<th scope=\"col\" class=\"rank\">Rank</th>",
+        ">Name</th>",
+        ">District</th>",
+        ">Platform</th>",
+        ">Station</th>",
+        ">Activity points</th>",
+        ">Category</th>",
+        ">Projects</th>",
+        ">Spend (CNY)</th>",
+        ">Beneficiaries</th>",
         ">Spend per beneficiary (CNY)</th>",
     };
     for (size_t i = 0; i < sizeof want_en / sizeof *want_en; i++)
@@ -421,8 +435,8 @@ static void test_shares(void **state)
     /* coverage reaches past half: the axis runs 0..100% in steps of 20 */
     const char *c1 = strstr(html, "<svg "), *c2 = strstr(c1 + 1, "<svg ");
     assert_non_null(c2);
-    const char *ticks[] = {">0%<", ">20%<", ">40%<", ">60%<", ">80%<",
-                           ">100%<"};
+    const char *ticks[] = {">0%<",  ">20%<", ">40%<",
+                           ">60%<", ">80%<", ">100%<"};
     for (size_t i = 0; i < 6; i++) {
         const char *t = strstr(c1, ticks[i]);
         if (!t || t > c2)
@@ -481,7 +495,8 @@ static void test_domain_values(void **state)
     /* arrival order, but the group without a platform (first in) last */
     const char *t = strstr(html, "<caption>表 1");
     assert_non_null(t);
-    const char *didi = strstr(t, ">滴滴</th>"), *neu = strstr(t, ">新平台</th>"),
+    const char *didi = strstr(t, ">滴滴</th>"),
+               *neu = strstr(t, ">新平台</th>"),
                *nil = strstr(t, ">（未填写）</th>");
     assert_true(didi && neu && nil && didi < neu && neu < nil);
     /* the chart (of stations, the first metric) names the bars alike */
