@@ -180,6 +180,10 @@ static const char *rt_run_info(gf_ctx *ctx, const char *key)
         return run->p->name;
     if (strcmp(key, "inputs") == 0)
         return run->info_inputs;
+    if (strcmp(key, "dead_letters") == 0) /* NULL: they go to stderr */
+        return run->p->dead_letters && strcmp(run->p->dead_letters, "-") != 0
+                   ? run->p->dead_letters
+                   : NULL;
     return NULL;
 }
 
