@@ -180,6 +180,10 @@ static const char *rt_run_info(gf_ctx *ctx, const char *key)
         return run->p->name;
     if (strcmp(key, "inputs") == 0)
         return run->info_inputs;
+    if (strcmp(key, "dead_letters") == 0) /* NULL: they go to stderr */
+        return run->p->dead_letters && strcmp(run->p->dead_letters, "-") != 0
+                   ? run->p->dead_letters
+                   : NULL;
     return NULL;
 }
 
@@ -413,7 +417,9 @@ static int make_parent_dirs(const char *path)
 
 /*
  * Exports create the directories their output paths need: every path
- * option of an export stage names something the stage writes.
+ * option of an export stage names something the stage writes. A path that
+ * exists and is no regular file (/dev/null, a directory) is refused: the
+ * export would rename its temporary file over it.
  */
 static int make_output_dirs(exec_state *x)
 {
@@ -430,6 +436,15 @@ static int make_output_dirs(exec_state *x)
             const char *path = *(const char *const *)(cfg + o->offset);
             if (!path || strcmp(path, "-") == 0)
                 continue;
+            struct stat sb;
+            if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+                /* exports replace their target by rename: never a device */
+                gf_run_fail(&x->run, "stage %s: %s exists and is not a "
+                            "regular file; an export replaces the file it "
+                            "writes: name a file (or '-' for stdout where "
+                            "the plugin allows it)", d->name, path);
+                return -1;
+            }
             int rc = make_parent_dirs(path);
             if (rc < 0) {
                 gf_run_fail(&x->run, "stage %s: cannot create the directory "

@@ -879,6 +879,10 @@ const char *gf_pipeline_run_info(const gf_pipeline *p, const char *key)
         return p->file;
     if (strcmp(key, "name") == 0)
         return p->name;
+    if (strcmp(key, "dead_letters") == 0) /* NULL: they go to stderr */
+        return p->dead_letters && strcmp(p->dead_letters, "-") != 0
+                   ? p->dead_letters
+                   : NULL;
     if (strcmp(key, "inputs") != 0)
         return NULL;
     if (!pp->inputs) {

@@ -65,7 +65,8 @@ void gf_pipeline_free(gf_pipeline **pp);
 /*
  * gf_host.run_info for a loaded pipeline: "pipeline" (the file as given),
  * "name", "inputs" (the `path` option of each ingest stage, joined with
- * ", "; "" when none); NULL for other keys. The strings live as long as p.
+ * ", "; "" when none), "dead_letters" (the dead-letter file, absolute;
+ * NULL when they go to stderr); NULL for other keys. The strings live as long as p.
  * (Added by the config helper, for every runner's run_info.)
  */
 const char *gf_pipeline_run_info(const gf_pipeline *p, const char *key);
