@@ -24,7 +24,9 @@
 #     CSVs or report.html, and no 11-digit/18-character number at all;
 #   - the numbers of report.html, as headless Chromium renders it, match
 #     the metrics CSVs (to the decimals shown; %, thousands separators and
-#     units tolerated), table by table, row by row; each chart's bar labels
+#     units and the labels of docs/records.md tolerated), table by table,
+#     rows paired by their names (the report may move a row, e.g. the group
+#     without a platform last); each chart's bars (title and visible texts)
 #     show one metric of the rows they name, its "highest" that maximum;
 #     the overview's dead-letter count is the file's.
 set -euo pipefail
@@ -403,25 +405,49 @@ def shows(cell, value):
         v *= 100
     return abs(shown - v) <= tol
 def row_key_matches(cell, value):
-    return shows(cell, value) or (value != "" and value in cell)
+    if value == "":  # a group without a by-value, however the report names it
+        return shows(cell, value) or "未填写" in cell or "未知" in cell
+    return shows(cell, value) or value in cell
+def pair(table, rows, key):
+    """Each table row with the CSV row its first cell names (the one at the
+    same place when it fits: the report may move rows, not rename them);
+    None unless every row finds its own."""
+    free, out = list(range(len(rows))), []
+    if len(table) != len(rows):
+        return None
+    for i, r in enumerate(table):
+        fits = [j for j in free if r and row_key_matches(r[0], rows[j][key])]
+        if not fits:
+            return None
+        j = i if i in fits else fits[0]
+        free.remove(j)
+        out.append((r, rows[j]))
+    return out
 checked = 0
 for s in SETS:
     rows = metrics[s]
     if not rows:
         continue
     fields = [k for k in rows[0] if k not in ("kind", "set")]
-    table, charts = next(((t, c) for t, c in tables if len(t) == len(rows) and
-                          all(row_key_matches(r[0], g[fields[0]]) for r, g in zip(t, rows) if r)),
-                         (None, None))
-    if table is None:
+    pairs, charts = next(((p, c) for p, c in ((pair(t, rows, fields[0]), c) for t, c in tables)
+                          if p), (None, None))
+    if pairs is None:
         bad(f"report.html: no table of {len(rows)} rows keyed like metrics-{s}.csv")
         continue
+    if s == "leaderboard" and [g["rank"] for _, g in pairs] != [g["rank"] for g in rows]:
+        bad("report.html: the leaderboard is not in rank order")
     # each chart's bars ("label: value" in their titles) show one metric of
     # the rows their labels name; its description's maximum is that metric's
-    by_label = {r[0]: g for r, g in zip(table, rows) if r}
+    by_label = {r[0]: g for r, g in pairs}
     for svg in charts:
-        bars = [(html.unescape(l).strip(), v.strip()) for l, v in
-                re.findall(r"<g\b[^>]*>\s*<title>([^<]*?):\s*([^<:]*)</title>", svg)]
+        bars = []
+        for l, v, rest in re.findall(
+                r"<g\b[^>]*>\s*<title>([^<]*?):\s*([^<:]*)</title>(.*?)</g>", svg, re.S):
+            bars.append((html.unescape(l).strip(), v.strip()))
+            # the bar's visible texts: its label, and its value as the title says
+            for t in re.findall(r"<text\b[^>]*>(.*?)</text>", rest, re.S):
+                if text(t) not in (bars[-1][0], bars[-1][1]):
+                    bad(f"report.html, {s}: a bar titled {bars[-1]} shows {text(t)!r}")
         if not bars:
             continue
         unknown = [l for l, _ in bars if l not in by_label]
@@ -442,7 +468,7 @@ for s in SETS:
                 bad(f"report.html, {s}: chart says the highest is {top.group(1)} ({top.group(2)}), "
                     f"the CSV's {fit[0]} peaks at {max(vals)}")
             checked += 1
-    for r, g in zip(table, rows):
+    for r, g in pairs:
         if len(r) != len(fields):
             bad(f"report.html, {s}: row {r[0]!r} has {len(r)} cells, the CSV {len(fields)} fields")
             continue
@@ -450,11 +476,12 @@ for s in SETS:
             checked += 1
             if not shows(cell, g[f]):
                 bad(f"report.html, {s}, row {r[0]!r}, {f}: shows {cell!r}, the CSV has {g[f]!r}")
-m = re.search(r"死信记录\D{0,40}?(\d+)", dom)
+m = re.search(r"(?:死信记录|未入统计记录)\D{0,40}?(\d+)", dom)
 if not m or int(m.group(1)) != len(dls):
     bad(f"report.html: the dead-letter count is not {len(dls)}")
 # the overview's other counts, where the report shows them
-for label, want in (("统计部分", len(SETS)), ("数据行", sum(map(len, metrics.values())))):
+for label, want in (("(?:统计|报告)部分", len(SETS)),
+                    ("(?:统计)?数据行", sum(map(len, metrics.values())))):
     m = re.search(label + r"\D{0,40}?(\d+)", dom)
     if m and int(m.group(1)) != want:
         bad(f"report.html: {label} shows {m.group(1)}, expected {want}")
