@@ -261,6 +261,14 @@ static char *file_dir(const char *file)
         abs = gf_options_resolve_path(dir, NULL);
     }
     gf_free(dir);
+    /* the directory exists (the file was read from it): name it plainly,
+       without ../ or symlinks, in every path derived from it */
+    char *real = abs ? realpath(abs, NULL) : NULL;
+    if (real) {
+        gf_free(abs);
+        abs = gf_strdup(real);
+        free(real);
+    }
     return abs;
 }
 
