@@ -684,6 +684,13 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
         code = GF_EXIT_OK;
         if (run->opts.summary && run->stats)
             gf_stats_summary(run->stats, stderr, gf_stats_now_ns());
+        uint64_t rejects = atomic_load(&run->rejects);
+        if (run->opts.summary && rejects > 0)
+            fprintf(stderr, "%" PRIu64 " record%s rejected: see %s\n",
+                    rejects, rejects == 1 ? "" : "s",
+                    p->dead_letters && strcmp(p->dead_letters, "-") != 0
+                        ? p->dead_letters
+                        : "the dead letters above (stderr)");
     }
     if (stats && run->stats)
         for (size_t s = 0; s < p->nstages; s++)
