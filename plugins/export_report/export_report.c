@@ -1,0 +1,825 @@
+/*
+ * export_report - the district report: metric rows in, one self-contained
+ * HTML page out (tables and inline SVG bar charts, printable, in Chinese or
+ * English). See docs/plugins/export_report.md.
+ *
+ * Aggregates emit rows `kind: metric, set: <stage>, <by fields>, <metrics>`;
+ * this plugin groups them by `set` into sections. With no `sections` option
+ * every set becomes a section in arrival order, charted by its first
+ * numeric metric against its by fields. The `sections` option (a map, in
+ * file order) picks the sets, their order, and how each is shown:
+ *
+ *   sections:
+ *     coverage: "title=各区域覆盖率 value=coverage_pct"
+ *     projects: "title=关爱项目 by=category value=spend,beneficiaries"
+ *     leaders:  "title=积分排行 chart=none sort=-points top=20"
+ *     density:  每千名从业人员党员数          # just a title
+ *
+ * Keys of a spec: title, note, chart (bar|column|none), by, value,
+ * columns, pct, sort (FIELD or -FIELD), top, decimals; lists are
+ * comma-separated, a value with spaces is written in double quotes.
+ *
+ * The page is rendered at flush into a temporary file beside `path`,
+ * renamed over it in commit(), removed by destroy() otherwise.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gigflow/plugin.h>
+
+#include "report.h"
+
+#define ER_VERSION "1.0.0"
+/* Nesting of arrays/maps rendered as text in a cell. */
+#define ER_MAX_DEPTH 4
+
+/* Does the host table have `member` (it is only ever appended to)? */
+#define HOST_HAS(h, member)                                                    \
+    ((h)->size >= offsetof(gf_host, member) + sizeof((h)->member))
+
+typedef struct er_config {
+    const char *path;
+    const char *title;
+    const char *lang;
+    const gf_strmap *sections;
+    const gf_strmap *labels;
+} er_config;
+
+static const gf_option er_options[] = {
+    {"path", GF_OPT_PATH, NULL, true, offsetof(er_config, path),
+     "the HTML file to write (its directory must exist)"},
+    {"title", GF_OPT_STRING, NULL, false, offsetof(er_config, title),
+     "the report's title (default: a title in the report's language)"},
+    {"lang", GF_OPT_STRING, "zh", false, offsetof(er_config, lang),
+     "language of the fixed text: zh or en"},
+    {"sections", GF_OPT_MAP, NULL, false, offsetof(er_config, sections),
+     "set -> spec: which metric sets to show, in this order, and how "
+     "(\"title=... chart=bar|column|none by=F value=F,G columns=... "
+     "pct=F sort=-F top=N decimals=N note=...\", or just a title); "
+     "default: every set, in arrival order"},
+    {"labels", GF_OPT_MAP, NULL, false, offsetof(er_config, labels),
+     "field -> column label (overrides the built-in labels)"},
+    {0},
+};
+
+typedef struct er_state {
+    char *path;
+    char *tmp_path; /* NULL once renamed */
+    int fd;
+    bool written;
+    rp_lang lang;
+    const er_config *cfg;
+    rp_spec *specs; /* one per `sections` entry, in its order */
+    rp_set *sets;
+    size_t nsets, capsets;
+    uint64_t bad_records;
+} er_state;
+
+/* --- spec parsing --------------------------------------------------------- */
+
+static void spec_free(rp_spec *s)
+{
+    free(s->title);
+    free(s->note);
+    free(s->chart);
+    free(s->sort);
+    char **lists[] = {s->by, s->values, s->columns, s->pct};
+    size_t ns[] = {s->nby, s->nvalues, s->ncolumns, s->npct};
+    for (size_t k = 0; k < 4; k++) {
+        for (size_t i = 0; i < ns[k]; i++)
+            free(lists[k][i]);
+        free(lists[k]);
+    }
+    *s = (rp_spec){0};
+}
+
+/* Split "a,b,c" into a malloc'd list. */
+static int split_list(const char *v, char ***out, size_t *n)
+{
+    size_t cap = 1;
+    for (const char *p = v; *p; p++)
+        cap += *p == ',';
+    char **list = calloc(cap, sizeof *list);
+    if (!list)
+        return -1;
+    size_t k = 0;
+    const char *p = v;
+    for (;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        while (len && (*p == ' '))
+            p++, len--;
+        while (len && p[len - 1] == ' ')
+            len--;
+        if (len) {
+            list[k] = strndup(p, len);
+            if (!list[k++])
+                goto fail;
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    *out = list;
+    *n = k;
+    return 0;
+fail:
+    for (size_t i = 0; i < k; i++)
+        free(list[i]);
+    free(list);
+    return -1;
+}
+
+static bool is_key_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || c == '_';
+}
+
+/* Does the text start like "key=..."? Otherwise it is a bare title. */
+static bool looks_like_spec(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    const char *k = s;
+    while (is_key_char(*s))
+        s++;
+    return s > k && *s == '=';
+}
+
+static int parse_int(const char *v, long lo, long hi, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < lo || n > hi)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+/*
+ * Parse one section spec into *s. Returns NULL, or a malloc'd message
+ * naming the set and what is wrong.
+ */
+static char *parse_spec(const char *set, const char *text, rp_spec *s)
+{
+    char msg[512];
+    *s = (rp_spec){.decimals = -1};
+    if (!looks_like_spec(text)) {
+        s->title = strdup(text);
+        return s->title ? NULL : strdup("out of memory");
+    }
+    const char *p = text;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        const char *k = p;
+        while (is_key_char(*p))
+            p++;
+        size_t klen = (size_t)(p - k);
+        if (klen == 0 || *p != '=') {
+            snprintf(msg, sizeof msg,
+                     "section '%s': expected key=value at "
+                     "'%.40s'",
+                     set, k);
+            goto fail;
+        }
+        p++;
+        char *val;
+        if (*p == '"') {
+            const char *e = strchr(p + 1, '"');
+            if (!e) {
+                snprintf(msg, sizeof msg,
+                         "section '%s': unterminated quote "
+                         "in '%.*s'",
+                         set, (int)klen, k);
+                goto fail;
+            }
+            val = strndup(p + 1, (size_t)(e - p - 1));
+            p = e + 1;
+        } else {
+            const char *e = p;
+            while (*e && *e != ' ' && *e != '\t')
+                e++;
+            val = strndup(p, (size_t)(e - p));
+            p = e;
+        }
+        if (!val) {
+            spec_free(s);
+            return strdup("out of memory");
+        }
+#define KEY(name) (klen == strlen(name) && strncmp(k, name, klen) == 0)
+        int rc = 0;
+        char **str = NULL;
+        if (KEY("title"))
+            str = &s->title;
+        else if (KEY("note"))
+            str = &s->note;
+        else if (KEY("sort"))
+            str = &s->sort;
+        else if (KEY("chart")) {
+            if (strcmp(val, "bar") && strcmp(val, "column") &&
+                strcmp(val, "none")) {
+                snprintf(msg, sizeof msg,
+                         "section '%s': chart=%.40s; use "
+                         "bar, column or none",
+                         set, val);
+                free(val);
+                goto fail;
+            }
+            str = &s->chart;
+        } else if (KEY("by"))
+            rc = split_list(val, &s->by, &s->nby);
+        else if (KEY("value") || KEY("values"))
+            rc = split_list(val, &s->values, &s->nvalues);
+        else if (KEY("columns"))
+            rc = split_list(val, &s->columns, &s->ncolumns);
+        else if (KEY("pct"))
+            rc = split_list(val, &s->pct, &s->npct);
+        else if (KEY("top") || KEY("decimals")) {
+            int64_t n;
+            bool top = KEY("top");
+            if (parse_int(val, 0, top ? INT_MAX : 6, &n) != 0) {
+                snprintf(msg, sizeof msg,
+                         "section '%s': %.*s=%.40s is not "
+                         "a number from 0 to %d",
+                         set, (int)klen, k, val, top ? INT_MAX : 6);
+                free(val);
+                goto fail;
+            }
+            if (top)
+                s->top = n;
+            else
+                s->decimals = (int)n;
+        } else {
+            snprintf(msg, sizeof msg,
+                     "section '%s': unknown key '%.*s'; "
+                     "known: title note chart by value columns pct sort top "
+                     "decimals",
+                     set, (int)klen, k);
+            free(val);
+            goto fail;
+        }
+#undef KEY
+        if (str) {
+            free(*str);
+            *str = val;
+        } else {
+            free(val);
+        }
+        if (rc != 0) {
+            spec_free(s);
+            return strdup("out of memory");
+        }
+    }
+    return NULL;
+fail:
+    spec_free(s);
+    return strdup(msg);
+}
+
+static int check_options(gf_ctx *ctx, const er_config *cfg, rp_lang *lang)
+{
+    const gf_host *h = ctx->host;
+    int rc = GF_OK;
+    const char *l = cfg->lang ? cfg->lang : "zh";
+    if (strncmp(l, "zh", 2) == 0) {
+        *lang = RP_ZH;
+    } else if (strncmp(l, "en", 2) == 0) {
+        *lang = RP_EN;
+    } else {
+        h->option_error(ctx, "lang",
+                        "lang '%s' is not supported; use zh "
+                        "or en",
+                        l);
+        rc = GF_ERROR;
+    }
+    if (!cfg->path || !*cfg->path || strcmp(cfg->path, "-") == 0) {
+        h->option_error(ctx, "path",
+                        "path must name the HTML file to "
+                        "write");
+        return GF_ERROR;
+    }
+    /* the directory must exist: the temporary file goes there */
+    char *dir = strdup(cfg->path);
+    if (!dir)
+        return GF_ERROR;
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        h->option_error(ctx, "path",
+                        "cannot write %s: directory %s does not "
+                        "exist; create it (mkdir -p %s) or change path",
+                        cfg->path, dir, dir);
+        rc = GF_ERROR;
+    } else if (access(dir, W_OK | X_OK) != 0) {
+        h->option_error(ctx, "path",
+                        "cannot write %s: directory %s is not "
+                        "writable",
+                        cfg->path, dir);
+        rc = GF_ERROR;
+    }
+    free(dir);
+    if (cfg->sections)
+        for (size_t i = 0; i < cfg->sections->n; i++) {
+            rp_spec s;
+            char *msg = parse_spec(cfg->sections->keys[i],
+                                   cfg->sections->values[i], &s);
+            if (msg) {
+                h->option_error(ctx, "sections", "%s", msg);
+                free(msg);
+                rc = GF_ERROR;
+            } else {
+                spec_free(&s);
+            }
+        }
+    return rc;
+}
+
+static int er_check(gf_ctx *ctx, const void *config)
+{
+    rp_lang lang;
+    int rc = check_options(ctx, config, &lang);
+    if (ctx->instances > 1) {
+        /* each worker would see part of the rows and write the same file */
+        ctx->host->error(ctx,
+                         "export_report writes one page from all rows; "
+                         "run it with workers: 1 (it has %u)",
+                         ctx->instances);
+        rc = GF_ERROR;
+    }
+    return rc;
+}
+
+/* --- collecting rows ------------------------------------------------------ */
+
+static void set_free(rp_set *set)
+{
+    free(set->name);
+    spec_free(&set->spec);
+    for (size_t r = 0; r < set->nrows; r++) {
+        for (size_t c = 0; c < set->rows[r].n; c++)
+            free(set->rows[r].cells[c].text);
+        free(set->rows[r].cells);
+    }
+    free(set->rows);
+    for (size_t c = 0; c < set->ncols; c++)
+        free(set->cols[c]);
+    free(set->cols);
+}
+
+static bool grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    size_t n = *cap ? *cap * 2 : 8;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
+static rp_set *add_set(er_state *st, const char *name, size_t len)
+{
+    if (!grow((void **)&st->sets, &st->capsets, st->nsets + 1,
+              sizeof *st->sets))
+        return NULL;
+    rp_set *set = &st->sets[st->nsets];
+    *set = (rp_set){.spec = {.decimals = -1}};
+    set->name = strndup(name, len);
+    if (!set->name)
+        return NULL;
+    st->nsets++;
+    return set;
+}
+
+static rp_set *find_set(er_state *st, gf_str name)
+{
+    for (size_t i = 0; i < st->nsets; i++)
+        if (strlen(st->sets[i].name) == name.len &&
+            memcmp(st->sets[i].name, name.ptr, name.len) == 0)
+            return &st->sets[i];
+    return NULL;
+}
+
+static long find_col(rp_set *set, gf_str key)
+{
+    for (size_t i = 0; i < set->ncols; i++)
+        if (gf_str_eq(key, set->cols[i]))
+            return (long)i;
+    if (!grow((void **)&set->cols, &set->capcols, set->ncols + 1,
+              sizeof *set->cols))
+        return -1;
+    set->cols[set->ncols] = strndup(key.ptr, key.len);
+    if (!set->cols[set->ncols])
+        return -1;
+    return (long)set->ncols++;
+}
+
+/* Render a nested or odd value as text. */
+static void value_text(const gf_host *h, rp_buf *b, const gf_value *v,
+                       int depth)
+{
+    char num[64];
+    gf_iter it = {0};
+    gf_value x, k;
+    switch (v->type) {
+    case GF_T_NIL:
+        return;
+    case GF_T_BOOL:
+        rp_puts(b, v->v.b ? "true" : "false");
+        return;
+    case GF_T_INT:
+        snprintf(num, sizeof num, "%lld", (long long)v->v.i);
+        rp_puts(b, num);
+        return;
+    case GF_T_FLOAT:
+        snprintf(num, sizeof num, "%.15g", v->v.f);
+        rp_puts(b, num);
+        return;
+    case GF_T_STR:
+    case GF_T_BIN:
+        rp_putn(b, v->v.s.ptr, v->v.s.len);
+        return;
+    case GF_T_ARRAY:
+        if (depth >= ER_MAX_DEPTH) {
+            rp_puts(b, "[…]");
+            return;
+        }
+        rp_puts(b, "[");
+        for (bool first = true; h->elem(v, &it, &x); first = false) {
+            if (!first)
+                rp_puts(b, ", ");
+            value_text(h, b, &x, depth + 1);
+        }
+        rp_puts(b, "]");
+        return;
+    case GF_T_MAP:
+        if (depth >= ER_MAX_DEPTH) {
+            rp_puts(b, "{…}");
+            return;
+        }
+        rp_puts(b, "{");
+        for (bool first = true; h->entry(v, &it, &k, &x); first = false) {
+            if (!first)
+                rp_puts(b, ", ");
+            value_text(h, b, &k, depth + 1);
+            rp_puts(b, ": ");
+            value_text(h, b, &x, depth + 1);
+        }
+        rp_puts(b, "}");
+        return;
+    }
+}
+
+static int to_cell(const gf_host *h, const gf_value *v, rp_cell *c)
+{
+    free(c->text);
+    *c = (rp_cell){0};
+    switch (v->type) {
+    case GF_T_NIL:
+        return 0;
+    case GF_T_BOOL:
+        c->kind = RP_BOOL;
+        c->i = v->v.b;
+        return 0;
+    case GF_T_INT:
+        c->kind = RP_INT;
+        c->i = v->v.i;
+        return 0;
+    case GF_T_FLOAT:
+        c->kind = RP_FLOAT;
+        c->f = v->v.f;
+        return 0;
+    default: {
+        rp_buf b = {0};
+        rp_puts(&b, "");
+        value_text(h, &b, v, 0);
+        if (b.failed) {
+            rp_buf_free(&b);
+            return -1;
+        }
+        c->kind = RP_TEXT;
+        c->text = b.data;
+        return 0;
+    }
+    }
+}
+
+static int er_process(gf_ctx *ctx, void *state, const gf_record *rec,
+                      gf_out *out)
+{
+    (void)out;
+    er_state *st = state;
+    const gf_host *h = ctx->host;
+    gf_value kind, set;
+    if (h->get(rec, "kind", &kind) &&
+        (kind.type != GF_T_STR || !gf_str_eq(kind.v.s, "metric"))) {
+        st->bad_records++;
+        return h->reject(ctx, rec,
+                         "export_report takes metric rows "
+                         "(kind: metric) from aggregate stages; "
+                         "this record has another kind");
+    }
+    if (!h->get(rec, "set", &set) || set.type != GF_T_STR || set.v.s.len == 0) {
+        st->bad_records++;
+        return h->reject(ctx, rec,
+                         "metric row without a `set` field (the "
+                         "aggregate stage's name): cannot tell "
+                         "which report section it belongs to");
+    }
+    rp_set *s = find_set(st, set.v.s);
+    if (!s) {
+        if (st->cfg->sections) {
+            /* not asked for: remember the name to warn once, show nothing */
+            s = add_set(st, set.v.s.ptr, set.v.s.len);
+            if (!s)
+                goto fail_memory;
+            for (size_t i = 0; i < st->cfg->sections->n && !s->listed; i++)
+                s->listed = strcmp(st->cfg->sections->keys[i], s->name) == 0;
+            if (!s->listed)
+                h->log(ctx, GF_LOG_WARN,
+                       "metric set '%s' is not listed in "
+                       "`sections`; its rows are left out of the report",
+                       s->name);
+        } else {
+            s = add_set(st, set.v.s.ptr, set.v.s.len);
+            if (!s)
+                goto fail_memory;
+            s->listed = true;
+        }
+    }
+    if (!s->listed)
+        return GF_OK;
+
+    if (!grow((void **)&s->rows, &s->caprows, s->nrows + 1, sizeof *s->rows))
+        goto fail_memory;
+    rp_row *row = &s->rows[s->nrows++];
+    *row = (rp_row){0};
+    gf_iter it = {0};
+    gf_str key;
+    gf_value val;
+    while (h->next(rec, &it, &key, &val)) {
+        long col = find_col(s, key);
+        if (col < 0)
+            goto fail_memory;
+        if ((size_t)col >= row->n) {
+            rp_cell *cells = realloc(row->cells, s->ncols * sizeof *cells);
+            if (!cells)
+                goto fail_memory;
+            memset(cells + row->n, 0, (s->ncols - row->n) * sizeof *cells);
+            row->cells = cells;
+            row->n = s->ncols;
+        }
+        if (to_cell(h, &val, &row->cells[col]) != 0)
+            goto fail_memory;
+    }
+    return GF_OK;
+
+fail_memory:
+    h->error(ctx, "out of memory while collecting report rows");
+    return GF_ERROR;
+}
+
+/* --- writing -------------------------------------------------------------- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    off_t off = 0;
+    while (n) {
+        ssize_t w = pwrite(fd, p, n, off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+        off += w;
+    }
+    return 0;
+}
+
+static int write_report(gf_ctx *ctx, er_state *st)
+{
+    const gf_host *h = ctx->host;
+    const er_config *cfg = st->cfg;
+    size_t cap = st->nsets + (cfg->sections ? cfg->sections->n : 0) + 1;
+    rp_set *shown = calloc(cap, sizeof *shown);
+    if (!shown) {
+        h->error(ctx, "out of memory while rendering the report");
+        return GF_ERROR;
+    }
+    size_t n = 0;
+    if (cfg->sections) {
+        /* the option's order; a set listed but never seen is shown empty */
+        for (size_t i = 0; i < cfg->sections->n; i++) {
+            rp_set *s = NULL;
+            for (size_t k = 0; k < st->nsets && !s; k++)
+                if (strcmp(st->sets[k].name, cfg->sections->keys[i]) == 0)
+                    s = &st->sets[k];
+            shown[n] =
+                s ? *s : (rp_set){.name = (char *)cfg->sections->keys[i]};
+            shown[n++].spec = st->specs[i];
+        }
+    } else {
+        for (size_t k = 0; k < st->nsets; k++)
+            shown[n++] = st->sets[k];
+    }
+    int rc = GF_OK;
+    rp_doc doc = {
+        .lang = st->lang,
+        .title = cfg->title,
+        .sets = shown,
+        .nsets = n,
+        .bad_records = st->bad_records,
+        .generated = -1,
+        .version = ER_VERSION,
+    };
+    if (cfg->labels) {
+        doc.label_keys = cfg->labels->keys;
+        doc.label_values = cfg->labels->values;
+        doc.nlabels = cfg->labels->n;
+    }
+    if (HOST_HAS(h, rejects_total) && h->rejects_total)
+        doc.rejects = h->rejects_total(ctx);
+    if (HOST_HAS(h, run_started) && h->run_started)
+        doc.generated = h->run_started(ctx);
+    if (HOST_HAS(h, run_info) && h->run_info) {
+        doc.pipeline = h->run_info(ctx, "pipeline");
+        doc.inputs = h->run_info(ctx, "inputs");
+    }
+    rp_buf page = {0};
+    rp_render(&page, &doc);
+    free(shown);
+    if (page.failed || !page.data) {
+        h->error(ctx, "out of memory while rendering the report");
+        rc = GF_ERROR;
+        goto done;
+    }
+    if (ftruncate(st->fd, 0) != 0 || write_all(st->fd, page.data, page.len) ||
+        fsync(st->fd) != 0) {
+        h->error(ctx, "cannot write %s: %s", st->tmp_path, strerror(errno));
+        rc = GF_ERROR;
+        goto done;
+    }
+    st->written = true;
+done:
+    rp_buf_free(&page);
+    return rc;
+}
+
+static int er_flush(gf_ctx *ctx, void *state, gf_out *out)
+{
+    (void)out;
+    return write_report(ctx, state);
+}
+
+static int er_commit(gf_ctx *ctx, void *state)
+{
+    er_state *st = state;
+    if (!st->tmp_path)
+        return GF_OK; /* committed already */
+    if (!st->written && write_report(ctx, st) != GF_OK)
+        return GF_ERROR;
+    if (rename(st->tmp_path, st->path) != 0) {
+        ctx->host->error(ctx, "cannot rename %s to %s: %s", st->tmp_path,
+                         st->path, strerror(errno));
+        return GF_ERROR;
+    }
+    free(st->tmp_path);
+    st->tmp_path = NULL;
+    /* make the rename itself durable */
+    char *dir = strdup(st->path);
+    if (dir) {
+        char *slash = strrchr(dir, '/');
+        if (slash) {
+            slash[slash == dir] = '\0';
+            int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dfd >= 0) {
+                fsync(dfd);
+                close(dfd);
+            }
+        }
+        free(dir);
+    }
+    return GF_OK;
+}
+
+static void er_destroy(gf_ctx *ctx, void *state)
+{
+    (void)ctx;
+    er_state *st = state;
+    if (!st)
+        return;
+    if (st->fd >= 0)
+        close(st->fd);
+    if (st->tmp_path)
+        unlink(st->tmp_path);
+    free(st->tmp_path);
+    free(st->path);
+    for (size_t i = 0; i < st->nsets; i++)
+        set_free(&st->sets[i]);
+    free(st->sets);
+    for (size_t i = 0; st->specs && i < st->cfg->sections->n; i++)
+        spec_free(&st->specs[i]);
+    free(st->specs);
+    free(st);
+}
+
+static int er_init(gf_ctx *ctx, const void *config, void **state)
+{
+    const er_config *cfg = config;
+    rp_lang lang;
+    if (er_check(ctx, cfg) != GF_OK || check_options(ctx, cfg, &lang) != GF_OK)
+        return GF_ERROR;
+    er_state *st = calloc(1, sizeof *st);
+    if (!st)
+        goto fail_memory;
+    st->fd = -1;
+    st->cfg = cfg;
+    st->lang = lang;
+    st->path = strdup(cfg->path);
+    if (!st->path)
+        goto fail_state;
+    if (cfg->sections) {
+        st->specs = calloc(cfg->sections->n + 1, sizeof *st->specs);
+        if (!st->specs)
+            goto fail_state;
+        for (size_t i = 0; i < cfg->sections->n; i++) {
+            char *msg = parse_spec(cfg->sections->keys[i],
+                                   cfg->sections->values[i], &st->specs[i]);
+            if (msg) { /* check_options parsed it already: memory */
+                free(msg);
+                goto fail_state;
+            }
+        }
+    }
+    /* the temporary file: hidden, beside the target, so rename is atomic */
+    const char *slash = strrchr(cfg->path, '/');
+    int dirlen = slash ? (int)(slash - cfg->path + 1) : 0;
+    if (asprintf(&st->tmp_path, "%.*s.%s.XXXXXX", dirlen, cfg->path,
+                 cfg->path + dirlen) < 0) {
+        st->tmp_path = NULL;
+        goto fail_state;
+    }
+    st->fd = mkstemp(st->tmp_path);
+    if (st->fd < 0) {
+        ctx->host->option_error(ctx, "path",
+                                "cannot create a file beside "
+                                "%s: %s",
+                                cfg->path, strerror(errno));
+        free(st->tmp_path);
+        st->tmp_path = NULL;
+        er_destroy(ctx, st);
+        return GF_ERROR;
+    }
+    /* a report is meant to be read by others; mkstemp made it 0600 */
+    fchmod(st->fd, 0644);
+    *state = st;
+    return GF_OK;
+
+fail_state:
+    er_destroy(ctx, st);
+fail_memory:
+    ctx->host->error(ctx, "out of memory");
+    return GF_ERROR;
+}
+
+static const gf_plugin er_plugin = {
+    GF_PLUGIN_HEADER,
+    .name = "export_report",
+    .kind = GF_KIND_EXPORT,
+    .version = ER_VERSION,
+    .description = "metric rows -> one self-contained HTML report with "
+                   "tables and SVG charts",
+    .options = er_options,
+    .config_size = sizeof(er_config),
+    .check = er_check,
+    .init = er_init,
+    .process = er_process,
+    .flush = er_flush,
+    .commit = er_commit,
+    .destroy = er_destroy,
+};
+
+GF_PLUGIN_DEFINE(er_plugin)

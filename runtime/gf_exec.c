@@ -1,0 +1,627 @@
+/*
+ * gf_exec - running a loaded pipeline in this process (see gf_exec.h).
+ *
+ * This file builds the run and tears it down: the instances and their
+ * contexts, the host services behind ctx->rt (logging, errors, dead
+ * letters, the clock), every socket (bound and connected here, before any
+ * thread starts), init(), the threads, the signal handling, and at the end
+ * commit() when everything succeeded and destroy() always. The data path
+ * itself is gf_stage.c.
+ *
+ * Signals: the first SIGINT/SIGTERM only sets a flag that ingest stages
+ * poll between produce() calls; the rest of the pipeline drains without
+ * processing, nothing is flushed or committed. A second signal exits at
+ * once (status 130) without cleaning up.
+ */
+#include "gf_exec.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gf_alloc.h"
+#include "gf_stage.h"
+
+/* Signals received during the current run. A process-wide fact, hence
+   file scope: signal handlers get no argument. */
+static atomic_int g_signals;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    static const char first[] =
+        "\ngigflow: stopping: ingest ends, nothing is committed "
+        "(signal again to abort at once)\n";
+    static const char again[] = "gigflow: interrupted again, aborting\n";
+    bool abort_now = atomic_fetch_add(&g_signals, 1) > 0;
+    const char *msg = abort_now ? again : first;
+    size_t len = abort_now ? sizeof again - 1 : sizeof first - 1;
+    ssize_t w = write(STDERR_FILENO, msg, len);
+    (void)w;
+    if (abort_now)
+        _exit(GF_EXIT_INTERRUPTED);
+}
+
+/* --------------------------------------------------- host services -- */
+
+static gf_inst *inst_of(gf_ctx *ctx)
+{
+    return (gf_inst *)ctx->rt;
+}
+
+/* Print a whole line on stderr, below the progress line if one is shown. */
+static void say(gf_run *run, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void say(gf_run *run, const char *fmt, ...)
+{
+    pthread_mutex_lock(&run->lock);
+    if (run->progress_shown)
+        gf_stats_progress_clear(stderr);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    pthread_mutex_unlock(&run->lock);
+}
+
+static void rt_log(gf_ctx *ctx, gf_log_level level, const char *msg)
+{
+    static const char *const names[] = {"error: ", "warning: ", "", ""};
+    if (level == GF_LOG_DEBUG && !getenv("GIGFLOW_DEBUG"))
+        return;
+    unsigned l = (unsigned)level < 4 ? (unsigned)level : 3;
+    say(inst_of(ctx)->run, "stage %s: %s%s", ctx->stage, names[l], msg);
+}
+
+static void rt_error(gf_ctx *ctx, const char *msg)
+{
+    gf_inst *in = inst_of(ctx);
+    char *m = gf_strdup(msg);
+    if (!m)
+        return;
+    gf_free(in->errmsg);
+    in->errmsg = m;
+}
+
+static void rt_config_error(gf_ctx *ctx, const char *file, unsigned line,
+                            unsigned col, const char *msg)
+{
+    gf_inst *in = inst_of(ctx);
+    if (file && line && col)
+        say(in->run, "%s:%u:%u: %s", file, line, col, msg);
+    else if (file && line)
+        say(in->run, "%s:%u: %s", file, line, msg);
+    else if (file)
+        say(in->run, "%s: %s", file, msg);
+    else
+        say(in->run, "stage %s: %s", ctx->stage, msg);
+    in->run->config_failure = true;
+}
+
+static void rt_option_error(gf_ctx *ctx, const char *key, const char *msg)
+{
+    gf_inst *in = inst_of(ctx);
+    const gf_ynode *n =
+        in->def->opts ? gf_optset_node(in->def->opts, key) : NULL;
+    if (!n)
+        n = in->def->node;
+    if (n)
+        say(in->run, "%s:%u:%u: stage %s: option %s: %s", n->file, n->line,
+            n->col, ctx->stage, key, msg);
+    else
+        say(in->run, "stage %s: option %s: %s", ctx->stage, key, msg);
+    in->run->config_failure = true;
+}
+
+static int rt_reject(gf_ctx *ctx, const gf_record *rec, const void *data,
+                     size_t len, const char *file, uint64_t line,
+                     const char *reason)
+{
+    gf_inst *in = inst_of(ctx);
+    gf_run *run = in->run;
+    if (!run->dl)
+        return -1; /* after the run: nowhere to put it */
+    int rc = gf_deadletter_write(run->dl, ctx->stage, reason, rec, data, len,
+                                 file, line);
+    if (rc < 0) {
+        gf_run_fail(run, "stage %s: cannot write the dead letters: %s",
+                    ctx->stage, strerror(-rc));
+        return rc;
+    }
+    atomic_fetch_add_explicit(&in->cnt->rejected, 1, memory_order_relaxed);
+    uint64_t total = atomic_fetch_add(&run->rejects, 1) + 1;
+    if (run->opts.max_rejects >= 0 && total > (uint64_t)run->opts.max_rejects) {
+        gf_run_fail(run,
+                    "stage %s: too many rejected records: %" PRIu64
+                    " rejected, more than --max-rejects %lld",
+                    ctx->stage, total, run->opts.max_rejects);
+        return -1;
+    }
+    return 0;
+}
+
+static void rt_drop(gf_ctx *ctx, const gf_record *rec)
+{
+    (void)rec;
+    atomic_fetch_add_explicit(&inst_of(ctx)->cnt->dropped, 1,
+                              memory_order_relaxed);
+}
+
+static int64_t rt_now_ns(gf_ctx *ctx)
+{
+    (void)ctx;
+    return gf_stats_now_ns();
+}
+
+static int64_t rt_run_started(gf_ctx *ctx)
+{
+    return inst_of(ctx)->run->started_wall;
+}
+
+static uint64_t rt_rejects_total(gf_ctx *ctx)
+{
+    return atomic_load(&inst_of(ctx)->run->rejects);
+}
+
+static const char *rt_run_info(gf_ctx *ctx, const char *key)
+{
+    gf_run *run = inst_of(ctx)->run;
+    if (strcmp(key, "pipeline") == 0)
+        return run->p->file;
+    if (strcmp(key, "name") == 0)
+        return run->p->name;
+    if (strcmp(key, "inputs") == 0)
+        return run->info_inputs;
+    return NULL;
+}
+
+static const gf_rt_ops exec_ops = {
+    .log = rt_log,
+    .error = rt_error,
+    .config_error = rt_config_error,
+    .option_error = rt_option_error,
+    .reject = rt_reject,
+    .drop = rt_drop,
+    .now_ns = rt_now_ns,
+    .run_started = rt_run_started,
+    .rejects_total = rt_rejects_total,
+    .run_info = rt_run_info,
+};
+
+/* ------------------------------------------------------------ set-up -- */
+
+/* Everything a run owns, so that one function can take it apart. */
+typedef struct exec_state {
+    gf_run run;
+    size_t ninst;
+    gf_inst *inst;
+    size_t *first; /* stage -> index of its first instance */
+    gf_pii **pii;  /* stage -> policy (export stages) */
+    const char **names;
+    unsigned *workers;
+} exec_state;
+
+static void endpoint(char *buf, size_t n, const exec_state *x, size_t stage,
+                     unsigned inst)
+{
+    snprintf(buf, n, "inproc://gigflow-%p-%zu-%u", (const void *)x, stage,
+             inst);
+}
+
+/* The `path` option of ingest stages, joined with ", ". */
+static char *collect_inputs(const gf_pipeline *p)
+{
+    gf_buf b = {0};
+    for (size_t i = 0; i < p->nstages; i++) {
+        const gf_stage_def *s = &p->stages[i];
+        const gf_plugin *pl = s->lib->desc;
+        if (pl->kind != GF_KIND_INGEST || !pl->options || !s->opts)
+            continue;
+        for (const gf_option *o = pl->options; o->key; o++) {
+            if (strcmp(o->key, "path") != 0 ||
+                (o->type != GF_OPT_PATH && o->type != GF_OPT_STRING))
+                continue;
+            const char *v;
+            memcpy(&v, (const char *)gf_optset_config(s->opts) + o->offset,
+                   sizeof v);
+            if (!v)
+                continue;
+            if ((b.len && gf_buf_puts(&b, ", ") < 0) || gf_buf_puts(&b, v) < 0)
+                goto fail_alloc;
+        }
+    }
+    if (b.len == 0)
+        return NULL;
+    if (gf_buf_append(&b, "", 1) < 0)
+        goto fail_alloc;
+    return (char *)b.data;
+
+fail_alloc:
+    gf_buf_free(&b);
+    return NULL;
+}
+
+/* Create the receiving end of every non-ingest instance. */
+static int make_receivers(exec_state *x)
+{
+    const gf_pipeline *p = x->run.p;
+    char ep[96];
+    for (size_t s = 0; s < p->nstages; s++) {
+        const gf_stage_def *d = &p->stages[s];
+        if (d->nfrom == 0)
+            continue;
+        size_t nprod = 0;
+        for (size_t f = 0; f < d->nfrom; f++)
+            nprod += p->stages[d->from[f]].workers;
+        uint64_t *ids = gf_calloc(nprod, sizeof *ids);
+        if (!ids)
+            return -ENOMEM;
+        size_t k = 0;
+        for (size_t f = 0; f < d->nfrom; f++)
+            for (unsigned w = 0; w < p->stages[d->from[f]].workers; w++)
+                ids[k++] = x->inst[x->first[d->from[f]] + w].producer;
+        int rc = 0;
+        for (unsigned w = 0; w < d->workers && rc == 0; w++) {
+            gf_inst *in = &x->inst[x->first[s] + w];
+            endpoint(ep, sizeof ep, x, s, w);
+            in->rx = gf_edge_rx_new(x->run.zctx, ep, ids, nprod);
+            if (!in->rx)
+                rc = errno ? -errno : -ENOMEM;
+        }
+        gf_free(ids);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Create the sending ends of every instance towards its consumers. */
+static int make_senders(exec_state *x)
+{
+    const gf_pipeline *p = x->run.p;
+    char ep[96];
+    for (size_t i = 0; i < x->ninst; i++) {
+        gf_inst *in = &x->inst[i];
+        const gf_stage_def *d = in->def;
+        if (d->nto == 0)
+            continue;
+        in->down = gf_calloc(d->nto, sizeof *in->down);
+        if (!in->down)
+            return -ENOMEM;
+        in->ndown = d->nto;
+        for (size_t t = 0; t < d->nto; t++) {
+            gf_fanout *f = &in->down[t];
+            f->stage = d->to[t];
+            unsigned n = p->stages[f->stage].workers;
+            f->tx = gf_calloc(n, sizeof *f->tx);
+            if (!f->tx)
+                return -ENOMEM;
+            f->n = n;
+            f->rr = in->ctx.instance % n; /* start spread out */
+            for (unsigned w = 0; w < f->n; w++) {
+                endpoint(ep, sizeof ep, x, f->stage, w);
+                f->tx[w] = gf_edge_tx_new(x->run.zctx, ep, in->producer);
+                if (!f->tx[w])
+                    return errno ? -errno : -ENOMEM;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Allocate the instances and fill their contexts. */
+static int make_instances(exec_state *x)
+{
+    const gf_pipeline *p = x->run.p;
+    x->first = gf_calloc(p->nstages, sizeof *x->first);
+    x->pii = gf_calloc(p->nstages, sizeof *x->pii);
+    x->names = gf_calloc(p->nstages, sizeof *x->names);
+    x->workers = gf_calloc(p->nstages, sizeof *x->workers);
+    if (!x->first || !x->pii || !x->names || !x->workers)
+        return -ENOMEM;
+    size_t total = 0;
+    for (size_t s = 0; s < p->nstages; s++) {
+        x->first[s] = total;
+        total += p->stages[s].workers;
+        x->names[s] = p->stages[s].name;
+        x->workers[s] = p->stages[s].workers;
+    }
+    x->run.stats = gf_stats_new(p->nstages, x->names, x->workers);
+    x->inst = gf_calloc(total, sizeof *x->inst);
+    if (!x->run.stats || !x->inst)
+        return -ENOMEM;
+    x->ninst = total;
+    for (size_t s = 0; s < p->nstages; s++) {
+        const gf_stage_def *d = &p->stages[s];
+        for (unsigned w = 0; w < d->workers; w++) {
+            size_t i = x->first[s] + w;
+            gf_inst *in = &x->inst[i];
+            in->rt.ops = &exec_ops;
+            in->run = &x->run;
+            in->stage = s;
+            in->def = d;
+            in->plugin = d->lib->desc;
+            in->producer = i + 1;
+            in->cnt = gf_stats_counters(x->run.stats, s, w);
+            in->ctx = (gf_ctx){
+                .host = &gf_host_table,
+                .stage = d->name,
+                .instance = w,
+                .instances = d->workers,
+                .rt = &in->rt,
+            };
+        }
+    }
+    return 0;
+}
+
+/* Masking policies of export stages. */
+static int make_pii(exec_state *x)
+{
+    const gf_pipeline *p = x->run.p;
+    for (size_t s = 0; s < p->nstages; s++) {
+        const gf_stage_def *d = &p->stages[s];
+        if (d->lib->desc->kind != GF_KIND_EXPORT || d->pii_mode == GF_PII_OFF)
+            continue;
+        char *err = NULL;
+        x->pii[s] = gf_pii_new(d->pii_mode, d->pii_key_file, &err);
+        if (!x->pii[s]) {
+            gf_run_fail(&x->run, "stage %s: %s", d->name,
+                        err ? err : "cannot set up personal data masking");
+            gf_free(err);
+            return -1;
+        }
+        for (unsigned w = 0; w < d->workers; w++)
+            x->inst[x->first[s] + w].pii = x->pii[s];
+    }
+    return 0;
+}
+
+/* init() every instance, upstream first. */
+static int init_all(exec_state *x)
+{
+    const gf_pipeline *p = x->run.p;
+    for (size_t k = 0; k < p->nstages; k++) {
+        size_t s = p->order[k];
+        for (unsigned w = 0; w < p->stages[s].workers; w++) {
+            gf_inst *in = &x->inst[x->first[s] + w];
+            const void *cfg =
+                in->def->opts ? gf_optset_config(in->def->opts) : NULL;
+            int rc = in->plugin->init(&in->ctx, cfg, &in->state);
+            if (rc < 0) {
+                if (in->errmsg)
+                    gf_run_fail(&x->run, "stage %s: %s", in->def->name,
+                                in->errmsg);
+                else
+                    gf_run_fail(&x->run,
+                                "stage %s: init() failed (returned %d)",
+                                in->def->name, rc);
+                return -1;
+            }
+            in->inited = true;
+            if (gf_out_init(&in->out, x->run.opts.batch_bytes, gf_stage_send,
+                            in) < 0)
+                return -ENOMEM;
+            in->out_ready = true;
+        }
+    }
+    return 0;
+}
+
+/* Start one thread per instance with SIGINT/SIGTERM blocked in them, so
+   that the main thread takes the signals. */
+static int start_threads(exec_state *x)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int rc = 0;
+    for (size_t i = 0; i < x->ninst; i++) {
+        rc = -pthread_create(&x->inst[i].thread, NULL, gf_stage_thread,
+                             &x->inst[i]);
+        if (rc < 0) {
+            gf_run_fail(&x->run, "cannot start a thread: %s", strerror(-rc));
+            break;
+        }
+        x->inst[i].started = true;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+/* Wait for every thread, drawing the progress line meanwhile. */
+static void wait_threads(exec_state *x)
+{
+    gf_run *run = &x->run;
+    size_t started = 0;
+    for (size_t i = 0; i < x->ninst; i++)
+        started += x->inst[i].started;
+    pthread_mutex_lock(&run->lock);
+    while (run->finished < started) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 250 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&run->done, &run->lock, &ts);
+        if (run->opts.progress && run->finished < started) {
+            gf_stats_progress(run->stats, stderr, gf_stats_now_ns(),
+                              run->t0_ns);
+            run->progress_shown = true;
+        }
+    }
+    if (run->progress_shown)
+        gf_stats_progress_clear(stderr);
+    run->progress_shown = false;
+    pthread_mutex_unlock(&run->lock);
+    for (size_t i = 0; i < x->ninst; i++)
+        if (x->inst[i].started)
+            pthread_join(x->inst[i].thread, NULL);
+}
+
+/* commit() every instance, upstream first. */
+static void commit_all(exec_state *x)
+{
+    const gf_pipeline *p = x->run.p;
+    for (size_t k = 0; k < p->nstages; k++) {
+        size_t s = p->order[k];
+        for (unsigned w = 0; w < p->stages[s].workers; w++) {
+            gf_inst *in = &x->inst[x->first[s] + w];
+            if (!in->plugin->commit)
+                continue;
+            int rc = in->plugin->commit(&in->ctx, in->state);
+            if (rc < 0) {
+                if (in->errmsg)
+                    gf_run_fail(&x->run, "stage %s: %s", in->def->name,
+                                in->errmsg);
+                else
+                    gf_run_fail(&x->run,
+                                "stage %s: commit() failed (returned %d)",
+                                in->def->name, rc);
+                return;
+            }
+        }
+    }
+}
+
+static void teardown(exec_state *x)
+{
+    for (size_t i = 0; i < x->ninst; i++) {
+        gf_inst *in = &x->inst[i];
+        if (in->inited)
+            in->plugin->destroy(&in->ctx, in->state);
+        if (in->out_ready)
+            gf_out_release(&in->out);
+        for (size_t d = 0; d < in->ndown; d++) {
+            for (size_t w = 0; w < in->down[d].n; w++)
+                gf_edge_tx_destroy(&in->down[d].tx[w]);
+            gf_free(in->down[d].tx);
+        }
+        gf_free(in->down);
+        gf_edge_rx_destroy(&in->rx);
+        gf_buf_free(&in->pii_scratch);
+        gf_free(in->errmsg);
+    }
+    gf_free(x->inst);
+    if (x->pii)
+        for (size_t s = 0; s < x->run.p->nstages; s++)
+            gf_pii_free(&x->pii[s]);
+    gf_free(x->pii);
+    gf_free(x->first);
+    gf_free(x->names);
+    gf_free(x->workers);
+    gf_stats_free(&x->run.stats);
+    if (x->run.zctx)
+        zmq_ctx_term(x->run.zctx);
+    gf_free(x->run.info_inputs);
+    gf_free(x->run.error);
+    pthread_cond_destroy(&x->run.done);
+    pthread_mutex_destroy(&x->run.lock);
+}
+
+int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
+{
+    if (stats)
+        memset(stats, 0, p->nstages * sizeof *stats);
+    exec_state *x = gf_calloc(1, sizeof *x);
+    if (!x) {
+        fprintf(stderr, "gigflow: out of memory\n");
+        return GF_EXIT_FAILURE;
+    }
+    gf_run *run = &x->run;
+    run->p = p;
+    run->opts = *o;
+    if (run->opts.batch_bytes == 0)
+        run->opts.batch_bytes = 64 * 1024;
+    run->opts.progress = o->progress && isatty(STDERR_FILENO);
+    run->interrupted = &g_signals;
+    atomic_store(&g_signals, 0);
+    pthread_mutex_init(&run->lock, NULL);
+    pthread_cond_init(&run->done, NULL);
+    run->t0_ns = gf_stats_now_ns();
+    run->started_wall = (int64_t)time(NULL);
+
+    int code = GF_EXIT_FAILURE;
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    run->zctx = zmq_ctx_new();
+    if (!run->zctx) {
+        fprintf(stderr, "gigflow: cannot create the ZeroMQ context: %s\n",
+                zmq_strerror(errno));
+        goto done;
+    }
+    zmq_ctx_set(run->zctx, ZMQ_MAX_SOCKETS, 65536);
+    errno = 0;
+    run->dl = gf_deadletter_open(p->dead_letters ? p->dead_letters : "-");
+    if (!run->dl) {
+        fprintf(stderr, "gigflow: cannot open the dead-letter file %s: %s\n",
+                p->dead_letters ? p->dead_letters : "-",
+                strerror(errno ? errno : ENOMEM));
+        goto done;
+    }
+    run->info_inputs = collect_inputs(p);
+
+    int rc = make_instances(x);
+    if (rc == 0)
+        rc = make_receivers(x);
+    if (rc == 0)
+        rc = make_senders(x);
+    if (rc < 0 && !gf_run_stopping(run))
+        gf_run_fail(run, "gigflow: cannot set up the run: %s",
+                    zmq_strerror(-rc));
+    if (rc == 0)
+        rc = make_pii(x);
+    if (rc == 0)
+        rc = init_all(x);
+    if (rc < 0 && !gf_run_stopping(run))
+        gf_run_fail(run, "gigflow: cannot set up the run: out of memory");
+    if (rc == 0)
+        start_threads(x);
+    wait_threads(x);
+
+    if (!gf_run_stopping(run) && atomic_load(&g_signals) == 0) {
+        /* the dead letters are complete before any output appears */
+        if (gf_deadletter_close(&run->dl) < 0)
+            gf_run_fail(run, "gigflow: cannot write the dead-letter file %s",
+                        p->dead_letters ? p->dead_letters : "(stderr)");
+        else
+            commit_all(x);
+    }
+    if (gf_run_stopping(run)) {
+        fprintf(stderr, "%s\n",
+                run->error ? run->error : "gigflow: out of memory");
+        code = run->config_failure ? GF_EXIT_USAGE : GF_EXIT_FAILURE;
+    } else if (atomic_load(&g_signals) > 0) {
+        fprintf(stderr, "interrupted\n");
+        code = GF_EXIT_INTERRUPTED;
+    } else {
+        code = GF_EXIT_OK;
+        if (run->opts.summary && run->stats)
+            gf_stats_summary(run->stats, stderr, gf_stats_now_ns());
+    }
+    if (stats && run->stats)
+        for (size_t s = 0; s < p->nstages; s++)
+            gf_stats_sum(run->stats, s, gf_stats_now_ns(), &stats[s]);
+
+done:
+    teardown(x);
+    gf_deadletter_close(&run->dl);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    gf_free(x);
+    return code;
+}

@@ -1,0 +1,128 @@
+/*
+ * gf_stage - one stage instance of a run in this process, and the run as
+ * the instances see it.
+ *
+ * gf_exec builds a gf_run and one gf_inst per (stage, worker), creates
+ * every socket, calls init(), then starts gf_stage_thread() once per
+ * instance. The thread loop is the whole data path:
+ *
+ *   ingest     produce() until GF_DONE (or an interrupt), then flush()
+ *   others     receive batches, process() every record; when every
+ *              upstream producer's EOS arrived with matching counts,
+ *              flush() (not after an interrupt)
+ *   both       send what is left, then EOS to every consumer instance
+ *
+ * A batch goes to every downstream stage and, within a stage, to one
+ * instance that can take it now (gf_edge_tx_send_any). The first failure
+ * anywhere (gf_run_fail) records its message and shuts the ZeroMQ context
+ * down, which wakes every thread blocked in a send or receive.
+ */
+#ifndef GF_STAGE_H
+#define GF_STAGE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gigflow/plugin.h>
+
+#include "gf_buf.h"
+#include "gf_deadletter.h"
+#include "gf_edge.h"
+#include "gf_exec.h"
+#include "gf_host.h"
+#include "gf_out.h"
+#include "gf_pii.h"
+#include "gf_pipeline.h"
+#include "gf_stats.h"
+
+/* A batch is sent early when it has waited this long for more records. */
+#define GF_STAGE_LINGER_NS (100 * 1000000LL)
+
+/* The run, shared by every instance. */
+typedef struct gf_run {
+    const gf_pipeline *p;
+    gf_run_opts opts;
+    void *zctx;
+    gf_stats *stats;
+    gf_deadletter *dl;
+    const atomic_int *interrupted; /* signals received (0: none) */
+    atomic_bool stop;              /* a failure: every thread stops */
+    atomic_uint_fast64_t rejects;  /* dead letters, all stages */
+
+    pthread_mutex_t lock; /* error, stderr lines, finished */
+    pthread_cond_t done;  /* signalled as instances finish */
+    size_t finished;
+    char *error;         /* the first failure, whole line */
+    bool config_failure; /* init() reported a config error */
+    bool progress_shown; /* clear the progress line first */
+
+    int64_t t0_ns;        /* monotonic start */
+    int64_t started_wall; /* epoch seconds */
+    char *info_inputs;    /* run_info("inputs") */
+} gf_run;
+
+/* The sending ends towards one downstream stage. */
+typedef struct gf_fanout {
+    size_t stage;
+    size_t n; /* the downstream stage's instances */
+    gf_edge_tx **tx;
+    size_t rr; /* round-robin position */
+} gf_fanout;
+
+/* One stage instance. */
+typedef struct gf_inst {
+    gf_rt rt; /* first: ctx.rt points here */
+    gf_run *run;
+    size_t stage;
+    const gf_stage_def *def;
+    const gf_plugin *plugin;
+    gf_ctx ctx;
+    void *state;
+    bool inited;
+    gf_counters *cnt;
+    gf_out out;
+    bool out_ready;
+    int64_t batch_t0; /* when the open batch got its first record */
+    gf_edge_rx *rx;   /* NULL for ingest */
+    size_t ndown;
+    gf_fanout *down;
+    uint64_t producer; /* this instance's id on its edges */
+    char *errmsg;      /* the plugin's last host->error() */
+    const gf_pii *pii; /* export stages: the masking policy */
+    gf_buf pii_scratch;
+    pthread_t thread;
+    bool started;
+} gf_inst;
+
+/* Thread entry: arg is a gf_inst. */
+void *gf_stage_thread(void *arg);
+
+/*
+ * gf_out's on_full callback: send the batch to every downstream stage.
+ * Returns 0 or a negative errno (the run is then failing).
+ */
+int gf_stage_send(gf_out *out, void *arg);
+
+/*
+ * Fail the run: the first call keeps its message (printf format, a whole
+ * line without newline, e.g. "stage x: what"), sets stop and wakes every
+ * blocked thread. Later calls are ignored. Thread-safe.
+ */
+void gf_run_fail(gf_run *run, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* True when the run is failing. */
+static inline bool gf_run_stopping(const gf_run *run)
+{
+    return atomic_load_explicit(&run->stop, memory_order_relaxed);
+}
+
+/* True after SIGINT/SIGTERM. */
+static inline bool gf_run_interrupted(const gf_run *run)
+{
+    return atomic_load_explicit(run->interrupted, memory_order_relaxed) > 0;
+}
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * gf_stats - per-instance counters, the live progress line and the final
+ * summary table (see gf_stats.h). Counters of all instances live in one
+ * array; a stage's instances are contiguous from first[stage].
+ */
+#include "gf_stats.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "gf_alloc.h"
+
+struct gf_stats {
+    size_t nstages;
+    const char *const *names;
+    unsigned *instances;
+    size_t *first; /* index of stage i's first instance in c */
+    gf_counters *c;
+};
+
+int64_t gf_stats_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+gf_stats *gf_stats_new(size_t nstages, const char *const *names,
+                       const unsigned *instances)
+{
+    gf_stats *s = gf_calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->nstages = nstages;
+    s->names = names;
+    s->instances = gf_calloc(nstages, sizeof *s->instances);
+    s->first = gf_calloc(nstages, sizeof *s->first);
+    if (!s->instances || !s->first)
+        goto fail_alloc;
+    size_t total = 0;
+    for (size_t i = 0; i < nstages; i++) {
+        s->instances[i] = instances[i];
+        s->first[i] = total;
+        total += instances[i];
+    }
+    s->c = gf_calloc(total, sizeof *s->c);
+    if (!s->c)
+        goto fail_alloc;
+    return s;
+
+fail_alloc:
+    gf_stats_free(&s);
+    return NULL;
+}
+
+gf_counters *gf_stats_counters(gf_stats *s, size_t stage, unsigned inst)
+{
+    return &s->c[s->first[stage] + inst];
+}
+
+#define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+
+void gf_stats_sum(const gf_stats *s, size_t stage, int64_t now_ns,
+                  gf_stage_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    for (unsigned k = 0; k < s->instances[stage]; k++) {
+        const gf_counters *c = &s->c[s->first[stage] + k];
+        out->in += LOAD(c->in);
+        out->out += LOAD(c->out);
+        out->rejected += LOAD(c->rejected);
+        out->dropped += LOAD(c->dropped);
+        int64_t t0 = LOAD(c->start_ns), t1 = LOAD(c->end_ns);
+        if (t0 == 0)
+            continue;
+        double secs = (double)((t1 ? t1 : now_ns) - t0) / 1e9;
+        if (secs > out->seconds)
+            out->seconds = secs;
+    }
+}
+
+/* 1234 -> "1234", 12345 -> "12.3k", 1234567 -> "1.23M" */
+static void human(char *buf, size_t n, uint64_t v)
+{
+    if (v < 10000)
+        snprintf(buf, n, "%" PRIu64, v);
+    else if (v < 1000000)
+        snprintf(buf, n, "%.1fk", (double)v / 1e3);
+    else if (v < 1000000000)
+        snprintf(buf, n, "%.2fM", (double)v / 1e6);
+    else
+        snprintf(buf, n, "%.2fG", (double)v / 1e9);
+}
+
+void gf_stats_progress(const gf_stats *s, FILE *f, int64_t now_ns,
+                       int64_t started_ns)
+{
+    fprintf(f, "\r\033[K%.1fs", (double)(now_ns - started_ns) / 1e9);
+    for (size_t i = 0; i < s->nstages; i++) {
+        gf_stage_stats st;
+        gf_stats_sum(s, i, now_ns, &st);
+        char a[32];
+        fprintf(f, " | %s", s->names[i]);
+        if (st.in) {
+            human(a, sizeof a, st.in);
+            fprintf(f, " in %s", a);
+        }
+        if (st.out) {
+            human(a, sizeof a, st.out);
+            fprintf(f, " out %s", a);
+        }
+        if (st.rejected) {
+            human(a, sizeof a, st.rejected);
+            fprintf(f, " rej %s", a);
+        }
+        if (!st.in && !st.out && !st.rejected)
+            fputs(" -", f);
+    }
+    fflush(f);
+}
+
+void gf_stats_progress_clear(FILE *f)
+{
+    fputs("\r\033[K", f);
+    fflush(f);
+}
+
+void gf_stats_summary(const gf_stats *s, FILE *f, int64_t now_ns)
+{
+    int w = 5;
+    for (size_t i = 0; i < s->nstages; i++) {
+        int l = (int)strlen(s->names[i]);
+        if (l > w)
+            w = l;
+    }
+    fprintf(f, "%-*s %12s %12s %9s %9s %9s %12s\n", w, "stage", "in", "out",
+            "rejected", "dropped", "seconds", "records/s");
+    for (size_t i = 0; i < s->nstages; i++) {
+        gf_stage_stats st;
+        gf_stats_sum(s, i, now_ns, &st);
+        uint64_t n = st.in ? st.in : st.out;
+        double rate = st.seconds > 0 ? (double)n / st.seconds : 0;
+        fprintf(f,
+                "%-*s %12" PRIu64 " %12" PRIu64 " %9" PRIu64 " %9" PRIu64
+                " %9.3f %12.0f\n",
+                w, s->names[i], st.in, st.out, st.rejected, st.dropped,
+                st.seconds, rate);
+    }
+}
+
+void gf_stats_free(gf_stats **sp)
+{
+    if (!sp || !*sp)
+        return;
+    gf_stats *s = *sp;
+    gf_free(s->c);
+    gf_free(s->first);
+    gf_free(s->instances);
+    gf_free(s);
+    *sp = NULL;
+}
