@@ -237,8 +237,8 @@ static int listen_on(const char *host, const char *port, char **why)
     }
     int fd = -1, err = 0;
     for (struct addrinfo *a = res; a; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC,
-                    a->ai_protocol);
+        fd =
+            socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
         if (fd < 0) {
             err = errno;
             continue;
@@ -274,9 +274,8 @@ static unsigned bound_port(int fd)
     return 0;
 }
 
-gf_metrics *gf_metrics_start(const char *host_port,
-                             gf_metrics_render_fn render, void *arg,
-                             char **err)
+gf_metrics *gf_metrics_start(const char *host_port, gf_metrics_render_fn render,
+                             void *arg, char **err)
 {
     *err = NULL;
     char *host = NULL, *port = NULL, *why = NULL;
@@ -296,12 +295,12 @@ gf_metrics *gf_metrics_start(const char *host_port,
     if (m->fd < 0)
         goto fail_start;
     m->port = bound_port(m->fd);
-    m->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle, m,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)m->fd,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-        MHD_OPTION_END);
+    m->daemon =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle,
+                         m, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)m->fd,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+                         MHD_OPTION_CONNECTION_TIMEOUT,
+                         (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     if (!m->daemon) {
         why = gf_asprintf("cannot start the HTTP server: %s",
                           strerror(errno ? errno : EIO));

@@ -40,9 +40,8 @@ typedef void (*gf_metrics_render_fn)(gf_buf *b, void *arg);
  * ("--metrics-addr X: ...", free with gf_free) when the address is
  * malformed, cannot be resolved or cannot be bound.
  */
-gf_metrics *gf_metrics_start(const char *host_port,
-                             gf_metrics_render_fn render, void *arg,
-                             char **err);
+gf_metrics *gf_metrics_start(const char *host_port, gf_metrics_render_fn render,
+                             void *arg, char **err);
 /* The TCP port the endpoint listens on. */
 unsigned gf_metrics_port(const gf_metrics *m);
 /* Mark the run healthy (the start) or failing: /health answers 200 or 503.

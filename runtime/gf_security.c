@@ -32,6 +32,7 @@
 
 #include "gf_alloc.h"
 #include "gf_frame.h"
+#include "gf_metrics.h"
 #include "gf_options.h"
 
 /* A stable option in libzmq 4.3 builds, declared only under the draft API
@@ -40,9 +41,9 @@
 #define ZMQ_ZAP_ENFORCE_DOMAIN 93
 #endif
 
-#define KEY_Z85 40           /* characters of a Z85 key */
-#define KEY_BIN 32           /* bytes of a key */
-#define KEY_FILE_MAX 8192    /* larger files are not key files */
+#define KEY_Z85 40        /* characters of a Z85 key */
+#define KEY_BIN 32        /* bytes of a key */
+#define KEY_FILE_MAX 8192 /* larger files are not key files */
 #define DOMAIN_PREFIX "gigflow/"
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_MAX_PARTS 8
@@ -52,23 +53,23 @@ typedef struct stage_keys {
     char *name;
     bool have_pub;
     uint8_t pub[KEY_BIN];
-    bool have_allow;     /* every key of the allow-list was read */
+    bool have_allow; /* every key of the allow-list was read */
     size_t nallow;
     uint8_t (*allow)[KEY_BIN];
-    char **allow_user;   /* ZAP User-Id of each allowed key */
+    char **allow_user; /* ZAP User-Id of each allowed key */
 } stage_keys;
 
 struct gf_security {
-    char *stage;             /* the stage this process runs */
+    char *stage; /* the stage this process runs */
     uint8_t public_key[KEY_BIN];
     uint8_t secret_key[KEY_BIN];
     size_t nstages;
-    stage_keys *stages;      /* pipeline file order */
+    stage_keys *stages; /* pipeline file order */
     _Atomic uint64_t refused;
     bool started;
     pthread_t thread;
-    int stop_fd[2];          /* the thread polls [0]; free writes [1] */
-    void *zap;               /* the handler's REP socket (thread-owned) */
+    int stop_fd[2]; /* the thread polls [0]; free writes [1] */
+    void *zap;      /* the handler's REP socket (thread-owned) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -113,8 +114,8 @@ static int pipeline_path(const gf_pipeline *p, const char *rel, key_file *out)
     } else {
         while (rel[0] == '.' && rel[1] == '/')
             rel += 2;
-        out->shown = gf_asprintf("%.*s/%s", (int)(slash - p->file), p->file,
-                                 rel);
+        out->shown =
+            gf_asprintf("%.*s/%s", (int)(slash - p->file), p->file, rel);
     }
     if (!out->path || !out->shown) {
         key_file_free(out);
@@ -405,9 +406,8 @@ static int load_public_keys(gf_security *s, const gf_pipeline *p, size_t self,
                 rc = -1;
         } else if (access(k.path, F_OK) == 0) {
             gf_diag scratch = {0};
-            st->have_pub =
-                read_key_file(&k, false, hint, NULL, st->pub, NULL,
-                              &scratch) == 0;
+            st->have_pub = read_key_file(&k, false, hint, NULL, st->pub, NULL,
+                                         &scratch) == 0;
             gf_diag_free(&scratch);
         }
         gf_free(hint);
@@ -487,8 +487,7 @@ static int load_allow_lists(gf_security *s, const gf_pipeline *p,
  * allow-list), with a message for each one missing.
  */
 static int require_inputs(gf_security *s, const gf_pipeline *p, size_t self,
-                          const char *keys, const char *keys_shown,
-                          gf_diag *d)
+                          const char *keys, const char *keys_shown, gf_diag *d)
 {
     const gf_stage_def *def = &p->stages[self];
     int rc = 0;
@@ -519,8 +518,8 @@ static int require_inputs(gf_security *s, const gf_pipeline *p, size_t self,
     return rc;
 }
 
-int gf_security_load(const gf_pipeline *p, const char *stage,
-                     gf_security **out, gf_diag *d)
+int gf_security_load(const gf_pipeline *p, const char *stage, gf_security **out,
+                     gf_diag *d)
 {
     *out = NULL;
     if (!p->security)
@@ -572,8 +571,7 @@ int gf_security_load(const gf_pipeline *p, const char *stage,
     if (p->stages[self].listen && !gf_ynode_get(sec, "allow") &&
         require_inputs(s, p, (size_t)self, dir.path, dir.shown, d) != 0)
         rc = -1;
-    if (load_allow_lists(s, p, gf_ynode_get(sec, "allow"), d) !=
-        0)
+    if (load_allow_lists(s, p, gf_ynode_get(sec, "allow"), d) != 0)
         rc = -1;
     if (rc != 0)
         goto fail_load;
@@ -819,6 +817,14 @@ uint64_t gf_security_refused(const gf_security *s)
                                 memory_order_relaxed);
 }
 
+void gf_security_metrics(const gf_security *s, gf_buf *b)
+{
+    gf_metrics_counter(b, "gigflow_handshakes_refused_total",
+                       "CURVE handshakes the ZAP handler refused (client key "
+                       "not allowed).",
+                       NULL, NULL, s ? gf_security_refused(s) : 0);
+}
+
 void gf_security_free(gf_security **sp)
 {
     if (!sp || !*sp)
@@ -867,8 +873,8 @@ static bool valid_name(const char *s)
 /* Write all of text to a new file (O_EXCL) with `mode`. 0 or -errno. */
 static int write_new(const char *path, const char *text, mode_t mode)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  mode);
+    int fd =
+        open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0)
         return -errno;
     int rc = 0;

@@ -37,6 +37,7 @@
 
 #include <stdint.h>
 
+#include "gf_buf.h"
 #include "gf_diag.h"
 #include "gf_pipeline.h"
 
@@ -53,8 +54,8 @@ typedef struct gf_security gf_security;
  * unknown stage) go to d as "FILE: message"; returns -1, *out NULL.
  * The returned object does not point into p.
  */
-int gf_security_load(const gf_pipeline *p, const char *stage,
-                     gf_security **out, gf_diag *d);
+int gf_security_load(const gf_pipeline *p, const char *stage, gf_security **out,
+                     gf_diag *d);
 
 /*
  * Start the ZAP handler thread in ZeroMQ context zctx: once per process
@@ -84,6 +85,12 @@ int gf_security_client(gf_security *s, void *sock, const char *server_stage);
 
 /* Handshakes refused by the ZAP handler so far (unknown client keys). */
 uint64_t gf_security_refused(const gf_security *s);
+
+/*
+ * Append the family gigflow_handshakes_refused_total (gf_metrics) for a
+ * process's metrics endpoint; writes 0 when s is NULL (plaintext).
+ */
+void gf_security_metrics(const gf_security *s, gf_buf *b);
 
 /* Stop the ZAP thread, wipe the keys, free; *sp = NULL. Accepts NULL. */
 void gf_security_free(gf_security **sp);

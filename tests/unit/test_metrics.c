@@ -53,9 +53,8 @@ static void test_samples(void **state)
     assert_int_equal(gf_metrics_gauge(&b, "gigflow_x", "back\\slash\nnew \"q\"",
                                       NULL, NULL, 0.1),
                      0);
-    assert_int_equal(gf_metrics_gauge(&b, "gigflow_x", NULL, NULL, NULL,
-                                      1.0 / 3),
-                     0);
+    assert_int_equal(
+        gf_metrics_gauge(&b, "gigflow_x", NULL, NULL, NULL, 1.0 / 3), 0);
     assert_int_equal(gf_metrics_gauge(&b, "gigflow_x", NULL, NULL, NULL, NAN),
                      0);
     assert_int_equal(
@@ -69,8 +68,8 @@ static void test_samples(void **state)
                      0);
     const char *const labels[] = {"stage", "classify", "peer", "tcp://h:1",
                                   NULL};
-    assert_int_equal(gf_metrics_sample(&b, "gigflow_credit", "gauge",
-                                       "Credit.", labels, "64"),
+    assert_int_equal(gf_metrics_sample(&b, "gigflow_credit", "gauge", "Credit.",
+                                       labels, "64"),
                      0);
     assert_string_equal(
         text_of(&b),
@@ -106,15 +105,16 @@ static void test_sample_alloc_failures(void **state)
         assert_int_equal(gf_buf_puts(&b, "# x\n"), 0);
         size_t len0 = b.len;
         gf_alloc_fail_after(n);
-        int rc = gf_metrics_counter(&b, "gigflow_a_total", "help", "stage",
-                                    "s", 1);
+        int rc =
+            gf_metrics_counter(&b, "gigflow_a_total", "help", "stage", "s", 1);
         gf_alloc_fail_reset();
         if (rc == 0) {
             done = true;
-            assert_string_equal(text_of(&b), "# x\n"
-                                             "# HELP gigflow_a_total help\n"
-                                             "# TYPE gigflow_a_total counter\n"
-                                             "gigflow_a_total{stage=\"s\"} 1\n");
+            assert_string_equal(text_of(&b),
+                                "# x\n"
+                                "# HELP gigflow_a_total help\n"
+                                "# TYPE gigflow_a_total counter\n"
+                                "gigflow_a_total{stage=\"s\"} 1\n");
         } else {
             assert_int_equal(rc, -ENOMEM);
             assert_int_equal(b.len, len0);
@@ -289,7 +289,7 @@ static void test_endpoint(void **state)
     assert_true(extra >= 0);
     const char get[] = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
     ssize_t w = write(extra, get, sizeof get - 1);
-    (void)w; /* may fail once the server closed it */
+    (void)w;                      /* may fail once the server closed it */
     char *resp = read_all(extra); /* ...the server closes it unanswered */
     assert_string_equal(resp, "");
     free(resp);
@@ -302,7 +302,8 @@ static void test_endpoint(void **state)
     while (status != 200 && now_ms() < end) {
         int fd = connect_to("127.0.0.1", port);
         assert_true(fd >= 0);
-        assert_int_equal(write(fd, get, sizeof get - 1), (ssize_t)sizeof get - 1);
+        assert_int_equal(write(fd, get, sizeof get - 1),
+                         (ssize_t)sizeof get - 1);
         resp = read_all(fd);
         close(fd);
         if (strncmp(resp, "HTTP/1.1 200", 12) == 0)
@@ -334,9 +335,9 @@ static void test_start_errors(void **state)
     static const char usage[] =
         ": expected HOST:PORT (127.0.0.1:9100, [::1]:9100, 0.0.0.0:9100 for "
         "every interface)";
-    static const char *const bad[] = {"localhost9100", "127.0.0.1:",
-                                      "127.0.0.1:70000", ":9100",
-                                      "127.0.0.1:9x", "[::1]9100", "::1:9100"};
+    static const char *const bad[] = {
+        "localhost9100", "127.0.0.1:", "127.0.0.1:70000", ":9100",
+        "127.0.0.1:9x",  "[::1]9100",  "::1:9100"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char want[256];
         snprintf(want, sizeof want, "--metrics-addr %s%s", bad[i], usage);

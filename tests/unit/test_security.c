@@ -198,18 +198,17 @@ static void test_keygen_files(void **state)
 /* ------------------------------------------------------------------ */
 /* the security section                                                */
 
-static const char *const stages_yaml =
-    "stages:\n"
-    "  - name: ingest\n"
-    "    plugin: t_ok_ingest\n"
-    "  - name: classify\n"
-    "    plugin: t_ok\n"
-    "    from: ingest\n"
-    "    listen: tcp://127.0.0.1:7001\n"
-    "  - name: export\n"
-    "    plugin: t_ok_export\n"
-    "    from: classify\n"
-    "    with: {path: out.csv}\n";
+static const char *const stages_yaml = "stages:\n"
+                                       "  - name: ingest\n"
+                                       "    plugin: t_ok_ingest\n"
+                                       "  - name: classify\n"
+                                       "    plugin: t_ok\n"
+                                       "    from: ingest\n"
+                                       "    listen: tcp://127.0.0.1:7001\n"
+                                       "  - name: export\n"
+                                       "    plugin: t_ok_export\n"
+                                       "    from: classify\n"
+                                       "    with: {path: out.csv}\n";
 
 /* `want` with @P and @D replaced; static storage, one at a time. */
 static const char *expand(const char *want)
@@ -530,7 +529,7 @@ static void test_load_alloc_failures(void **state)
 
 typedef struct net {
     gf_pipeline *p;
-    void *sctx, *cctx;  /* server side (with the ZAP handler), clients */
+    void *sctx, *cctx; /* server side (with the ZAP handler), clients */
     gf_security *srv, *cli;
     void *pull, *mon;
     char endpoint[256];
@@ -751,10 +750,10 @@ static void test_refuse_plaintext(void **state)
     send_text(c, "plaintext");
     /* the server sees the mechanism mismatch, or the client saw it first
        and hung up; either way no handshake succeeds */
-    assert_int_not_equal(wait_event(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                        ZMQ_EVENT_DISCONNECTED,
-                                    DEADLINE_MS),
-                         0);
+    assert_int_not_equal(
+        wait_event(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_DISCONNECTED,
+                   DEADLINE_MS),
+        0);
     assert_false(N.handshake_ok);
     char buf[64];
     assert_int_equal(recv_within(200, buf, sizeof buf, NULL), -1);
@@ -775,11 +774,21 @@ static void test_refuse_unknown_key(void **state)
     assert_int_equal(zmq_setsockopt(c, ZMQ_CURVE_SECRETKEY, rsec, 41), 0);
     assert_int_equal(zmq_connect(c, N.endpoint), 0);
     send_text(c, "rogue");
-    assert_int_not_equal(wait_event(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH,
-                                    DEADLINE_MS),
-                         0);
+    assert_int_not_equal(
+        wait_event(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, DEADLINE_MS), 0);
     assert_true(gf_security_refused(N.srv) > 0);
     assert_false(N.handshake_ok);
+    gf_buf b = {0};
+    gf_security_metrics(N.srv, &b);
+    char want[256];
+    snprintf(want, sizeof want, "gigflow_handshakes_refused_total %llu\n",
+             (unsigned long long)gf_security_refused(N.srv));
+    assert_int_equal(gf_buf_append(&b, "", 1), 0);
+    assert_non_null(strstr((const char *)b.data, want));
+    assert_non_null(
+        strstr((const char *)b.data,
+               "# TYPE gigflow_handshakes_refused_total counter\n"));
+    gf_buf_free(&b);
     char buf[64];
     assert_int_equal(recv_within(200, buf, sizeof buf, NULL), -1);
     allowed_still_first();
@@ -793,9 +802,8 @@ static void test_refuse_unknown_key(void **state)
     assert_int_equal(gf_security_client(ex, c, "classify"), 0);
     assert_int_equal(zmq_connect(c, N.endpoint), 0);
     send_text(c, "export");
-    assert_int_not_equal(wait_event(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH,
-                                    DEADLINE_MS),
-                         0);
+    assert_int_not_equal(
+        wait_event(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, DEADLINE_MS), 0);
     assert_true(gf_security_refused(N.srv) > before);
     assert_int_equal(recv_within(200, buf, sizeof buf, NULL), -1);
     gf_security_free(&ex);
@@ -818,9 +826,8 @@ static void test_refuse_wrong_server_key(void **state)
     assert_int_equal(zmq_setsockopt(c, ZMQ_CURVE_SECRETKEY, isec, 41), 0);
     assert_int_equal(zmq_connect(c, N.endpoint), 0);
     send_text(c, "misdirected");
-    assert_int_not_equal(wait_event(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL,
-                                    DEADLINE_MS),
-                         0);
+    assert_int_not_equal(
+        wait_event(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, DEADLINE_MS), 0);
     assert_false(N.handshake_ok);
     char buf[64];
     assert_int_equal(recv_within(200, buf, sizeof buf, NULL), -1);
@@ -836,9 +843,8 @@ static void test_refuse_without_handler(void **state)
     assert_int_equal(gf_security_client(N.cli, c, "classify"), 0);
     assert_int_equal(zmq_connect(c, N.endpoint), 0);
     send_text(c, "unchecked");
-    assert_int_not_equal(wait_event(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL,
-                                    DEADLINE_MS),
-                         0);
+    assert_int_not_equal(
+        wait_event(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, DEADLINE_MS), 0);
     assert_false(N.handshake_ok);
     char buf[64];
     assert_int_equal(recv_within(200, buf, sizeof buf, NULL), -1);
@@ -850,8 +856,7 @@ static void test_oversized_frame(void **state)
     net_setup(false); /* plaintext, hardened */
     void *c = push_socket();
     assert_int_equal(zmq_connect(c, N.endpoint), 0);
-    assert_int_not_equal(wait_event(ZMQ_EVENT_HANDSHAKE_SUCCEEDED,
-                                    DEADLINE_MS),
+    assert_int_not_equal(wait_event(ZMQ_EVENT_HANDSHAKE_SUCCEEDED, DEADLINE_MS),
                          0);
     size_t big = (size_t)GF_FRAME_HDR_SIZE + GF_FRAME_MAX_PAYLOAD + 1;
     zmq_msg_t m;
