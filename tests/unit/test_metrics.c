@@ -1,6 +1,7 @@
 /*
  * Unit tests of gf_metrics: the sample helpers against hand-written
  * exposition text (escaping, HELP/TYPE once per family, number forms), and
+ * the executor's families (gf_stats_prometheus, figures set by hand), and
  * the endpoint on 127.0.0.1 port 0 through a plain socket client: /metrics
  * rendered on each scrape, /health 200 then 503, 404 and 405, nothing on
  * another loopback address, the connection limit, address errors.
@@ -27,6 +28,7 @@
 #include "gf_alloc.h"
 #include "gf_buf.h"
 #include "gf_metrics.h"
+#include "gf_stats.h"
 
 #define DEADLINE_MS 5000
 
@@ -122,6 +124,117 @@ static void test_sample_alloc_failures(void **state)
         gf_buf_free(&b);
     }
     assert_true(done);
+}
+
+/* gf_stats_prometheus: every family, stages summed over instances. */
+static void test_stats_render(void **state)
+{
+    (void)state;
+    const char *const names[] = {"src", "cls"};
+    const unsigned inst[] = {1, 2};
+    gf_stats *st = gf_stats_new(2, names, inst);
+    assert_non_null(st);
+    gf_counters *a = gf_stats_counters(st, 0, 0);
+    gf_counters *b0 = gf_stats_counters(st, 1, 0);
+    gf_counters *b1 = gf_stats_counters(st, 1, 1);
+    a->out = 100;
+    a->batches_sent = 4;
+    a->batches_acked = 3;
+    a->batches_resent = 1;
+    a->credit = 5;
+    a->peers = 2;
+    a->start_ns = 1000000000;
+    a->end_ns = 3500000000;
+    b0->in = 60;
+    b1->in = 40;
+    b0->out = 55;
+    b1->out = 39;
+    b0->rejected = 5;
+    b1->dropped = 1;
+    b0->batches_received = 2;
+    b1->batches_received = 2;
+    b1->duplicates = 1;
+    b0->frames_rejected = 7;
+    b0->peers = 1;
+    b1->peers = 1;
+    b0->start_ns = 1000000000; /* running; b1 not started yet */
+    gf_buf b = {0};
+    gf_stats_prometheus(st, &b, 2000000000);
+    assert_string_equal(
+        text_of(&b),
+        "# HELP gigflow_records_in_total Records a stage received.\n"
+        "# TYPE gigflow_records_in_total counter\n"
+        "gigflow_records_in_total{stage=\"src\"} 0\n"
+        "gigflow_records_in_total{stage=\"cls\"} 100\n"
+        "# HELP gigflow_records_out_total Records a stage emitted.\n"
+        "# TYPE gigflow_records_out_total counter\n"
+        "gigflow_records_out_total{stage=\"src\"} 100\n"
+        "gigflow_records_out_total{stage=\"cls\"} 94\n"
+        "# HELP gigflow_records_rejected_total Records a stage rejected to "
+        "the dead letters.\n"
+        "# TYPE gigflow_records_rejected_total counter\n"
+        "gigflow_records_rejected_total{stage=\"src\"} 0\n"
+        "gigflow_records_rejected_total{stage=\"cls\"} 5\n"
+        "# HELP gigflow_records_dropped_total Records a stage dropped on "
+        "purpose (filters).\n"
+        "# TYPE gigflow_records_dropped_total counter\n"
+        "gigflow_records_dropped_total{stage=\"src\"} 0\n"
+        "gigflow_records_dropped_total{stage=\"cls\"} 1\n"
+        "# HELP gigflow_batches_sent_total Batches (DATA frames) a stage "
+        "sent downstream.\n"
+        "# TYPE gigflow_batches_sent_total counter\n"
+        "gigflow_batches_sent_total{stage=\"src\"} 4\n"
+        "gigflow_batches_sent_total{stage=\"cls\"} 0\n"
+        "# HELP gigflow_batches_received_total Batches a stage received.\n"
+        "# TYPE gigflow_batches_received_total counter\n"
+        "gigflow_batches_received_total{stage=\"src\"} 0\n"
+        "gigflow_batches_received_total{stage=\"cls\"} 4\n"
+        "# HELP gigflow_batches_acked_total Batches a stage sent that a "
+        "consumer acknowledged.\n"
+        "# TYPE gigflow_batches_acked_total counter\n"
+        "gigflow_batches_acked_total{stage=\"src\"} 3\n"
+        "gigflow_batches_acked_total{stage=\"cls\"} 0\n"
+        "# HELP gigflow_batches_resent_total Batches a stage sent again (no "
+        "acknowledgement, consumer lost).\n"
+        "# TYPE gigflow_batches_resent_total counter\n"
+        "gigflow_batches_resent_total{stage=\"src\"} 1\n"
+        "gigflow_batches_resent_total{stage=\"cls\"} 0\n"
+        "# HELP gigflow_duplicates_dropped_total Batches a stage received "
+        "again and dropped (same producer and sequence).\n"
+        "# TYPE gigflow_duplicates_dropped_total counter\n"
+        "gigflow_duplicates_dropped_total{stage=\"src\"} 0\n"
+        "gigflow_duplicates_dropped_total{stage=\"cls\"} 1\n"
+        "# HELP gigflow_frames_rejected_total Invalid frames a stage refused "
+        "(bad header, length or MessagePack).\n"
+        "# TYPE gigflow_frames_rejected_total counter\n"
+        "gigflow_frames_rejected_total{stage=\"src\"} 0\n"
+        "gigflow_frames_rejected_total{stage=\"cls\"} 7\n"
+        "# HELP gigflow_peers_connected Peers (other processes) a stage is "
+        "connected to.\n"
+        "# TYPE gigflow_peers_connected gauge\n"
+        "gigflow_peers_connected{stage=\"src\"} 2\n"
+        "gigflow_peers_connected{stage=\"cls\"} 2\n"
+        "# HELP gigflow_credit Batches a stage may still send before it "
+        "waits for credit.\n"
+        "# TYPE gigflow_credit gauge\n"
+        "gigflow_credit{stage=\"src\"} 5\n"
+        "gigflow_credit{stage=\"cls\"} 0\n"
+        "# HELP gigflow_stage_instances Instances (workers) of a stage in "
+        "this process.\n"
+        "# TYPE gigflow_stage_instances gauge\n"
+        "gigflow_stage_instances{stage=\"src\"} 1\n"
+        "gigflow_stage_instances{stage=\"cls\"} 2\n"
+        "# HELP gigflow_stage_running Instances of a stage running now.\n"
+        "# TYPE gigflow_stage_running gauge\n"
+        "gigflow_stage_running{stage=\"src\"} 0\n"
+        "gigflow_stage_running{stage=\"cls\"} 1\n"
+        "# HELP gigflow_stage_seconds Seconds a stage has run (its longest "
+        "instance).\n"
+        "# TYPE gigflow_stage_seconds gauge\n"
+        "gigflow_stage_seconds{stage=\"src\"} 2.5\n"
+        "gigflow_stage_seconds{stage=\"cls\"} 1\n");
+    gf_buf_free(&b);
+    gf_stats_free(&st);
 }
 
 /* ------------------------------------------------------------------ */
@@ -364,6 +477,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_samples),
         cmocka_unit_test(test_sample_alloc_failures),
+        cmocka_unit_test(test_stats_render),
         cmocka_unit_test(test_endpoint),
         cmocka_unit_test(test_start_errors),
     };
