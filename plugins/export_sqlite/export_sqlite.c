@@ -2,7 +2,8 @@
  * export_sqlite - write records into tables of an SQLite database.
  *
  * Each record goes to the table named by `table`, or by its own `kind`
- * (records of several kinds: one table each). A table that does not exist
+ * (records of several kinds: one table each); a `metric` row goes to the
+ * table named by its `set` (one table per aggregate stage). A table that does not exist
  * is created from the first record that reaches it: INTEGER, REAL, TEXT,
  * BLOB from the value types, BOOLEAN (0/1) for bools, JSON TEXT for arrays
  * and maps (written as JSON text), no type for nil. A field the table lacks
@@ -689,6 +690,13 @@ static int es_process(gf_ctx *ctx, void *state, const gf_record *rec,
                              "text field kind (or set the option table)");
         tname = kv.v.s.ptr;
         tlen = kv.v.s.len;
+        gf_value sv; /* metric rows: one table per set, as aggregates mean */
+        if (gf_str_eq(kv.v.s, "metric") && h->get(rec, "set", &sv) &&
+            sv.type == GF_T_STR && sv.v.s.len > 0 &&
+            !memchr(sv.v.s.ptr, '\0', sv.v.s.len)) {
+            tname = sv.v.s.ptr;
+            tlen = sv.v.s.len;
+        }
     }
     if (rec->nfields == 0)
         return es_reject(ctx, e, rec, "the record has no fields to write");

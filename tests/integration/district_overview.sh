@@ -63,6 +63,23 @@ for s in coverage platforms projects_by_category demands_by_level mobile_by_orig
     [ -s "$O/metrics-$s.csv" ] || fail "no metrics-$s.csv"
 done
 
+# --- gigflow.db: the embedded database beside the report ------------------
+# rows per table: the good rows of pipelines/data/README.md ("Facts"), and
+# one table per metric set holding exactly its CSV's rows
+DB="$O/gigflow.db"
+[ -s "$DB" ] || fail "no gigflow.db"
+for kt in org:39 member:195 project:30 demand:120; do
+    got=$(sqlite3 "$DB" "SELECT count(*) FROM ${kt%%:*};")
+    [ "$got" = "${kt#*:}" ] || fail "gigflow.db: ${kt%%:*} has $got rows, not ${kt#*:}"
+done
+for s in coverage platforms projects_by_category demands_by_level mobile_by_origin leaderboard; do
+    want=$(($(wc -l <"$O/metrics-$s.csv") - 1))
+    got=$(sqlite3 "$DB" "SELECT count(*) FROM $s;")
+    [ "$got" = "$want" ] || fail "gigflow.db: $s has $got rows, metrics-$s.csv $want"
+done
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM member WHERE phone NOT GLOB '[0-9][0-9][0-9][*][*][*][*][0-9][0-9][0-9][0-9]';")" = 0 ] ||
+    fail "gigflow.db: a member phone is not masked"
+
 # --- the inputs, decoded, each row with its physical line -----------------
 W="$T/work"
 mkdir "$W"

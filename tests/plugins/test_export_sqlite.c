@@ -55,6 +55,39 @@ static void test_tables_per_kind(void **state)
     io_rmdir(dir);
 }
 
+/* metric rows go to one table per set; other kinds still by kind */
+static void test_metric_tables_per_set(void **state)
+{
+    (void)state;
+    static const char *const rows[] = {
+        "{\"kind\":\"metric\",\"set\":\"coverage\",\"district\":\"临湖区\","
+        "\"coverage\":0.6}",
+        "{\"kind\":\"metric\",\"set\":\"leaderboard\",\"rank\":1,"
+        "\"points\":480}",
+        "{\"kind\":\"metric\",\"set\":\"coverage\",\"district\":\"云溪区\","
+        "\"coverage\":0.75}",
+        "{\"kind\":\"metric\",\"rank\":2}",
+        "{\"kind\":\"member\",\"id\":\"m1\"}",
+        NULL,
+    };
+    char *dir = io_tmpdir();
+    char *db = io_fmt("%s/m.db", dir);
+    gf_harness *h = io_open("export_sqlite", "path: m.db", dir);
+    db_push_all(h, rows);
+    assert_int_equal(gf_harness_flush(h), GF_OK);
+    assert_int_equal(gf_harness_commit(h), GF_OK);
+    assert_int_equal(gf_harness_rejects(h), 0);
+    gf_harness_destroy(&h);
+    /* a metric row without a set keeps the kind's table */
+    db_expect(db, "SELECT name FROM sqlite_master WHERE type='table' "
+              "ORDER BY name;", "coverage\nleaderboard\nmember\nmetric\n");
+    db_expect(db, "SELECT district, coverage FROM coverage ORDER BY rowid;",
+              "临湖区|0.6\n云溪区|0.75\n");
+    db_expect(db, "SELECT rank, points FROM leaderboard;", "1|480\n");
+    free(db);
+    io_rmdir(dir);
+}
+
 static void test_atomic(void **state)
 {
     (void)state;
@@ -230,6 +263,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tables_per_kind),
+        cmocka_unit_test(test_metric_tables_per_set),
         cmocka_unit_test(test_atomic),
         cmocka_unit_test(test_type_conflict),
         cmocka_unit_test(test_append_upsert_replace),
