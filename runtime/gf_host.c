@@ -187,6 +187,35 @@ static const char *host_run_info(gf_ctx *ctx, const char *key)
     return ops && ops->run_info && key ? ops->run_info(ctx, key) : NULL;
 }
 
+/* The runner's output set, or NULL with a message in err. */
+static gf_output_set *outputs_of(gf_ctx *ctx, char *err, size_t errlen)
+{
+    const gf_rt_ops *ops = ops_of(ctx);
+    gf_output_set *s = ops && ops->outputs ? ops->outputs(ctx) : NULL;
+    if (!s && err && errlen)
+        snprintf(err, errlen, "no outputs can be opened here (only an "
+                              "export, from init() on)");
+    return s;
+}
+
+static FILE *host_output_open(gf_ctx *ctx, const char *path, char *err,
+                              size_t errlen)
+{
+    if (!err)
+        errlen = 0;
+    gf_output_set *s = outputs_of(ctx, err, errlen);
+    return s ? gf_output_open(s, ctx, stage_of(ctx), path, err, errlen) : NULL;
+}
+
+static const char *host_output_path(gf_ctx *ctx, const char *path, char *err,
+                                    size_t errlen)
+{
+    if (!err)
+        errlen = 0;
+    gf_output_set *s = outputs_of(ctx, err, errlen);
+    return s ? gf_output_path(s, ctx, stage_of(ctx), path, err, errlen) : NULL;
+}
+
 const gf_host gf_host_table = {
     .size = sizeof(gf_host),
     .abi_major = GF_ABI_MAJOR,
@@ -228,4 +257,7 @@ const gf_host gf_host_table = {
 
     .rejects_total = host_rejects_total,
     .run_info = host_run_info,
+
+    .output_open = host_output_open,
+    .output_path = host_output_path,
 };

@@ -131,9 +131,9 @@ static void test_table_complete(void **state)
     /* every member after the header is a function pointer: none NULL */
     size_t first = offsetof(gf_host, log);
     size_t n = (sizeof(gf_host) - first) / sizeof(void (*)(void));
-    /* 30 in ABI 1.0: counted by hand in gigflow/plugin.h; a member
-       appended there must be filled here too */
-    assert_int_equal(n, 30);
+    /* 30 in ABI 1.0, 32 in 1.1 (output_open, output_path): counted by hand
+       in gigflow/plugin.h; a member appended there must be filled here too */
+    assert_int_equal(n, 32);
     for (size_t i = 0; i < n; i++) {
         void (*fp)(void);
         memcpy(&fp, (const char *)h + first + i * sizeof fp, sizeof fp);
