@@ -51,6 +51,8 @@
 
 #include <gigflow/plugin.h>
 
+#include "gf_pg.h"
+
 #define EP_SEND_BYTES (256u << 10) /* COPY data handed to libpq at once */
 #define EP_LOST (-100)             /* internal: the connection dropped */
 #define EP_NAME_MAX 63             /* PostgreSQL's NAMEDATALEN - 1 */
@@ -90,17 +92,12 @@ static const gf_option ep_options[] = {
 
 typedef enum ep_mode { EP_REPLACE, EP_APPEND, EP_UPSERT } ep_mode;
 
-/* What a column accepts, from its type. */
-typedef enum ep_cls {
-    EP_INT2, EP_INT4, EP_INT8, EP_FLOAT, EP_BOOL, EP_TEXT, EP_JSON,
-    EP_BYTEA, EP_OTHER
-} ep_cls;
 
 typedef struct ep_col {
     char *name;
     size_t len;
     char *type; /* as format_type() writes it */
-    ep_cls cls;
+    gf_pg_cls cls;
 } ep_col;
 
 typedef struct ep_table {
@@ -112,19 +109,11 @@ typedef struct ep_table {
     size_t ncols, capcols;
 } ep_table;
 
-typedef struct ep_sb {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} ep_sb;
 
 typedef struct ep {
     const ep_config *cfg;
-    gf_ctx *ctx;       /* of the callback running: for server notices */
+    gf_pg pg;          /* the connection */
     ep_mode mode;
-    char *dsn_shown;   /* the dsn with its password scrubbed */
-    char *app;         /* application_name */
-    PGconn *conn;
     bool in_txn;
     char txid[32];
     ep_table *tables;
@@ -138,9 +127,9 @@ typedef struct ep {
     uint64_t seg_rows;
     const gf_value **slot; /* the record's value per segment column */
     size_t slot_cap;
-    ep_sb copy;        /* COPY data not yet handed to libpq */
-    ep_sb sql;
-    ep_sb val;         /* scratch for one value */
+    gf_pg_buf copy;        /* COPY data not yet handed to libpq */
+    gf_pg_buf sql;
+    gf_pg_buf val;         /* scratch for one value */
 
     /* records accepted since the transaction began, for a redo */
     uint8_t *keep;
@@ -160,157 +149,17 @@ typedef struct ep {
 
 /* --- small helpers ---------------------------------------------------- */
 
-static void sb_put(ep_sb *b, const void *p, size_t n)
+static void sb_table(gf_pg_buf *b, const ep *p, const ep_table *t)
 {
-    if (b->len + n < b->cap) { /* the fast path */
-        memcpy(b->p + b->len, p, n);
-        b->len += n;
-        b->p[b->len] = '\0';
-        return;
-    }
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            b->oom = true;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_puts(ep_sb *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-/* "name" with embedded quotes doubled. */
-static void sb_ident(ep_sb *b, const char *s, size_t n)
-{
-    sb_put(b, "\"", 1);
-    for (const char *q; n && (q = memchr(s, '"', n));) {
-        sb_put(b, s, (size_t)(q - s) + 1);
-        sb_put(b, "\"", 1);
-        n -= (size_t)(q - s) + 1;
-        s = q + 1;
-    }
-    sb_put(b, s, n);
-    sb_put(b, "\"", 1);
-}
-
-static void sb_table(ep_sb *b, const ep *p, const ep_table *t)
-{
-    sb_ident(b, p->cfg->schema, strlen(p->cfg->schema));
-    sb_put(b, ".", 1);
-    sb_ident(b, t->name, strlen(t->name));
-}
-
-/* 'text' as an SQL literal. */
-static void sb_literal(ep_sb *b, const char *s)
-{
-    sb_put(b, "'", 1);
-    for (; *s; s++)
-        sb_put(b, *s == '\'' ? "''" : s, 1 + (*s == '\''));
-    sb_put(b, "'", 1);
-}
-
-/*
- * A copy of a connection string with every password hidden: key/value
- * `password=...` (quoted or not) and URI `user:secret@host`.
- */
-static char *ep_scrub(const char *dsn)
-{
-    ep_sb b = {0};
-    const char *s = dsn;
-    if (!strncmp(s, "postgres://", 11) || !strncmp(s, "postgresql://", 13)) {
-        const char *at = strchr(s, '@');
-        const char *start = strstr(s, "://") + 3;
-        const char *colon = at ? memchr(start, ':', (size_t)(at - start))
-                               : NULL;
-        if (colon) {
-            sb_put(&b, s, (size_t)(colon - s) + 1);
-            sb_puts(&b, "***");
-            s = at;
-        }
-        const char *pw = strstr(s, "password=");
-        while (pw) {
-            sb_put(&b, s, (size_t)(pw - s) + 9);
-            sb_puts(&b, "***");
-            s = pw + 9 + strcspn(pw + 9, "&");
-            pw = strstr(s, "password=");
-        }
-        sb_puts(&b, s);
-        return b.oom ? NULL : b.p ? b.p : strdup("");
-    }
-    while (*s) {
-        const char *pw = strstr(s, "password");
-        if (!pw) {
-            sb_puts(&b, s);
-            break;
-        }
-        const char *q = pw + 8;
-        while (*q == ' ')
-            q++;
-        bool is_key = (pw == dsn || pw[-1] == ' ' || pw[-1] == '\t') &&
-                      *q == '=';
-        if (!is_key) {
-            sb_put(&b, s, (size_t)(pw - s) + 8);
-            s = pw + 8;
-            continue;
-        }
-        q++;
-        while (*q == ' ')
-            q++;
-        sb_put(&b, s, (size_t)(pw - s));
-        sb_puts(&b, "password=***");
-        if (*q == '\'') { /* a quoted value, \' and \\ escaped */
-            for (q++; *q && *q != '\''; q++)
-                if (*q == '\\' && q[1])
-                    q++;
-            if (*q)
-                q++;
-        } else {
-            while (*q && *q != ' ' && *q != '\t')
-                q++;
-        }
-        s = q;
-    }
-    return b.oom ? NULL : b.p ? b.p : strdup("");
+    gf_pg_ident(b, p->cfg->schema, strlen(p->cfg->schema));
+    gf_pg_put(b, ".", 1);
+    gf_pg_ident(b, t->name, strlen(t->name));
 }
 
 static int ep_nomem(gf_ctx *ctx)
 {
     ctx->host->error(ctx, "out of memory");
     return GF_ERROR;
-}
-
-/* libpq's message, on one line, without the trailing newline. */
-static const char *ep_msg(const ep *p, const PGresult *res, char *buf,
-                          size_t len)
-{
-    const char *m = res ? PQresultErrorMessage(res) : "";
-    if (!m[0])
-        m = p->conn ? PQerrorMessage(p->conn) : "no connection";
-    snprintf(buf, len, "%s", m);
-    for (char *c = buf; *c; c++)
-        if (*c == '\n')
-            *c = (c[1] ? ' ' : '\0');
-    return buf;
-}
-
-/* Whether the failure is a lost connection (redo) rather than an error. */
-static bool ep_lost(const ep *p, const PGresult *res)
-{
-    if (!p->conn || PQstatus(p->conn) == CONNECTION_BAD)
-        return true;
-    const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    if (!st)
-        return false;
-    return !strncmp(st, "08", 2) || !strcmp(st, "57P01") ||
-           !strcmp(st, "57P02") || !strcmp(st, "57P03");
 }
 
 /*
@@ -320,7 +169,7 @@ static bool ep_lost(const ep *p, const PGresult *res)
 static int ep_run(gf_ctx *ctx, ep *p, const char *sql, PGresult **out)
 {
     char m[1024];
-    PGresult *res = PQexec(p->conn, sql);
+    PGresult *res = PQexec(p->pg.conn, sql);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
         if (out)
@@ -329,12 +178,12 @@ static int ep_run(gf_ctx *ctx, ep *p, const char *sql, PGresult **out)
             PQclear(res);
         return GF_OK;
     }
-    if (ep_lost(p, res)) {
+    if (gf_pg_lost(&p->pg, res)) {
         PQclear(res);
         return EP_LOST;
     }
     ctx->host->error(ctx, "PostgreSQL: %s (in: %.200s)",
-                     ep_msg(p, res, m, sizeof m), sql);
+                     gf_pg_msg(&p->pg, res, m, sizeof m), sql);
     PQclear(res);
     return GF_ERROR;
 }
@@ -347,41 +196,6 @@ static int ep_sql(gf_ctx *ctx, ep *p, PGresult **out)
 }
 
 /* --- connection and transaction ---------------------------------------- */
-
-/* Server notices (NOTICE, WARNING) go to the run's log, not stderr. */
-static void ep_notice(void *arg, const char *msg)
-{
-    ep *p = arg;
-    size_t n = strlen(msg);
-    while (n && msg[n - 1] == '\n')
-        n--;
-    if (p->ctx)
-        p->ctx->host->log(p->ctx, strncmp(msg, "WARNING", 7) ? GF_LOG_DEBUG
-                                                            : GF_LOG_WARN,
-                          "PostgreSQL: %.*s", (int)n, msg);
-}
-
-static int ep_connect(gf_ctx *ctx, ep *p, bool report)
-{
-    const char *const keys[] = {"dbname", "fallback_application_name",
-                                "client_encoding", NULL};
-    const char *const vals[] = {p->cfg->dsn, p->app, "UTF8", NULL};
-    char m[1024];
-    PQfinish(p->conn);
-    p->conn = PQconnectdbParams(keys, vals, 1);
-    if (p->conn && PQstatus(p->conn) == CONNECTION_OK) {
-        PQsetErrorVerbosity(p->conn, PQERRORS_DEFAULT);
-        PQsetNoticeProcessor(p->conn, ep_notice, p);
-        return GF_OK;
-    }
-    if (report) {
-        char *clean = ep_scrub(ep_msg(p, NULL, m, sizeof m));
-        ctx->host->error(ctx, "cannot connect to PostgreSQL (%s): %s",
-                         p->dsn_shown, clean ? clean : "out of memory");
-        free(clean);
-    }
-    return GF_ERROR;
-}
 
 /* BEGIN, and remember the transaction's id for a COMMIT in doubt. */
 static int ep_begin(gf_ctx *ctx, ep *p)
@@ -399,24 +213,6 @@ static int ep_begin(gf_ctx *ctx, ep *p)
 }
 
 /* --- tables ------------------------------------------------------------ */
-
-static ep_cls ep_cls_of(const char *typname)
-{
-    static const struct {
-        const char *name;
-        ep_cls cls;
-    } map[] = {
-        {"int2", EP_INT2}, {"int4", EP_INT4}, {"int8", EP_INT8},
-        {"float4", EP_FLOAT}, {"float8", EP_FLOAT}, {"numeric", EP_FLOAT},
-        {"bool", EP_BOOL}, {"text", EP_TEXT}, {"varchar", EP_TEXT},
-        {"bpchar", EP_TEXT}, {"name", EP_TEXT}, {"citext", EP_TEXT},
-        {"json", EP_JSON}, {"jsonb", EP_JSON}, {"bytea", EP_BYTEA},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-        if (!strcmp(map[i].name, typname))
-            return map[i].cls;
-    return EP_OTHER;
-}
 
 static const char *ep_type_for(gf_type t)
 {
@@ -464,7 +260,7 @@ static bool ep_add_col(ep_table *t, const char *name, size_t len,
         return false;
     }
     c->len = len;
-    c->cls = ep_cls_of(typname);
+    c->cls = gf_pg_cls_of_name(typname);
     t->ncols++;
     return true;
 }
@@ -492,7 +288,7 @@ static int ep_table_open(gf_ctx *ctx, ep *p, ep_table *t)
 {
     p->sql.len = 0;
     if (p->mode == EP_REPLACE) {
-        sb_puts(&p->sql, "DROP TABLE IF EXISTS ");
+        gf_pg_puts(&p->sql, "DROP TABLE IF EXISTS ");
         sb_table(&p->sql, p, t);
         int rc = ep_sql(ctx, p, NULL);
         if (rc == GF_OK)
@@ -500,18 +296,18 @@ static int ep_table_open(gf_ctx *ctx, ep *p, ep_table *t)
         return rc;
     }
     PGresult *res = NULL;
-    sb_puts(&p->sql, "SELECT a.attname, format_type(a.atttypid, "
+    gf_pg_puts(&p->sql, "SELECT a.attname, format_type(a.atttypid, "
             "a.atttypmod), ty.typname, c.oid FROM pg_class c "
             "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
             "AND NOT a.attisdropped LEFT JOIN pg_type ty ON ty.oid = "
             "a.atttypid WHERE c.oid = to_regclass(");
-    ep_sb name = {0};
+    gf_pg_buf name = {0};
     sb_table(&name, p, t);
     if (name.oom)
         return ep_nomem(ctx);
-    sb_literal(&p->sql, name.p);
+    gf_pg_literal(&p->sql, name.p);
     free(name.p);
-    sb_puts(&p->sql, ") ORDER BY a.attnum");
+    gf_pg_puts(&p->sql, ") ORDER BY a.attnum");
     int rc = ep_sql(ctx, p, &res);
     if (rc != GF_OK)
         return rc;
@@ -577,7 +373,7 @@ static bool ep_utf8_ok(const char *s, size_t n)
 }
 
 /* Append an integer in decimal (snprintf is slow on the hot path). */
-static void ep_i64(ep_sb *b, int64_t v)
+static void ep_i64(gf_pg_buf *b, int64_t v)
 {
     char tmp[24];
     char *e = tmp + sizeof tmp, *q = e;
@@ -587,11 +383,11 @@ static void ep_i64(ep_sb *b, int64_t v)
     while (u /= 10);
     if (v < 0)
         *--q = '-';
-    sb_put(b, q, (size_t)(e - q));
+    gf_pg_put(b, q, (size_t)(e - q));
 }
 
 /* Append text escaped for COPY's text format. */
-static void ep_copy_text(ep_sb *b, const char *s, size_t n)
+static void ep_copy_text(gf_pg_buf *b, const char *s, size_t n)
 {
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
@@ -602,11 +398,11 @@ static void ep_copy_text(ep_sb *b, const char *s, size_t n)
                         : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
         if (!esc)
             continue;
-        sb_put(b, s + run, i - run);
-        sb_put(b, esc, 2);
+        gf_pg_put(b, s + run, i - run);
+        gf_pg_put(b, esc, 2);
         run = i + 1;
     }
-    sb_put(b, s + run, n - run);
+    gf_pg_put(b, s + run, n - run);
 }
 
 /* A value as JSON text through the host ({"v": value} -> value). */
@@ -651,20 +447,20 @@ static const char *ep_value_name(gf_type t)
  * Append value v for column c to p->val in COPY text form. Returns 0, 1
  * when it does not fit the column (why filled), -1 when memory runs out.
  */
-static int ep_value(const gf_host *h, ep *p, ep_sb *b, const ep_table *t,
+static int ep_value(const gf_host *h, ep *p, gf_pg_buf *b, const ep_table *t,
                     const ep_col *c, const gf_value *v, char *why,
                     size_t whylen)
 {
     char num[40];
     const char *problem = NULL;
     if (v->type == GF_T_NIL) {
-        sb_put(b, "\\N", 2);
+        gf_pg_put(b, "\\N", 2);
         return b->oom ? -1 : 0;
     }
     switch (c->cls) {
-    case EP_INT2:
-    case EP_INT4:
-    case EP_INT8: {
+    case GF_PG_INT2:
+    case GF_PG_INT4:
+    case GF_PG_INT8: {
         int64_t i;
         if (v->type == GF_T_INT)
             i = v->v.i;
@@ -673,38 +469,38 @@ static int ep_value(const gf_host *h, ep *p, ep_sb *b, const ep_table *t,
             i = (int64_t)v->v.f;
         else
             break;
-        if ((c->cls == EP_INT2 && (i < -32768 || i > 32767)) ||
-            (c->cls == EP_INT4 && (i < INT32_MIN || i > INT32_MAX))) {
+        if ((c->cls == GF_PG_INT2 && (i < -32768 || i > 32767)) ||
+            (c->cls == GF_PG_INT4 && (i < INT32_MIN || i > INT32_MAX))) {
             problem = "is out of range for";
             break;
         }
         ep_i64(b, i);
         return b->oom ? -1 : 0;
     }
-    case EP_FLOAT:
+    case GF_PG_FLOAT:
         if (v->type == GF_T_INT) {
             ep_i64(b, v->v.i);
         } else if (v->type == GF_T_FLOAT) {
             if (isnan(v->v.f))
-                sb_puts(b, "NaN");
+                gf_pg_puts(b, "NaN");
             else if (isinf(v->v.f))
-                sb_puts(b, v->v.f > 0 ? "Infinity" : "-Infinity");
+                gf_pg_puts(b, v->v.f > 0 ? "Infinity" : "-Infinity");
             else
-                sb_put(b, num, (size_t)snprintf(num, sizeof num, "%.17g",
+                gf_pg_put(b, num, (size_t)snprintf(num, sizeof num, "%.17g",
                                                 v->v.f));
         } else {
             break;
         }
         return b->oom ? -1 : 0;
-    case EP_BOOL:
+    case GF_PG_BOOL:
         if (v->type == GF_T_BOOL)
-            sb_put(b, v->v.b ? "t" : "f", 1);
+            gf_pg_put(b, v->v.b ? "t" : "f", 1);
         else if (v->type == GF_T_INT && (v->v.i == 0 || v->v.i == 1))
-            sb_put(b, v->v.i ? "t" : "f", 1);
+            gf_pg_put(b, v->v.i ? "t" : "f", 1);
         else
             break;
         return b->oom ? -1 : 0;
-    case EP_JSON: {
+    case GF_PG_JSON: {
         size_t jl;
         const char *j = ep_json(h, p, v, &jl);
         if (!j)
@@ -712,16 +508,16 @@ static int ep_value(const gf_host *h, ep *p, ep_sb *b, const ep_table *t,
         ep_copy_text(b, j, jl);
         return b->oom ? -1 : 0;
     }
-    case EP_BYTEA:
+    case GF_PG_BYTEA:
         if (v->type != GF_T_BIN && v->type != GF_T_STR)
             break;
-        sb_put(b, "\\\\x", 3);
+        gf_pg_put(b, "\\\\x", 3);
         for (size_t i = 0; i < v->v.s.len; i++)
-            sb_put(b, num, (size_t)snprintf(num, sizeof num, "%02x",
+            gf_pg_put(b, num, (size_t)snprintf(num, sizeof num, "%02x",
                                             (unsigned char)v->v.s.ptr[i]));
         return b->oom ? -1 : 0;
-    case EP_TEXT:
-    case EP_OTHER:
+    case GF_PG_TEXT:
+    case GF_PG_OTHER:
         switch (v->type) {
         case GF_T_STR:
             if (!ep_utf8_ok(v->v.s.ptr, v->v.s.len)) {
@@ -736,11 +532,11 @@ static int ep_value(const gf_host *h, ep *p, ep_sb *b, const ep_table *t,
             ep_i64(b, v->v.i);
             return b->oom ? -1 : 0;
         case GF_T_FLOAT:
-            sb_put(b, num, (size_t)snprintf(num, sizeof num, "%.17g",
+            gf_pg_put(b, num, (size_t)snprintf(num, sizeof num, "%.17g",
                                             v->v.f));
             return b->oom ? -1 : 0;
         case GF_T_BOOL:
-            sb_puts(b, v->v.b ? "true" : "false");
+            gf_pg_puts(b, v->v.b ? "true" : "false");
             return b->oom ? -1 : 0;
         case GF_T_ARRAY:
         case GF_T_MAP: {
@@ -774,10 +570,10 @@ static int ep_copy_error(gf_ctx *ctx, ep *p, PGresult *res);
 static int ep_seg_collect(gf_ctx *ctx, ep *p, bool failed)
 {
     PGresult *res, *bad = NULL;
-    while ((res = PQgetResult(p->conn)) != NULL) {
+    while ((res = PQgetResult(p->pg.conn)) != NULL) {
         if (PQresultStatus(res) == PGRES_COPY_IN) { /* still copying */
             PQclear(res);
-            PQputCopyEnd(p->conn, "abandoned");
+            PQputCopyEnd(p->pg.conn, "abandoned");
             continue;
         }
         if (PQresultStatus(res) != PGRES_COMMAND_OK && !bad) {
@@ -788,7 +584,7 @@ static int ep_seg_collect(gf_ctx *ctx, ep *p, bool failed)
     }
     int rc = GF_OK;
     if (bad || failed) {
-        if (ep_lost(p, bad) || !bad)
+        if (gf_pg_lost(&p->pg, bad) || !bad)
             rc = EP_LOST;
         else
             rc = ep_copy_error(ctx, p, bad);
@@ -801,7 +597,7 @@ static int ep_send(gf_ctx *ctx, ep *p)
 {
     if (!p->copy.len)
         return GF_OK;
-    if (PQputCopyData(p->conn, p->copy.p, (int)p->copy.len) != 1) {
+    if (PQputCopyData(p->pg.conn, p->copy.p, (int)p->copy.len) != 1) {
         int rc = ep_seg_collect(ctx, p, true);
         p->seg_table = -1;
         return rc;
@@ -828,7 +624,7 @@ static int ep_copy_error(gf_ctx *ctx, ep *p, PGresult *res)
     ctx->host->error(ctx, "PostgreSQL rejected a row of table %s.%s%s%.*s: "
                      "%s (record %llu of the run)", p->cfg->schema, t->name,
                      col ? ", column " : "", collen, col ? col + 9 : "",
-                     primary ? primary : ep_msg(p, res, m, sizeof m), rec);
+                     primary ? primary : gf_pg_msg(&p->pg, res, m, sizeof m), rec);
     return GF_ERROR;
 }
 
@@ -841,7 +637,7 @@ static int ep_seg_end(gf_ctx *ctx, ep *p)
     if (rc != GF_OK)
         return rc;
     ep_table *t = &p->tables[p->seg_table];
-    bool failed = PQputCopyEnd(p->conn, NULL) != 1;
+    bool failed = PQputCopyEnd(p->pg.conn, NULL) != 1;
     rc = ep_seg_collect(ctx, p, failed);
     p->seg_table = -1;
     if (rc != GF_OK)
@@ -850,40 +646,40 @@ static int ep_seg_end(gf_ctx *ctx, ep *p)
         return GF_OK;
     /* INSERT ... SELECT DISTINCT ON (key) ... ORDER BY key, seq DESC */
     const gf_strlist *key = p->cfg->key;
-    ep_sb *s = &p->sql;
+    gf_pg_buf *s = &p->sql;
     s->len = 0;
-    sb_puts(s, "INSERT INTO ");
+    gf_pg_puts(s, "INSERT INTO ");
     sb_table(s, p, t);
-    sb_puts(s, " (");
+    gf_pg_puts(s, " (");
     for (size_t i = 0; i < p->seg_n; i++) {
         if (i)
-            sb_puts(s, ", ");
-        sb_ident(s, t->cols[p->seg_cols[i]].name, t->cols[p->seg_cols[i]].len);
+            gf_pg_puts(s, ", ");
+        gf_pg_ident(s, t->cols[p->seg_cols[i]].name, t->cols[p->seg_cols[i]].len);
     }
-    sb_puts(s, ") SELECT DISTINCT ON (");
+    gf_pg_puts(s, ") SELECT DISTINCT ON (");
     for (size_t i = 0; i < key->n; i++) {
         if (i)
-            sb_puts(s, ", ");
-        sb_ident(s, key->items[i], strlen(key->items[i]));
+            gf_pg_puts(s, ", ");
+        gf_pg_ident(s, key->items[i], strlen(key->items[i]));
     }
-    sb_puts(s, ") ");
+    gf_pg_puts(s, ") ");
     for (size_t i = 0; i < p->seg_n; i++) {
         if (i)
-            sb_puts(s, ", ");
-        sb_ident(s, t->cols[p->seg_cols[i]].name, t->cols[p->seg_cols[i]].len);
+            gf_pg_puts(s, ", ");
+        gf_pg_ident(s, t->cols[p->seg_cols[i]].name, t->cols[p->seg_cols[i]].len);
     }
-    sb_puts(s, " FROM pg_temp.gigflow_stage ORDER BY ");
+    gf_pg_puts(s, " FROM pg_temp.gigflow_stage ORDER BY ");
     for (size_t i = 0; i < key->n; i++) {
-        sb_ident(s, key->items[i], strlen(key->items[i]));
-        sb_puts(s, ", ");
+        gf_pg_ident(s, key->items[i], strlen(key->items[i]));
+        gf_pg_puts(s, ", ");
     }
-    sb_puts(s, "gigflow_seq DESC ON CONFLICT (");
+    gf_pg_puts(s, "gigflow_seq DESC ON CONFLICT (");
     for (size_t i = 0; i < key->n; i++) {
         if (i)
-            sb_puts(s, ", ");
-        sb_ident(s, key->items[i], strlen(key->items[i]));
+            gf_pg_puts(s, ", ");
+        gf_pg_ident(s, key->items[i], strlen(key->items[i]));
     }
-    sb_puts(s, ") DO ");
+    gf_pg_puts(s, ") DO ");
     size_t nset = 0;
     for (size_t i = 0; i < p->seg_n; i++) {
         const ep_col *c = &t->cols[p->seg_cols[i]];
@@ -892,13 +688,13 @@ static int ep_seg_end(gf_ctx *ctx, ep *p)
             is_key = !strcmp(key->items[k], c->name);
         if (is_key)
             continue;
-        sb_puts(s, nset++ ? ", " : "UPDATE SET ");
-        sb_ident(s, c->name, c->len);
-        sb_puts(s, " = EXCLUDED.");
-        sb_ident(s, c->name, c->len);
+        gf_pg_puts(s, nset++ ? ", " : "UPDATE SET ");
+        gf_pg_ident(s, c->name, c->len);
+        gf_pg_puts(s, " = EXCLUDED.");
+        gf_pg_ident(s, c->name, c->len);
     }
     if (!nset)
-        sb_puts(s, "NOTHING");
+        gf_pg_puts(s, "NOTHING");
     return ep_sql(ctx, p, NULL);
 }
 
@@ -906,49 +702,49 @@ static int ep_seg_end(gf_ctx *ctx, ep *p)
 static int ep_seg_start(gf_ctx *ctx, ep *p, long ti)
 {
     ep_table *t = &p->tables[ti];
-    ep_sb *s = &p->sql;
+    gf_pg_buf *s = &p->sql;
     int rc;
     if (p->mode == EP_UPSERT) {
         s->len = 0;
-        sb_puts(s, "DROP TABLE IF EXISTS pg_temp.gigflow_stage; CREATE "
+        gf_pg_puts(s, "DROP TABLE IF EXISTS pg_temp.gigflow_stage; CREATE "
                 "TEMP TABLE gigflow_stage ON COMMIT DROP AS SELECT ");
         for (size_t i = 0; i < p->seg_n; i++) {
-            sb_ident(s, t->cols[p->seg_cols[i]].name,
+            gf_pg_ident(s, t->cols[p->seg_cols[i]].name,
                      t->cols[p->seg_cols[i]].len);
-            sb_puts(s, ", ");
+            gf_pg_puts(s, ", ");
         }
-        sb_puts(s, "0::bigint AS gigflow_seq FROM ");
+        gf_pg_puts(s, "0::bigint AS gigflow_seq FROM ");
         sb_table(s, p, t);
-        sb_puts(s, " WITH NO DATA");
+        gf_pg_puts(s, " WITH NO DATA");
         if ((rc = ep_sql(ctx, p, NULL)) != GF_OK)
             return rc;
     }
     s->len = 0;
-    sb_puts(s, "COPY ");
+    gf_pg_puts(s, "COPY ");
     if (p->mode == EP_UPSERT)
-        sb_puts(s, "pg_temp.gigflow_stage");
+        gf_pg_puts(s, "pg_temp.gigflow_stage");
     else
         sb_table(s, p, t);
-    sb_puts(s, " (");
+    gf_pg_puts(s, " (");
     for (size_t i = 0; i < p->seg_n; i++) {
         if (i)
-            sb_puts(s, ", ");
-        sb_ident(s, t->cols[p->seg_cols[i]].name, t->cols[p->seg_cols[i]].len);
+            gf_pg_puts(s, ", ");
+        gf_pg_ident(s, t->cols[p->seg_cols[i]].name, t->cols[p->seg_cols[i]].len);
     }
     if (p->mode == EP_UPSERT)
-        sb_puts(s, ", gigflow_seq");
-    sb_puts(s, ") FROM STDIN");
+        gf_pg_puts(s, ", gigflow_seq");
+    gf_pg_puts(s, ") FROM STDIN");
     if (s->oom)
         return ep_nomem(ctx);
     char m[1024];
-    PGresult *res = PQexec(p->conn, s->p);
+    PGresult *res = PQexec(p->pg.conn, s->p);
     if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
-        if (ep_lost(p, res)) {
+        if (gf_pg_lost(&p->pg, res)) {
             PQclear(res);
             return EP_LOST;
         }
         ctx->host->error(ctx, "PostgreSQL: %s (in: %.200s)",
-                         ep_msg(p, res, m, sizeof m), s->p);
+                         gf_pg_msg(&p->pg, res, m, sizeof m), s->p);
         PQclear(res);
         return GF_ERROR;
     }
@@ -1041,27 +837,27 @@ static int ep_ensure_columns(gf_ctx *ctx, ep *p, ep_table *t,
     gf_iter it = {0};
     gf_str k;
     gf_value v;
-    ep_sb *s = &p->sql;
+    gf_pg_buf *s = &p->sql;
     int rc;
     if (!t->exists) {
         s->len = 0;
-        sb_puts(s, "CREATE TABLE ");
+        gf_pg_puts(s, "CREATE TABLE ");
         sb_table(s, p, t);
-        sb_puts(s, " (");
+        gf_pg_puts(s, " (");
         size_t n = 0;
         while (h->next(rec, &it, &k, &v)) {
             if (ep_find_col(t, k.ptr, k.len) >= 0)
                 continue;
             if (n++)
-                sb_puts(s, ", ");
-            sb_ident(s, k.ptr, k.len);
-            sb_puts(s, " ");
-            sb_puts(s, ep_type_for(v.type));
+                gf_pg_puts(s, ", ");
+            gf_pg_ident(s, k.ptr, k.len);
+            gf_pg_puts(s, " ");
+            gf_pg_puts(s, ep_type_for(v.type));
             if (!ep_add_col(t, k.ptr, k.len, ep_type_for(v.type),
                             ep_typname_for(v.type)))
                 return ep_nomem(ctx);
         }
-        sb_puts(s, ")");
+        gf_pg_puts(s, ")");
         if ((rc = ep_sql(ctx, p, NULL)) != GF_OK)
             return rc;
         t->exists = true;
@@ -1070,12 +866,12 @@ static int ep_ensure_columns(gf_ctx *ctx, ep *p, ep_table *t,
             if (ep_find_col(t, k.ptr, k.len) >= 0)
                 continue;
             s->len = 0;
-            sb_puts(s, "ALTER TABLE ");
+            gf_pg_puts(s, "ALTER TABLE ");
             sb_table(s, p, t);
-            sb_puts(s, " ADD COLUMN ");
-            sb_ident(s, k.ptr, k.len);
-            sb_puts(s, " ");
-            sb_puts(s, ep_type_for(v.type));
+            gf_pg_puts(s, " ADD COLUMN ");
+            gf_pg_ident(s, k.ptr, k.len);
+            gf_pg_puts(s, " ");
+            gf_pg_puts(s, ep_type_for(v.type));
             if ((rc = ep_sql(ctx, p, NULL)) != GF_OK)
                 return rc;
             if (!ep_add_col(t, k.ptr, k.len, ep_type_for(v.type),
@@ -1090,19 +886,19 @@ static int ep_ensure_columns(gf_ctx *ctx, ep *p, ep_table *t,
         if (ep_find_col(t, key->items[i], strlen(key->items[i])) < 0)
             return GF_OK; /* not yet: when the key columns exist */
     s->len = 0;
-    sb_puts(s, "CREATE UNIQUE INDEX IF NOT EXISTS ");
+    gf_pg_puts(s, "CREATE UNIQUE INDEX IF NOT EXISTS ");
     char iname[200];
     snprintf(iname, sizeof iname, "%.50s_gigflow_key", t->name);
-    sb_ident(s, iname, strlen(iname));
-    sb_puts(s, " ON ");
+    gf_pg_ident(s, iname, strlen(iname));
+    gf_pg_puts(s, " ON ");
     sb_table(s, p, t);
-    sb_puts(s, " (");
+    gf_pg_puts(s, " (");
     for (size_t i = 0; i < key->n; i++) {
         if (i)
-            sb_puts(s, ", ");
-        sb_ident(s, key->items[i], strlen(key->items[i]));
+            gf_pg_puts(s, ", ");
+        gf_pg_ident(s, key->items[i], strlen(key->items[i]));
     }
-    sb_puts(s, ")");
+    gf_pg_puts(s, ")");
     if ((rc = ep_sql(ctx, p, NULL)) != GF_OK)
         return rc;
     t->indexed = true;
@@ -1280,9 +1076,9 @@ static int ep_write(gf_ctx *ctx, ep *p, const gf_record *rec, bool *kept)
     size_t mark = p->copy.len;
     for (size_t i = 0; i < p->seg_n; i++) {
         if (i)
-            sb_put(&p->copy, "\t", 1);
+            gf_pg_put(&p->copy, "\t", 1);
         if (!p->slot[i]) {
-            sb_put(&p->copy, "\\N", 2);
+            gf_pg_put(&p->copy, "\\N", 2);
             continue;
         }
         int vr = ep_value(h, p, &p->copy, t, &t->cols[p->seg_cols[i]],
@@ -1295,10 +1091,10 @@ static int ep_write(gf_ctx *ctx, ep *p, const gf_record *rec, bool *kept)
     }
     if (p->mode == EP_UPSERT) {
         char seq[32];
-        sb_put(&p->copy, seq, (size_t)snprintf(seq, sizeof seq, "\t%llu",
+        gf_pg_put(&p->copy, seq, (size_t)snprintf(seq, sizeof seq, "\t%llu",
                                                (unsigned long long)++p->seq));
     }
-    sb_put(&p->copy, "\n", 1);
+    gf_pg_put(&p->copy, "\n", 1);
     if (p->copy.oom) {
         rc = ep_nomem(ctx);
         goto done;
@@ -1323,13 +1119,6 @@ static void ep_reset_state(ep *p)
     p->in_txn = false;
     for (size_t i = 0; i < p->ntables; i++)
         ep_forget_columns(&p->tables[i]);
-}
-
-static void ep_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
 }
 
 /* Replay every kept record into a fresh transaction. */
@@ -1401,20 +1190,19 @@ static int ep_recover(gf_ctx *ctx, ep *p)
                        "redoing %llu records", (long long)a,
                        (long long)p->cfg->retries,
                        (unsigned long long)p->kept);
-        ep_sleep_ms(wait);
-        wait = wait * 2 > 5000 ? 5000 : wait * 2;
+        gf_pg_backoff(&wait);
         ep_reset_state(p);
-        if (ep_connect(ctx, p, false) != GF_OK)
+        if (gf_pg_connect(&p->pg, false) != GF_OK)
             continue;
         int rc = ep_replay(ctx, p);
         if (rc != EP_LOST)
             return rc;
     }
     char m[512];
-    char *clean = ep_scrub(ep_msg(p, NULL, m, sizeof m));
+    char *clean = gf_pg_scrub(gf_pg_msg(&p->pg, NULL, m, sizeof m));
     ctx->host->error(ctx, "the connection to PostgreSQL (%s) dropped and "
                      "was not regained after %lld attempts: %s",
-                     p->dsn_shown, (long long)p->cfg->retries,
+                     p->pg.dsn_shown, (long long)p->cfg->retries,
                      clean ? clean : "");
     free(clean);
     return GF_ERROR;
@@ -1425,17 +1213,8 @@ static int ep_recover(gf_ctx *ctx, ep *p)
 static int ep_check(gf_ctx *ctx, const void *config)
 {
     const ep_config *cfg = config;
-    char *perr = NULL;
-    PQconninfoOption *parsed = PQconninfoParse(cfg->dsn, &perr);
-    if (!parsed) {
-        char *clean = perr ? ep_scrub(perr) : NULL;
-        ctx->host->option_error(ctx, "dsn", "not a libpq connection string: "
-                                "%s", clean ? clean : "out of memory");
-        free(clean);
-        PQfreemem(perr);
+    if (gf_pg_check_dsn(ctx, cfg->dsn) < 0)
         return GF_ERROR;
-    }
-    PQconninfoFree(parsed);
     if (strcmp(cfg->mode, "replace") && strcmp(cfg->mode, "append") &&
         strcmp(cfg->mode, "upsert")) {
         ctx->host->option_error(ctx, "mode", "unknown mode '%s': use "
@@ -1482,23 +1261,17 @@ static int ep_setup(gf_ctx *ctx, const void *config, void **state)
         return ep_nomem(ctx);
     *state = p;
     p->cfg = cfg;
-    p->ctx = ctx;
     p->spill_fd = -1;
     p->seg_table = -1;
     p->mode = !strcmp(cfg->mode, "append")   ? EP_APPEND
               : !strcmp(cfg->mode, "upsert") ? EP_UPSERT
                                              : EP_REPLACE;
-    p->dsn_shown = ep_scrub(cfg->dsn);
-    if (!p->dsn_shown || asprintf(&p->app, "gigflow:%.40s", ctx->stage) < 0) {
-        p->app = NULL;
-        return ep_nomem(ctx);
-    }
-    if (ep_connect(ctx, p, true) != GF_OK)
+    if (gf_pg_open(&p->pg, ctx, cfg->dsn) != GF_OK)
         return GF_ERROR;
     int rc = ep_begin(ctx, p);
     if (rc == EP_LOST) {
         ctx->host->error(ctx, "the connection to PostgreSQL (%s) dropped at "
-                         "the start", p->dsn_shown);
+                         "the start", p->pg.dsn_shown);
         return GF_ERROR;
     }
     return rc;
@@ -1510,7 +1283,7 @@ static int ep_process(gf_ctx *ctx, void *state, const gf_record *rec,
     (void)out;
     ep *p = state;
     bool kept;
-    p->ctx = ctx;
+    p->pg.ctx = ctx;
     p->rows++;
     for (;;) {
         int rc = ep_write(ctx, p, rec, &kept);
@@ -1527,7 +1300,7 @@ static int ep_flush(gf_ctx *ctx, void *state, gf_out *out)
 {
     (void)out;
     ep *p = state;
-    p->ctx = ctx;
+    p->pg.ctx = ctx;
     for (;;) {
         int rc = ep_seg_end(ctx, p);
         if (rc != EP_LOST)
@@ -1573,9 +1346,10 @@ static int ep_commit(gf_ctx *ctx, void *state)
         bool known = false, committed = false;
         char status[32] = "";
         for (int64_t b = 0; b < p->cfg->retries * 4 && !known; b++) {
-            ep_sleep_ms(100L << (b < 5 ? b : 5));
-            if ((p->conn && PQstatus(p->conn) == CONNECTION_OK) ||
-                ep_connect(ctx, p, false) == GF_OK)
+            long wait = 100L << (b < 5 ? b : 5);
+            gf_pg_backoff(&wait);
+            if ((p->pg.conn && PQstatus(p->pg.conn) == CONNECTION_OK) ||
+                gf_pg_connect(&p->pg, false) == GF_OK)
                 known = ep_commit_status(ctx, p, status, sizeof status) ==
                             GF_OK &&
                         strcmp(status, "in progress") != 0;
@@ -1583,7 +1357,7 @@ static int ep_commit(gf_ctx *ctx, void *state)
         }
         if (!known || a >= p->cfg->retries) {
             ctx->host->error(ctx, "the connection to PostgreSQL (%s) "
-                             "dropped during COMMIT %s", p->dsn_shown,
+                             "dropped during COMMIT %s", p->pg.dsn_shown,
                              known ? "again and again"
                                    : "and whether it committed is unknown: "
                                      "check the tables");
@@ -1607,8 +1381,8 @@ static void ep_destroy(gf_ctx *ctx, void *state)
     ep *p = state;
     if (!p)
         return;
-    p->ctx = ctx;
-    PQfinish(p->conn); /* an open transaction is rolled back */
+    p->pg.ctx = ctx;
+    gf_pg_close(&p->pg); /* an open transaction is rolled back */
     for (size_t i = 0; i < p->ntables; i++) {
         ep_forget_columns(&p->tables[i]);
         free(p->tables[i].cols);
@@ -1625,8 +1399,6 @@ static void ep_destroy(gf_ctx *ctx, void *state)
     free(p->keep);
     free(p->json);
     free(p->wrap);
-    free(p->dsn_shown);
-    free(p->app);
     free(p);
 }
 
