@@ -28,8 +28,8 @@ typedef struct gf_output {
     char *target, *tmp, *dir;
     const void *owner;
     char *owner_name;
-    FILE *fp; /* the plugin's stream, NULL when closed */
-    int fd;   /* under fp; -1 when closed */
+    FILE *fp;       /* the plugin's stream, NULL when closed */
+    int fd;         /* under fp; -1 when closed */
     bool by_name;   /* output_path: the library writes the file itself */
     bool committed; /* renamed over the target */
 } gf_output;
@@ -100,7 +100,8 @@ int gf_output_prepare(const char *path, char *err, size_t errlen)
     return rc < 0 ? -1 : 0;
 }
 
-/* --- the cookie stream ----------------------------------------------------- */
+/* --- the cookie stream -----------------------------------------------------
+ */
 
 static ssize_t cookie_write(void *cookie, const char *buf, size_t len)
 {
@@ -155,7 +156,8 @@ static int open_stream(gf_output *o, char *err, size_t errlen)
     return 0;
 }
 
-/* --- entries ----------------------------------------------------------------- */
+/* --- entries -----------------------------------------------------------------
+ */
 
 static void entry_free(gf_output *o)
 {
@@ -232,8 +234,7 @@ fail_nomem:
  */
 static gf_output *entry_get(gf_output_set *s, const void *owner,
                             const char *owner_name, const char *path,
-                            bool by_name, bool *fresh, char *err,
-                            size_t errlen)
+                            bool by_name, bool *fresh, char *err, size_t errlen)
 {
     *fresh = false;
     for (size_t i = 0; i < s->n; i++) {
@@ -241,9 +242,10 @@ static gf_output *entry_get(gf_output_set *s, const void *owner,
         if (strcmp(o->target, path) != 0)
             continue;
         if (o->owner != owner) {
-            snprintf(err, errlen, "%s is written by stage %s already in this "
-                     "run: give each export its own file", path,
-                     o->owner_name);
+            snprintf(err, errlen,
+                     "%s is written by stage %s already in this "
+                     "run: give each export its own file",
+                     path, o->owner_name);
             return NULL;
         }
         if (o->fp || o->committed || o->by_name != by_name) {
@@ -292,8 +294,8 @@ FILE *gf_output_open(gf_output_set *s, const void *owner,
 }
 
 const char *gf_output_path(gf_output_set *s, const void *owner,
-                           const char *owner_name, const char *path,
-                           char *err, size_t errlen)
+                           const char *owner_name, const char *path, char *err,
+                           size_t errlen)
 {
     pthread_mutex_lock(&s->lock);
     bool fresh;

@@ -59,8 +59,8 @@ FILE *gf_output_open(gf_output_set *s, const void *owner,
  * again for the same path by the same owner returns the same name.
  */
 const char *gf_output_path(gf_output_set *s, const void *owner,
-                           const char *owner_name, const char *path,
-                           char *err, size_t errlen);
+                           const char *owner_name, const char *path, char *err,
+                           size_t errlen);
 
 /*
  * Make every output visible: flush the streams still open, fsync each file,

@@ -25,6 +25,7 @@
 
 #include <gigflow/plugin.h>
 
+#include "gf_dbrow.h"
 #include "gf_pg.h"
 
 typedef struct ip_config {
@@ -54,21 +55,8 @@ typedef struct ip {
     gf_pg pg;
     char fetch_sql[64];
     bool done;
-    char *buf;
-    size_t cap;
+    gf_dbrow fields; /* scratch of JSON and binary fields */
 } ip;
-
-static bool ip_grow(ip *s, size_t need)
-{
-    if (need <= s->cap)
-        return true;
-    char *b = realloc(s->buf, need * 2);
-    if (!b)
-        return false;
-    s->buf = b;
-    s->cap = need * 2;
-    return true;
-}
 
 /* Run a command; on failure report it at `key` (or as an error). */
 static int ip_run(gf_ctx *ctx, ip *s, const char *sql, const char *key)
@@ -163,74 +151,6 @@ static int ip_setup(gf_ctx *ctx, const void *config, void **state)
     return rc;
 }
 
-/* Field `name` from JSON text: nested when it parses, else the text. */
-static int ip_set_json(const gf_host *h, ip *s, gf_out *out, const char *name,
-                       const char *text, size_t len)
-{
-    char err[128];
-    size_t nlen = strlen(name);
-    if (!ip_grow(s, nlen * 6 + len + 8))
-        return -1;
-    size_t n = 0;
-    s->buf[n++] = '{';
-    s->buf[n++] = '"';
-    for (size_t i = 0; i < nlen; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c == '"' || c == '\\') {
-            s->buf[n++] = '\\';
-            s->buf[n++] = (char)c;
-        } else if (c < 0x20) {
-            n += (size_t)snprintf(s->buf + n, 7, "\\u%04x", c);
-        } else {
-            s->buf[n++] = (char)c;
-        }
-    }
-    s->buf[n++] = '"';
-    s->buf[n++] = ':';
-    memcpy(s->buf + n, text, len);
-    n += len;
-    s->buf[n++] = '}';
-    if (h->set_json(out, s->buf, n, err, sizeof err) < 0)
-        h->set_str(out, name, text, len);
-    return 0;
-}
-
-/* bytea's hex text form (\x0aff...) as a MessagePack bin value. */
-static int ip_set_bytea(const gf_host *h, ip *s, gf_out *out,
-                        const char *name, const char *text, size_t len)
-{
-    size_t n = 0;
-    unsigned char *raw = PQunescapeBytea((const unsigned char *)text, &n);
-    (void)len;
-    if (!raw || !ip_grow(s, n + 5)) {
-        PQfreemem(raw);
-        return -1;
-    }
-    uint8_t *p = (uint8_t *)s->buf;
-    size_t hl;
-    if (n < 256) {
-        p[0] = 0xc4;
-        p[1] = (uint8_t)n;
-        hl = 2;
-    } else if (n < 65536) {
-        p[0] = 0xc5;
-        p[1] = (uint8_t)(n >> 8);
-        p[2] = (uint8_t)n;
-        hl = 3;
-    } else {
-        p[0] = 0xc6;
-        p[1] = (uint8_t)(n >> 24);
-        p[2] = (uint8_t)(n >> 16);
-        p[3] = (uint8_t)(n >> 8);
-        p[4] = (uint8_t)n;
-        hl = 5;
-    }
-    memcpy(p + hl, raw, n);
-    PQfreemem(raw);
-    h->set_raw(out, name, p, hl + n);
-    return 0;
-}
-
 static int ip_produce(gf_ctx *ctx, void *state, gf_out *out)
 {
     ip *s = state;
@@ -278,13 +198,20 @@ static int ip_produce(gf_ctx *ctx, void *state, gf_out *out)
                 h->set_bool(out, name, v[0] == 't');
                 break;
             case GF_PG_JSON:
-                if (ip_set_json(h, s, out, name, v, len) < 0)
+                if (gf_dbrow_set_json(&s->fields, h, out, name, v, len) < 0)
                     goto nomem;
                 break;
-            case GF_PG_BYTEA:
-                if (ip_set_bytea(h, s, out, name, v, len) < 0)
+            case GF_PG_BYTEA: { /* the hex text form, \x0aff... */
+                size_t n = 0;
+                unsigned char *raw =
+                    PQunescapeBytea((const unsigned char *)v, &n);
+                int bad = !raw || gf_dbrow_set_bin(&s->fields, h, out, name,
+                                                   raw, n) < 0;
+                PQfreemem(raw);
+                if (bad)
                     goto nomem;
                 break;
+            }
             default: /* text, varchar, date, timestamp, uuid, ... */
                 h->set_str(out, name, v, len);
             }
@@ -315,7 +242,7 @@ static void ip_destroy(gf_ctx *ctx, void *state)
         return;
     s->pg.ctx = ctx;
     gf_pg_close(&s->pg);
-    free(s->buf);
+    gf_dbrow_free(&s->fields);
     free(s);
 }
 

@@ -11,9 +11,20 @@
 
 /* Type OIDs of the built-in types (src/include/catalog/pg_type.dat). */
 enum {
-    PG_BOOL = 16, PG_BYTEA = 17, PG_NAME = 19, PG_INT8 = 20, PG_INT2 = 21,
-    PG_INT4 = 23, PG_TEXT = 25, PG_OID = 26, PG_JSON = 114, PG_FLOAT4 = 700,
-    PG_FLOAT8 = 701, PG_BPCHAR = 1042, PG_VARCHAR = 1043, PG_NUMERIC = 1700,
+    PG_BOOL = 16,
+    PG_BYTEA = 17,
+    PG_NAME = 19,
+    PG_INT8 = 20,
+    PG_INT2 = 21,
+    PG_INT4 = 23,
+    PG_TEXT = 25,
+    PG_OID = 26,
+    PG_JSON = 114,
+    PG_FLOAT4 = 700,
+    PG_FLOAT8 = 701,
+    PG_BPCHAR = 1042,
+    PG_VARCHAR = 1043,
+    PG_NUMERIC = 1700,
     PG_JSONB = 3802
 };
 
@@ -23,14 +34,22 @@ static const struct {
     Oid oid;
     gf_pg_cls cls;
 } pg_types[] = {
-    {"int2", PG_INT2, GF_PG_INT2},      {"int4", PG_INT4, GF_PG_INT4},
-    {"int8", PG_INT8, GF_PG_INT8},      {"oid", PG_OID, GF_PG_INT8},
-    {"float4", PG_FLOAT4, GF_PG_FLOAT}, {"float8", PG_FLOAT8, GF_PG_FLOAT},
-    {"numeric", PG_NUMERIC, GF_PG_FLOAT}, {"bool", PG_BOOL, GF_PG_BOOL},
-    {"text", PG_TEXT, GF_PG_TEXT},      {"varchar", PG_VARCHAR, GF_PG_TEXT},
-    {"bpchar", PG_BPCHAR, GF_PG_TEXT},  {"name", PG_NAME, GF_PG_TEXT},
-    {"citext", 0, GF_PG_TEXT},          {"json", PG_JSON, GF_PG_JSON},
-    {"jsonb", PG_JSONB, GF_PG_JSON},    {"bytea", PG_BYTEA, GF_PG_BYTEA},
+    {"int2", PG_INT2, GF_PG_INT2},
+    {"int4", PG_INT4, GF_PG_INT4},
+    {"int8", PG_INT8, GF_PG_INT8},
+    {"oid", PG_OID, GF_PG_INT8},
+    {"float4", PG_FLOAT4, GF_PG_FLOAT},
+    {"float8", PG_FLOAT8, GF_PG_FLOAT},
+    {"numeric", PG_NUMERIC, GF_PG_FLOAT},
+    {"bool", PG_BOOL, GF_PG_BOOL},
+    {"text", PG_TEXT, GF_PG_TEXT},
+    {"varchar", PG_VARCHAR, GF_PG_TEXT},
+    {"bpchar", PG_BPCHAR, GF_PG_TEXT},
+    {"name", PG_NAME, GF_PG_TEXT},
+    {"citext", 0, GF_PG_TEXT},
+    {"json", PG_JSON, GF_PG_JSON},
+    {"jsonb", PG_JSONB, GF_PG_JSON},
+    {"bytea", PG_BYTEA, GF_PG_BYTEA},
 };
 
 gf_pg_cls gf_pg_cls_of_name(const char *typname)
@@ -49,7 +68,8 @@ gf_pg_cls gf_pg_cls_of_oid(Oid oid)
     return GF_PG_OTHER;
 }
 
-/* --- SQL text -------------------------------------------------------------- */
+/* --- SQL text --------------------------------------------------------------
+ */
 
 void gf_pg_put_slow(gf_pg_buf *b, const void *p, size_t n)
 {
@@ -91,7 +111,8 @@ void gf_pg_literal(gf_pg_buf *b, const char *s)
     gf_pg_put(b, "'", 1);
 }
 
-/* --- passwords ------------------------------------------------------------- */
+/* --- passwords -------------------------------------------------------------
+ */
 
 /* b's text as a malloc'd string ("" when empty), NULL when out of memory. */
 static char *buf_take(gf_pg_buf *b)
@@ -179,7 +200,8 @@ int gf_pg_check_dsn(gf_ctx *ctx, const char *dsn)
     return GF_ERROR;
 }
 
-/* --- the connection -------------------------------------------------------- */
+/* --- the connection --------------------------------------------------------
+ */
 
 const char *gf_pg_msg(const gf_pg *pg, const PGresult *res, char *buf,
                       size_t len)
@@ -221,10 +243,9 @@ static void pg_notice(void *arg, const char *msg)
     while (n && msg[n - 1] == '\n')
         n--;
     if (pg->ctx)
-        pg->ctx->host->log(pg->ctx,
-                           strncmp(msg, "WARNING", 7) ? GF_LOG_DEBUG
-                                                      : GF_LOG_WARN,
-                           "PostgreSQL: %.*s", (int)n, msg);
+        pg->ctx->host->log(
+            pg->ctx, strncmp(msg, "WARNING", 7) ? GF_LOG_DEBUG : GF_LOG_WARN,
+            "PostgreSQL: %.*s", (int)n, msg);
 }
 
 int gf_pg_connect(gf_pg *pg, bool report)
@@ -254,8 +275,7 @@ int gf_pg_open(gf_pg *pg, gf_ctx *ctx, const char *dsn)
     pg->ctx = ctx;
     pg->dsn = dsn;
     pg->dsn_shown = gf_pg_scrub(dsn);
-    if (!pg->dsn_shown ||
-        asprintf(&pg->app, "gigflow:%.40s", ctx->stage) < 0) {
+    if (!pg->dsn_shown || asprintf(&pg->app, "gigflow:%.40s", ctx->stage) < 0) {
         pg->app = NULL;
         ctx->host->error(ctx, "out of memory");
         return GF_ERROR;

@@ -23,11 +23,11 @@
 
 /* A connection of one stage instance. */
 typedef struct gf_pg {
-    PGconn *conn;     /* NULL before gf_pg_open and after a failed connect */
-    gf_ctx *ctx;      /* of the callback running: notices go to its log */
-    const char *dsn;  /* the option, borrowed */
-    char *dsn_shown;  /* the dsn with every password hidden */
-    char *app;        /* fallback_application_name: gigflow:STAGE */
+    PGconn *conn;    /* NULL before gf_pg_open and after a failed connect */
+    gf_ctx *ctx;     /* of the callback running: notices go to its log */
+    const char *dsn; /* the option, borrowed */
+    char *dsn_shown; /* the dsn with every password hidden */
+    char *app;       /* fallback_application_name: gigflow:STAGE */
 } gf_pg;
 
 /*
@@ -68,12 +68,20 @@ bool gf_pg_lost(const gf_pg *pg, const PGresult *res);
 /* Sleep *wait_ms, then double it up to 5 s: the reconnect backoff. */
 void gf_pg_backoff(long *wait_ms);
 
-/* --- column types ---------------------------------------------------------- */
+/* --- column types ----------------------------------------------------------
+ */
 
 /* What a column holds, from its type. */
 typedef enum gf_pg_cls {
-    GF_PG_INT2, GF_PG_INT4, GF_PG_INT8, GF_PG_FLOAT, GF_PG_BOOL, GF_PG_TEXT,
-    GF_PG_JSON, GF_PG_BYTEA, GF_PG_OTHER
+    GF_PG_INT2,
+    GF_PG_INT4,
+    GF_PG_INT8,
+    GF_PG_FLOAT,
+    GF_PG_BOOL,
+    GF_PG_TEXT,
+    GF_PG_JSON,
+    GF_PG_BYTEA,
+    GF_PG_OTHER
 } gf_pg_cls;
 
 /* By type name (pg_type.typname: "int4", "jsonb", "citext"...). */
@@ -81,7 +89,8 @@ gf_pg_cls gf_pg_cls_of_name(const char *typname);
 /* By type OID (PQftype) of the built-in types; GF_PG_OTHER for the rest. */
 gf_pg_cls gf_pg_cls_of_oid(Oid oid);
 
-/* --- SQL text -------------------------------------------------------------- */
+/* --- SQL text --------------------------------------------------------------
+ */
 
 /* A growable NUL-terminated text; `oom` set once an allocation failed (the
    text is then incomplete and further writes are ignored). */

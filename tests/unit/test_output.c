@@ -152,16 +152,15 @@ static void test_refusals(void **state)
     assert_null(gf_output_open(s, &owner, "out", dir, err, sizeof err));
     snprintf(p, sizeof p, "%s exists and is not a regular file", dir);
     assert_non_null(strstr(err, p));
-    assert_null(gf_output_path(s, &owner, "out", "/dev/null", err,
-                               sizeof err));
+    assert_null(gf_output_path(s, &owner, "out", "/dev/null", err, sizeof err));
     assert_non_null(strstr(err, "/dev/null exists and is not a regular"));
     assert_int_equal(gf_output_prepare("/dev/null", err, sizeof err), -1);
     snprintf(p, sizeof p, "%s/no/such/x.csv", dir);
     assert_null(gf_output_open(s, &owner, "out", p, err, sizeof err));
     char want[1400];
     snprintf(want, sizeof want,
-             "%s: the directory %s/no/such does not exist; create it first",
-             p, dir);
+             "%s: the directory %s/no/such does not exist; create it first", p,
+             dir);
     assert_string_equal(err, want);
     /* prepare creates the directories; then the open succeeds */
     assert_int_equal(gf_output_prepare(p, err, sizeof err), 0);
