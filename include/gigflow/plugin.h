@@ -71,7 +71,7 @@ extern "C" {
 /* A change that breaks existing plugins bumps the major. */
 #define GF_ABI_MAJOR 1
 /* Appending a descriptor field or host function bumps the minor.
-   Minor 1 added gf_host.output_open and gf_host.output_path. */
+   Minor 1 added gf_host.output_open, output_path and value_to_json. */
 #define GF_ABI_MINOR 1
 
 /* Return values of callbacks. Errors are negative. */
@@ -332,6 +332,17 @@ struct gf_host {
      */
     const char *(*output_path)(gf_ctx *ctx, const char *path, char *err,
                                size_t errlen);
+
+    /* --- conversions (ABI minor 1) ------------------------------------- */
+
+    /*
+     * Write one value as JSON text (the rendering of to_json: nested
+     * arrays and maps kept, binary as base64) into *buf, a malloc'd buffer
+     * of *cap bytes grown with realloc (start with NULL/0; free it when
+     * done), NUL-terminated. Returns the length, or a negative value when
+     * memory runs out.
+     */
+    long (*value_to_json)(const gf_value *v, char **buf, size_t *cap);
 };
 
 /* Does host table `h` have `member` (added after ABI minor 0)? */

@@ -206,41 +206,14 @@ static void tb_base64(tbuf *b, const unsigned char *s, size_t n)
     }
 }
 
-/*
- * An array or map value as JSON: the host renders records, so wrap the
- * value in a one-field map {"v": value} and cut the wrapper off again.
- */
+/* An array or map value as JSON (host value_to_json). */
 static void tb_json(ecsv *e, const gf_host *h, tbuf *b, const gf_value *v)
 {
-    size_t n = 3 + v->raw_len;
-    unsigned char *mp = malloc(n);
-    if (!mp) {
+    long len = h->value_to_json(v, &e->json.p, &e->json.cap);
+    if (len < 0)
         b->nomem = true;
-        return;
-    }
-    mp[0] = 0x81; /* fixmap of 1 */
-    mp[1] = 0xa1; /* fixstr of 1 */
-    mp[2] = 'v';
-    memcpy(mp + 3, v->raw, v->raw_len);
-    gf_record rec = {mp, n, 1};
-    long len = h->to_json(&rec, &e->json.p, &e->json.cap);
-    free(mp);
-    if (len < 0) {
-        b->nomem = true;
-        return;
-    }
-    const char *s = e->json.p, *end = s + len;
-    const char *colon = memchr(s, ':', (size_t)len);
-    while (end > s && end[-1] != '}')
-        end--;
-    if (!colon || end <= colon)
-        return;
-    for (s = colon + 1; s < end - 1 && (*s == ' ' || *s == '\n'); s++)
-        ;
-    end--;
-    while (end > s && (end[-1] == ' ' || end[-1] == '\n'))
-        end--;
-    tb_put(b, s, (size_t)(end - s));
+    else
+        tb_put(b, e->json.p, (size_t)len);
 }
 
 /* A value as text, without quoting. */
@@ -408,7 +381,8 @@ static int ecsv_write(gf_ctx *ctx, ecsv *e, ecsv_file *f)
         free(e->line.p);
         e->line = row;
         if (bad)
-            return ecsv_sys_error(ctx, f->final, e->line.nomem ? ENOMEM : errno);
+            return ecsv_sys_error(ctx, f->final,
+                                  e->line.nomem ? ENOMEM : errno);
     }
     if (e->line.len && fwrite(e->line.p, 1, e->line.len, f->fp) != e->line.len)
         return ecsv_sys_error(ctx, f->final, errno);

@@ -42,6 +42,12 @@ static int ejl_sys_error(gf_ctx *ctx, const char *what, int err)
     return GF_ERROR;
 }
 
+/* What j writes, for messages. */
+static const char *ejl_name(const ejl *j)
+{
+    return j->to_stdout ? "the stdout spool" : j->path;
+}
+
 static void ejl_destroy(gf_ctx *ctx, void *state);
 
 /* init(), except that a failure may leave a half-built *state. */
@@ -99,7 +105,7 @@ static int ejl_process(gf_ctx *ctx, void *state, const gf_record *rec,
     }
     if (fwrite(j->json, 1, (size_t)n, j->fp) != (size_t)n ||
         putc('\n', j->fp) == EOF)
-        return ejl_sys_error(ctx, j->to_stdout ? "the stdout spool" : j->path, errno);
+        return ejl_sys_error(ctx, ejl_name(j), errno);
     return GF_OK;
 }
 
@@ -108,7 +114,7 @@ static int ejl_flush(gf_ctx *ctx, void *state, gf_out *out)
     (void)out;
     ejl *j = state;
     if (j->fp && fflush(j->fp) != 0)
-        return ejl_sys_error(ctx, j->to_stdout ? "the stdout spool" : j->path, errno);
+        return ejl_sys_error(ctx, ejl_name(j), errno);
     if (!j->to_stdout)
         return GF_OK;
     char buf[65536];

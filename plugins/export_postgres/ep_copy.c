@@ -76,28 +76,15 @@ static void ep_copy_text(gf_pg_buf *b, const char *s, size_t n)
     gf_pg_put(b, s + run, n - run);
 }
 
-/* A value as JSON text through the host ({"v": value} -> value). */
+/* A value as JSON text (host value_to_json), NUL-terminated in p->json. */
 static const char *ep_json(const gf_host *h, ep *p, const gf_value *v,
                            size_t *len)
 {
-    if (v->raw_len + 3 > p->wrap_cap) {
-        size_t cap = v->raw_len * 2 + 64;
-        uint8_t *w = realloc(p->wrap, cap);
-        if (!w)
-            return NULL;
-        p->wrap = w;
-        p->wrap_cap = cap;
-    }
-    p->wrap[0] = 0x81;
-    p->wrap[1] = 0xa1;
-    p->wrap[2] = 'v';
-    memcpy(p->wrap + 3, v->raw, v->raw_len);
-    gf_record r = {.data = p->wrap, .len = v->raw_len + 3, .nfields = 1};
-    long n = h->to_json(&r, &p->json, &p->json_cap);
-    if (n < 6)
+    long n = h->value_to_json(v, &p->json, &p->json_cap);
+    if (n < 0)
         return NULL;
-    *len = (size_t)n - 6;
-    return p->json + 5;
+    *len = (size_t)n;
+    return p->json;
 }
 
 static const char *ep_value_name(gf_type t)
@@ -295,8 +282,30 @@ static int ep_copy_error(gf_ctx *ctx, ep *p, PGresult *res)
     ctx->host->error(ctx, "PostgreSQL rejected a row of table %s.%s%s%.*s: "
                      "%s (record %llu of the run)", p->cfg->schema, t->name,
                      col ? ", column " : "", collen, col ? col + 9 : "",
-                     primary ? primary : gf_pg_msg(&p->pg, res, m, sizeof m), rec);
+                     primary ? primary : gf_pg_msg(&p->pg, res, m, sizeof m),
+                     rec);
     return GF_ERROR;
+}
+
+/* The columns of the COPY in progress, quoted, comma-separated. */
+static void seg_columns(gf_pg_buf *s, const ep *p, const ep_table *t)
+{
+    for (size_t i = 0; i < p->seg_n; i++) {
+        const ep_col *c = &t->cols[p->seg_cols[i]];
+        if (i)
+            gf_pg_puts(s, ", ");
+        gf_pg_ident(s, c->name, c->len);
+    }
+}
+
+/* The key fields, quoted, comma-separated. */
+static void key_columns(gf_pg_buf *s, const gf_strlist *key)
+{
+    for (size_t i = 0; i < key->n; i++) {
+        if (i)
+            gf_pg_puts(s, ", ");
+        gf_pg_ident(s, key->items[i], strlen(key->items[i]));
+    }
 }
 
 /* End the COPY in progress (upsert: merge the staging table). */
@@ -322,34 +331,18 @@ int ep_seg_end(gf_ctx *ctx, ep *p)
     gf_pg_puts(s, "INSERT INTO ");
     ep_table_name(s, p, t);
     gf_pg_puts(s, " (");
-    for (size_t i = 0; i < p->seg_n; i++) {
-        if (i)
-            gf_pg_puts(s, ", ");
-        gf_pg_ident(s, t->cols[p->seg_cols[i]].name, t->cols[p->seg_cols[i]].len);
-    }
+    seg_columns(s, p, t);
     gf_pg_puts(s, ") SELECT DISTINCT ON (");
-    for (size_t i = 0; i < key->n; i++) {
-        if (i)
-            gf_pg_puts(s, ", ");
-        gf_pg_ident(s, key->items[i], strlen(key->items[i]));
-    }
+    key_columns(s, key);
     gf_pg_puts(s, ") ");
-    for (size_t i = 0; i < p->seg_n; i++) {
-        if (i)
-            gf_pg_puts(s, ", ");
-        gf_pg_ident(s, t->cols[p->seg_cols[i]].name, t->cols[p->seg_cols[i]].len);
-    }
+    seg_columns(s, p, t);
     gf_pg_puts(s, " FROM pg_temp.gigflow_stage ORDER BY ");
     for (size_t i = 0; i < key->n; i++) {
         gf_pg_ident(s, key->items[i], strlen(key->items[i]));
         gf_pg_puts(s, ", ");
     }
     gf_pg_puts(s, "gigflow_seq DESC ON CONFLICT (");
-    for (size_t i = 0; i < key->n; i++) {
-        if (i)
-            gf_pg_puts(s, ", ");
-        gf_pg_ident(s, key->items[i], strlen(key->items[i]));
-    }
+    key_columns(s, key);
     gf_pg_puts(s, ") DO ");
     size_t nset = 0;
     for (size_t i = 0; i < p->seg_n; i++) {
@@ -397,11 +390,7 @@ static int ep_seg_start(gf_ctx *ctx, ep *p, long ti)
     else
         ep_table_name(s, p, t);
     gf_pg_puts(s, " (");
-    for (size_t i = 0; i < p->seg_n; i++) {
-        if (i)
-            gf_pg_puts(s, ", ");
-        gf_pg_ident(s, t->cols[p->seg_cols[i]].name, t->cols[p->seg_cols[i]].len);
-    }
+    seg_columns(s, p, t);
     if (p->mode == EP_UPSERT)
         gf_pg_puts(s, ", gigflow_seq");
     gf_pg_puts(s, ") FROM STDIN");

@@ -477,7 +477,6 @@ static void ep_destroy(gf_ctx *ctx, void *state)
     free(p->val.p);
     free(p->keep);
     free(p->json);
-    free(p->wrap);
     free(p);
 }
 

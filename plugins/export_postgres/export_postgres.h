@@ -84,8 +84,6 @@ typedef struct ep {
     uint64_t seq;  /* upsert staging order */
     char *json;
     size_t json_cap;
-    uint8_t *wrap;
-    size_t wrap_cap;
 } ep;
 
 /* --- export_postgres.c: connection, transaction, redo log -------- */

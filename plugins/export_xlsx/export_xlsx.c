@@ -78,8 +78,6 @@ typedef struct ex {
     size_t last;
     char *json;
     size_t json_cap;
-    uint8_t *wrap;
-    size_t wrap_cap;
     uint64_t records;
 } ex;
 
@@ -374,29 +372,15 @@ nomem:
     return NULL;
 }
 
-/* A value as JSON text through the host ({"v": value} -> value). */
+/* A value as JSON text (host value_to_json), NUL-terminated in x->json. */
 static const char *ex_json(const gf_host *h, ex *x, const gf_value *v,
                            size_t *len)
 {
-    if (v->raw_len + 3 > x->wrap_cap) {
-        size_t cap = v->raw_len * 2 + 64;
-        uint8_t *w = realloc(x->wrap, cap);
-        if (!w)
-            return NULL;
-        x->wrap = w;
-        x->wrap_cap = cap;
-    }
-    x->wrap[0] = 0x81;
-    x->wrap[1] = 0xa1;
-    x->wrap[2] = 'v';
-    memcpy(x->wrap + 3, v->raw, v->raw_len);
-    gf_record r = {.data = x->wrap, .len = v->raw_len + 3, .nfields = 1};
-    long n = h->to_json(&r, &x->json, &x->json_cap);
-    if (n < 6)
+    long n = h->value_to_json(v, &x->json, &x->json_cap);
+    if (n < 0)
         return NULL;
-    *len = (size_t)n - 6;
-    x->json[n - 1] = '\0';
-    return x->json + 5;
+    *len = (size_t)n;
+    return x->json;
 }
 
 static bool ex_is_date_field(const char *k, size_t n)
@@ -515,7 +499,7 @@ static int ex_process(gf_ctx *ctx, void *state, const gf_record *rec,
             if (!j)
                 return ex_nomem(ctx);
             if (v.type == GF_T_BIN && jl >= 2) { /* base64, unquoted */
-                x->json[5 + jl - 1] = '\0';
+                x->json[jl - 1] = '\0';
                 j++;
                 jl -= 2;
             }
@@ -578,7 +562,6 @@ static void ex_destroy(gf_ctx *ctx, void *state)
     }
     free(x->sheets);
     free(x->json);
-    free(x->wrap);
     free(x);
 }
 
