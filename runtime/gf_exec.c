@@ -22,12 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "gf_alloc.h"
 #include "gf_metrics.h"
+#include "gf_output.h"
 #include "gf_stage.h"
 
 /* Signals received during the current run. A process-wide fact, hence
@@ -188,6 +188,8 @@ static const char *rt_run_info(gf_ctx *ctx, const char *key)
     return NULL;
 }
 
+static gf_output_set *rt_outputs(gf_ctx *ctx);
+
 static const gf_rt_ops exec_ops = {
     .log = rt_log,
     .error = rt_error,
@@ -199,6 +201,7 @@ static const gf_rt_ops exec_ops = {
     .run_started = rt_run_started,
     .rejects_total = rt_rejects_total,
     .run_info = rt_run_info,
+    .outputs = rt_outputs,
 };
 
 /* ------------------------------------------------------------ set-up -- */
@@ -213,7 +216,14 @@ typedef struct exec_state {
     const char **names;
     unsigned *workers;
     gf_metrics *metrics; /* --metrics-addr, or NULL */
+    gf_output_set *outputs; /* the exports' files, renamed after commit() */
 } exec_state;
+
+static gf_output_set *rt_outputs(gf_ctx *ctx)
+{
+    /* run is exec_state's first member */
+    return ((exec_state *)(void *)inst_of(ctx)->run)->outputs;
+}
 
 static void endpoint(char *buf, size_t n, const exec_state *x, size_t stage,
                      unsigned inst)
@@ -427,37 +437,11 @@ static int make_pii(exec_state *x)
     return 0;
 }
 
-/* mkdir -p the directory part of `path`. Returns 0 or a negative errno. */
-static int make_parent_dirs(const char *path)
-{
-    char *dir = gf_strdup(path);
-    if (!dir)
-        return -ENOMEM;
-    char *slash = strrchr(dir, '/');
-    int rc = 0;
-    if (slash && slash != dir) {
-        *slash = '\0';
-        for (char *p = dir + 1; rc == 0; p++) {
-            if (*p != '/' && *p != '\0')
-                continue;
-            char c = *p;
-            *p = '\0';
-            if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-                rc = -errno;
-            *p = c;
-            if (c == '\0')
-                break;
-        }
-    }
-    gf_free(dir);
-    return rc;
-}
-
 /*
  * Exports create the directories their output paths need: every path
  * option of an export stage names something the stage writes. A path that
- * exists and is no regular file (/dev/null, a directory) is refused: the
- * export would rename its temporary file over it.
+ * exists and is no regular file (/dev/null, a directory) is refused
+ * (gf_output_prepare): the export would replace it.
  */
 static int make_output_dirs(exec_state *x)
 {
@@ -472,21 +456,10 @@ static int make_output_dirs(exec_state *x)
             if (o->type != GF_OPT_PATH)
                 continue;
             const char *path = *(const char *const *)(cfg + o->offset);
-            if (!path || strcmp(path, "-") == 0)
-                continue;
-            struct stat sb;
-            if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-                /* exports replace their target by rename: never a device */
-                gf_run_fail(&x->run, "stage %s: %s exists and is not a "
-                            "regular file; an export replaces the file it "
-                            "writes: name a file (or '-' for stdout where "
-                            "the plugin allows it)", d->name, path);
-                return -1;
-            }
-            int rc = make_parent_dirs(path);
-            if (rc < 0) {
-                gf_run_fail(&x->run, "stage %s: cannot create the directory "
-                            "of %s: %s", d->name, path, strerror(-rc));
+            char err[512];
+            if (path && strcmp(path, "-") != 0 &&
+                gf_output_prepare(path, err, sizeof err) < 0) {
+                gf_run_fail(&x->run, "stage %s: %s", d->name, err);
                 return -1;
             }
         }
@@ -625,6 +598,7 @@ static void teardown(exec_state *x)
         gf_buf_free(&in->pii_scratch);
         gf_free(in->errmsg);
     }
+    gf_output_free(&x->outputs); /* after destroy(): plugins may fclose */
     gf_free(x->inst);
     if (x->pii)
         for (size_t s = 0; s < x->run.p->nstages; s++)
@@ -698,6 +672,8 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
                     zmq_strerror(-rc));
     if (rc == 0)
         rc = make_pii(x);
+    if (rc == 0 && !(x->outputs = gf_output_new()))
+        rc = -ENOMEM;
     if (rc == 0)
         rc = make_output_dirs(x) < 0 ? -1 : init_all(x);
     if (rc < 0 && !gf_run_stopping(run))
@@ -717,6 +693,10 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
                         p->dead_letters ? p->dead_letters : "(stderr)");
         else
             commit_all(x);
+        char err[512];
+        if (!gf_run_stopping(run) &&
+            gf_output_commit(x->outputs, err, sizeof err) < 0)
+            gf_run_fail(run, "gigflow: %s", err);
     }
     if (gf_run_stopping(run)) {
         fprintf(stderr, "%s\n",

@@ -33,6 +33,7 @@
 #include "gf_mp.h"
 #include "gf_options.h"
 #include "gf_out.h"
+#include "gf_output.h"
 #include "gf_record.h"
 #include "gf_yaml.h"
 
@@ -62,6 +63,7 @@ struct gf_harness {
     char *error;     /* the last error, "" when none */
     gf_diag diag;    /* config errors (check/init) */
     int64_t started; /* wall clock at new, seconds */
+    gf_output_set *outputs; /* output_open/output_path files */
 };
 
 static gf_harness *of(gf_ctx *ctx)
@@ -181,6 +183,11 @@ static const char *h_run_info(gf_ctx *ctx, const char *key)
     return NULL;
 }
 
+static gf_output_set *h_outputs(gf_ctx *ctx)
+{
+    return of(ctx)->outputs;
+}
+
 static const gf_rt_ops harness_ops = {
     .log = h_log,
     .error = h_error,
@@ -192,6 +199,7 @@ static const gf_rt_ops harness_ops = {
     .run_started = h_run_started,
     .rejects_total = h_rejects_total,
     .run_info = h_run_info,
+    .outputs = h_outputs,
 };
 
 /* --- output ------------------------------------------------------------ */
@@ -290,7 +298,8 @@ GF_EXPORT gf_harness *gf_harness_new(const char *plugin,
     h->started = (int64_t)time(NULL);
     h->error = gf_strdup("");
     char *lerr = NULL;
-    if (!h->error || gf_out_init(&h->out, 64 * 1024, keep_batch, h) != 0 ||
+    if (!h->error || !(h->outputs = gf_output_new()) ||
+        gf_out_init(&h->out, 64 * 1024, keep_batch, h) != 0 ||
         gf_out_init(&h->in, 4096, NULL, NULL) != 0) {
         gf_diag_add(&h->diag, NULL, 0, 0, "out of memory");
         goto fail_new;
@@ -422,9 +431,13 @@ GF_EXPORT int gf_harness_flush(gf_harness *h)
 GF_EXPORT int gf_harness_commit(gf_harness *h)
 {
     const gf_plugin *desc = h->lib->desc;
-    if (!desc->commit)
-        return GF_OK;
-    return desc->commit(&h->ctx, h->state);
+    int rc = desc->commit ? desc->commit(&h->ctx, h->state) : GF_OK;
+    char err[512];
+    if (rc >= 0 && gf_output_commit(h->outputs, err, sizeof err) < 0) {
+        set_error(h, err);
+        rc = GF_ERROR;
+    }
+    return rc;
 }
 
 GF_EXPORT size_t gf_harness_count(const gf_harness *h)
@@ -484,6 +497,7 @@ GF_EXPORT void gf_harness_destroy(gf_harness **hp)
     gf_harness *h = *hp;
     if (h->inited)
         h->lib->desc->destroy(&h->ctx, h->state);
+    gf_output_free(&h->outputs); /* after destroy(): it may fclose */
     gf_out_release(&h->out);
     gf_out_release(&h->in);
     for (size_t i = 0; i < h->nrecs; i++)

@@ -60,94 +60,125 @@ static const char *stage_of(const gf_ctx *ctx)
     return ctx && ctx->stage ? ctx->stage : "?";
 }
 
+/* Where a message goes: which reporting function, and its arguments. */
+typedef enum msg_kind { MSG_LOG, MSG_ERROR, MSG_CONFIG, MSG_OPTION } msg_kind;
+
+typedef struct msg_to {
+    msg_kind kind;
+    gf_log_level level;       /* MSG_LOG */
+    const char *file;         /* MSG_CONFIG */
+    unsigned line, col;       /* MSG_CONFIG */
+    const char *key;          /* MSG_OPTION */
+} msg_to;
+
+/*
+ * Format fmt/ap and hand the text to the runner's operation for `to`, or,
+ * where the runner has none, print it on stderr: the one body of log(),
+ * error(), config_error() and option_error().
+ */
+GF_PRINTF(3, 0)
+static void deliver(gf_ctx *ctx, const msg_to *to, const char *fmt,
+                    va_list ap)
+{
+    char stack[GF_HOST_MSG], *heap;
+    const char *msg = format_msg(stack, &heap, fmt, ap);
+    const gf_rt_ops *ops = ops_of(ctx);
+    switch (to->kind) {
+    case MSG_LOG:
+        if (ops && ops->log)
+            ops->log(ctx, to->level, msg);
+        else
+            fprintf(stderr, "stage %s: %s\n", stage_of(ctx), msg);
+        break;
+    case MSG_ERROR:
+        if (ops && ops->error)
+            ops->error(ctx, msg);
+        else
+            fprintf(stderr, "stage %s: %s\n", stage_of(ctx), msg);
+        break;
+    case MSG_CONFIG:
+        if (ops && ops->config_error)
+            ops->config_error(ctx, to->file, to->line, to->col, msg);
+        else
+            fprintf(stderr, "%s:%u:%u: %s\n", to->file ? to->file : "?",
+                    to->line, to->col, msg);
+        break;
+    case MSG_OPTION:
+        if (ops && ops->option_error)
+            ops->option_error(ctx, to->key, msg);
+        else
+            fprintf(stderr, "stage %s: option %s: %s\n", stage_of(ctx),
+                    to->key ? to->key : "?", msg);
+        break;
+    }
+    gf_free(heap);
+}
+
 GF_PRINTF(3, 4)
 static void host_log(gf_ctx *ctx, gf_log_level level, const char *fmt, ...)
 {
-    char stack[GF_HOST_MSG], *heap;
     va_list ap;
     va_start(ap, fmt);
-    const char *msg = format_msg(stack, &heap, fmt, ap);
+    deliver(ctx, &(msg_to){.kind = MSG_LOG, .level = level}, fmt, ap);
     va_end(ap);
-    const gf_rt_ops *ops = ops_of(ctx);
-    if (ops && ops->log)
-        ops->log(ctx, level, msg);
-    else
-        fprintf(stderr, "stage %s: %s\n", stage_of(ctx), msg);
-    gf_free(heap);
 }
 
 GF_PRINTF(2, 3)
 static void host_error(gf_ctx *ctx, const char *fmt, ...)
 {
-    char stack[GF_HOST_MSG], *heap;
     va_list ap;
     va_start(ap, fmt);
-    const char *msg = format_msg(stack, &heap, fmt, ap);
+    deliver(ctx, &(msg_to){.kind = MSG_ERROR}, fmt, ap);
     va_end(ap);
-    const gf_rt_ops *ops = ops_of(ctx);
-    if (ops && ops->error)
-        ops->error(ctx, msg);
-    else
-        fprintf(stderr, "stage %s: %s\n", stage_of(ctx), msg);
-    gf_free(heap);
 }
 
 GF_PRINTF(5, 6)
 static void host_config_error(gf_ctx *ctx, const char *file, unsigned line,
                               unsigned col, const char *fmt, ...)
 {
-    char stack[GF_HOST_MSG], *heap;
     va_list ap;
     va_start(ap, fmt);
-    const char *msg = format_msg(stack, &heap, fmt, ap);
+    deliver(ctx,
+            &(msg_to){.kind = MSG_CONFIG, .file = file, .line = line,
+                      .col = col},
+            fmt, ap);
     va_end(ap);
-    const gf_rt_ops *ops = ops_of(ctx);
-    if (ops && ops->config_error)
-        ops->config_error(ctx, file, line, col, msg);
-    else
-        fprintf(stderr, "%s:%u:%u: %s\n", file ? file : "?", line, col, msg);
-    gf_free(heap);
 }
 
 GF_PRINTF(3, 4)
 static void host_option_error(gf_ctx *ctx, const char *key, const char *fmt,
                               ...)
 {
-    char stack[GF_HOST_MSG], *heap;
     va_list ap;
     va_start(ap, fmt);
-    const char *msg = format_msg(stack, &heap, fmt, ap);
+    deliver(ctx, &(msg_to){.kind = MSG_OPTION, .key = key}, fmt, ap);
     va_end(ap);
+}
+
+/* reject() and reject_raw(): rec for the one, data/len/file/line for the
+   other. */
+static int reject_any(gf_ctx *ctx, const gf_record *rec, const void *data,
+                      size_t len, const char *file, uint64_t line,
+                      const char *reason)
+{
     const gf_rt_ops *ops = ops_of(ctx);
-    if (ops && ops->option_error)
-        ops->option_error(ctx, key, msg);
-    else
-        fprintf(stderr, "stage %s: option %s: %s\n", stage_of(ctx),
-                key ? key : "?", msg);
-    gf_free(heap);
+    if (!reason)
+        reason = "rejected";
+    if (ops && ops->reject)
+        return ops->reject(ctx, rec, data, len, file, line, reason);
+    fprintf(stderr, "stage %s: rejected: %s\n", stage_of(ctx), reason);
+    return 0;
 }
 
 static int host_reject(gf_ctx *ctx, const gf_record *rec, const char *reason)
 {
-    const gf_rt_ops *ops = ops_of(ctx);
-    if (ops && ops->reject)
-        return ops->reject(ctx, rec, NULL, 0, NULL, 0,
-                           reason ? reason : "rejected");
-    fprintf(stderr, "stage %s: rejected: %s\n", stage_of(ctx),
-            reason ? reason : "rejected");
-    return 0;
+    return reject_any(ctx, rec, NULL, 0, NULL, 0, reason);
 }
 
 static int host_reject_raw(gf_ctx *ctx, const void *data, size_t len,
                            const char *file, uint64_t line, const char *reason)
 {
-    const gf_rt_ops *ops = ops_of(ctx);
-    if (ops && ops->reject)
-        return ops->reject(ctx, NULL, data, len, file, line,
-                           reason ? reason : "rejected");
-    fprintf(stderr, "stage %s: rejected: %s\n", stage_of(ctx),
-            reason ? reason : "rejected");
-    return 0;
+    return reject_any(ctx, NULL, data, len, file, line, reason);
 }
 
 static void host_drop(gf_ctx *ctx, const gf_record *rec)
@@ -185,6 +216,35 @@ static const char *host_run_info(gf_ctx *ctx, const char *key)
 {
     const gf_rt_ops *ops = ops_of(ctx);
     return ops && ops->run_info && key ? ops->run_info(ctx, key) : NULL;
+}
+
+/* The runner's output set, or NULL with a message in err. */
+static gf_output_set *outputs_of(gf_ctx *ctx, char *err, size_t errlen)
+{
+    const gf_rt_ops *ops = ops_of(ctx);
+    gf_output_set *s = ops && ops->outputs ? ops->outputs(ctx) : NULL;
+    if (!s && err && errlen)
+        snprintf(err, errlen, "no outputs can be opened here (only an "
+                              "export, from init() on)");
+    return s;
+}
+
+static FILE *host_output_open(gf_ctx *ctx, const char *path, char *err,
+                              size_t errlen)
+{
+    if (!err)
+        errlen = 0;
+    gf_output_set *s = outputs_of(ctx, err, errlen);
+    return s ? gf_output_open(s, ctx, stage_of(ctx), path, err, errlen) : NULL;
+}
+
+static const char *host_output_path(gf_ctx *ctx, const char *path, char *err,
+                                    size_t errlen)
+{
+    if (!err)
+        errlen = 0;
+    gf_output_set *s = outputs_of(ctx, err, errlen);
+    return s ? gf_output_path(s, ctx, stage_of(ctx), path, err, errlen) : NULL;
 }
 
 const gf_host gf_host_table = {
@@ -228,4 +288,9 @@ const gf_host gf_host_table = {
 
     .rejects_total = host_rejects_total,
     .run_info = host_run_info,
+
+    .output_open = host_output_open,
+    .output_path = host_output_path,
+
+    .value_to_json = gf_json_value_to_malloc,
 };

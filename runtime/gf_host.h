@@ -11,6 +11,8 @@
 
 #include <gigflow/plugin.h>
 
+#include "gf_output.h"
+
 typedef struct gf_rt_ops {
     void (*log)(gf_ctx *ctx, gf_log_level level, const char *msg);
     void (*error)(gf_ctx *ctx, const char *msg);
@@ -26,6 +28,9 @@ typedef struct gf_rt_ops {
     int64_t (*run_started)(gf_ctx *ctx);
     uint64_t (*rejects_total)(gf_ctx *ctx);
     const char *(*run_info)(gf_ctx *ctx, const char *key);
+    /* The run's atomic outputs (gf_host.output_open/output_path), or NULL
+       where there are none (the validator). */
+    gf_output_set *(*outputs)(gf_ctx *ctx);
 } gf_rt_ops;
 
 typedef struct gf_rt {

@@ -291,10 +291,12 @@ int gf_json_record(gf_buf *b, const gf_record *rec)
     return gf_json_value(b, &m);
 }
 
-long gf_json_to_malloc(const gf_record *rec, char **buf, size_t *cap)
+/* Render rec or v into the caller's buffer *buf (*cap bytes), NUL-ended. */
+static long to_malloc(const gf_record *rec, const gf_value *v, char **buf,
+                      size_t *cap)
 {
     gf_buf b = {.data = (uint8_t *)*buf, .len = 0, .cap = *buf ? *cap : 0};
-    int r = gf_json_record(&b, rec);
+    int r = rec ? gf_json_record(&b, rec) : gf_json_value(&b, v);
     if (r == 0)
         r = gf_buf_reserve(&b, 1);
     *buf = (char *)b.data;
@@ -303,6 +305,16 @@ long gf_json_to_malloc(const gf_record *rec, char **buf, size_t *cap)
         return -ENOMEM;
     b.data[b.len] = '\0';
     return (long)b.len;
+}
+
+long gf_json_to_malloc(const gf_record *rec, char **buf, size_t *cap)
+{
+    return to_malloc(rec, NULL, buf, cap);
+}
+
+long gf_json_value_to_malloc(const gf_value *v, char **buf, size_t *cap)
+{
+    return to_malloc(NULL, v, buf, cap);
 }
 
 /* --- JSON to fields --------------------------------------------------------

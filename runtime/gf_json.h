@@ -27,5 +27,7 @@ int gf_json_set_fields(gf_out *out, const char *json, size_t len, char *err,
                        size_t errlen);
 /* The host table's to_json: see gigflow/plugin.h. */
 long gf_json_to_malloc(const gf_record *rec, char **buf, size_t *cap);
+/* The same for one value (gf_host.value_to_json). */
+long gf_json_value_to_malloc(const gf_value *v, char **buf, size_t *cap);
 
 #endif

@@ -183,20 +183,6 @@ static int is_elf(const char *path)
            m[3] == 'F';
 }
 
-static size_t opt_size(gf_opt_type t)
-{
-    switch (t) {
-    case GF_OPT_INT:
-        return sizeof(int64_t);
-    case GF_OPT_FLOAT:
-        return sizeof(double);
-    case GF_OPT_BOOL:
-        return sizeof(bool);
-    default:
-        return sizeof(void *);
-    }
-}
-
 /* The options table: well-formed keys and types, offsets inside config. */
 static char *check_options(const char *path, const gf_plugin *d)
 {
@@ -205,7 +191,7 @@ static char *check_options(const char *path, const gf_plugin *d)
             return gf_asprintf("%s: option '%s' has unknown type %d; fix the "
                                "plugin's options table and rebuild it",
                                path, op->key, (int)op->type);
-        if (op->offset + opt_size(op->type) > d->config_size)
+        if (op->offset + gf_options_value_size(op->type) > d->config_size)
             return gf_asprintf(
                 "%s: option '%s' is stored at offset %zu, outside "
                 "config_size %zu; set .config_size = sizeof(your config) "

@@ -436,7 +436,7 @@ fail_mem:
     perr(ps, v, "option '%s': out of memory", op->key);
 }
 
-static size_t opt_size(gf_opt_type t)
+size_t gf_options_value_size(gf_opt_type t)
 {
     switch (t) {
     case GF_OPT_INT:
@@ -452,7 +452,7 @@ static size_t opt_size(gf_opt_type t)
 
 static void set_value(parse *ps, const gf_option *op, const gf_ynode *v)
 {
-    if (op->offset + opt_size(op->type) > ps->o->p->config_size) {
+    if (op->offset + gf_options_value_size(op->type) > ps->o->p->config_size) {
         perr(ps, v,
              "option '%s': plugin '%s' stores it outside its "
              "config_size (a bug in the plugin)",

@@ -52,6 +52,9 @@ char *gf_options_resolve_path(const char *path, const char *base_dir);
  */
 const char *gf_options_closest(const char *key, const char *const *cands,
                                size_t n);
+/* Bytes an option of type t takes in the config struct (loader checks that
+   each offset fits config_size). */
+size_t gf_options_value_size(gf_opt_type t);
 /* The filled config struct (p->config_size bytes). */
 const void *gf_optset_config(const gf_optset *o);
 /* The node of option `key` in the file (for option_error), or `at`. */

@@ -42,7 +42,9 @@ int gf_harness_push(gf_harness *h, const void *mp, size_t len);
 int gf_harness_produce(gf_harness *h);
 /* End of stream: flush(). */
 int gf_harness_flush(gf_harness *h);
-/* commit() (0 when the plugin has none). */
+/* commit() (0 when the plugin has none), then, when it succeeded, rename
+   the files the plugin opened with output_open/output_path over their
+   targets, as a run does after every stage committed. */
 int gf_harness_commit(gf_harness *h);
 
 /* Records emitted so far, and one of them (valid until destroy). */
@@ -59,8 +61,8 @@ size_t gf_harness_drops(const gf_harness *h);
 const char *gf_harness_error(const gf_harness *h);
 /* The host table and context, for reading output records in tests. */
 const gf_host *gf_harness_host(const gf_harness *h);
-/* destroy() the plugin (without commit, if commit was not called), unload
-   it and free everything; *hp = NULL. */
+/* destroy() the plugin (without commit, if commit was not called), remove
+   its uncommitted output files, unload it and free everything; *hp = NULL. */
 void gf_harness_destroy(gf_harness **hp);
 
 #ifdef __cplusplus

@@ -24,11 +24,16 @@
  *                The runtime may call flush more than once in future
  *                continuous runs; keep it idempotent with respect to state.
  *   commit()     optional; after every stage of the run succeeded: make the
- *                output visible (an export renames its temporary file).
+ *                output visible (a database export commits its
+ *                transaction). Files opened with gf_host.output_open or
+ *                output_path need nothing here: the runtime renames them
+ *                after every commit() succeeded.
  *   destroy()    last, for every init() that succeeded, also after a
  *                failure or an interrupt; an export whose commit was not
- *                called removes what it wrote. When init() fails it must
- *                free what it allocated itself: destroy() is not called.
+ *                called undoes what it wrote (the runtime removes the
+ *                temporary files of output_open/output_path itself). When
+ *                init() fails it must free what it allocated itself:
+ *                destroy() is not called.
  *
  * Options are declared once, in a table of gf_option. The runtime parses the
  * pipeline's `with:` map against it (unknown key, wrong type, missing
@@ -44,7 +49,7 @@
  * Host services (record access, writing, logging, rejecting records to the
  * dead letters, the clock) reach the plugin through the gf_host table in
  * ctx->host. The table is only ever appended to; check host->size before
- * using a member added after ABI minor 0.
+ * using a member added after ABI minor 0 (GF_HOST_HAS below).
  */
 #ifndef GIGFLOW_PLUGIN_H
 #define GIGFLOW_PLUGIN_H
@@ -53,6 +58,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <gigflow/record.h>
 
@@ -64,8 +70,9 @@ extern "C" {
 #define GF_PLUGIN_MAGIC 0x474c4650u
 /* A change that breaks existing plugins bumps the major. */
 #define GF_ABI_MAJOR 1
-/* Appending a descriptor field or host function bumps the minor. */
-#define GF_ABI_MINOR 0
+/* Appending a descriptor field or host function bumps the minor.
+   Minor 1 added gf_host.output_open, output_path and value_to_json. */
+#define GF_ABI_MINOR 1
 
 /* Return values of callbacks. Errors are negative. */
 #define GF_OK 0
@@ -295,7 +302,53 @@ struct gf_host {
      * letters go to; NULL when none). The string lives until destroy().
      */
     const char *(*run_info)(gf_ctx *ctx, const char *key);
+
+    /* --- atomic outputs (ABI minor 1) ---------------------------------- */
+
+    /*
+     * Open `path` for writing as this run's output: returns a FILE* on a
+     * temporary file beside it (".NAME.PID.N.tmp" in the same directory, so
+     * the rename is atomic; created 0666 & ~umask), or NULL with a message
+     * for host->error written into err (errlen bytes): the directory is
+     * missing, the target exists and is not a regular file, another stage
+     * writes the same path. The runtime renames every such file over its
+     * target only after every stage of the run succeeded (after all
+     * commit() calls), fsyncing the file and its directory, and removes
+     * them on failure or interrupt: nothing is visible before, and a failed
+     * run leaves an existing target as it was. The plugin fclose()s the
+     * stream or leaves it open (the runtime flushes it at commit and closes
+     * it at the end); write nothing after your commit(). Opening the same
+     * path again after fclose() appends to the same temporary file (a way
+     * to bound open files). Only exports from init() on; the validator and
+     * check() have no outputs.
+     */
+    FILE *(*output_open)(gf_ctx *ctx, const char *path, char *err,
+                         size_t errlen);
+    /*
+     * For libraries that write by file name (libxlsxwriter): creates the
+     * temporary file and returns its path (valid until destroy()) for the
+     * library to write, with the same commit and removal rules; NULL with a
+     * message in err on failure.
+     */
+    const char *(*output_path)(gf_ctx *ctx, const char *path, char *err,
+                               size_t errlen);
+
+    /* --- conversions (ABI minor 1) ------------------------------------- */
+
+    /*
+     * Write one value as JSON text (the rendering of to_json: nested
+     * arrays and maps kept, binary as base64) into *buf, a malloc'd buffer
+     * of *cap bytes grown with realloc (start with NULL/0; free it when
+     * done), NUL-terminated. Returns the length, or a negative value when
+     * memory runs out.
+     */
+    long (*value_to_json)(const gf_value *v, char **buf, size_t *cap);
 };
+
+/* Does host table `h` have `member` (added after ABI minor 0)? */
+#define GF_HOST_HAS(h, member)                                               \
+    ((h)->size >= offsetof(gf_host, member) + sizeof((h)->member) &&         \
+     (h)->member != NULL)
 
 /*
  * The descriptor. Fill it with designated initialisers; fields added in

@@ -13,9 +13,9 @@
  * as base64, arrays and maps as JSON. A cell is quoted when it holds the
  * delimiter, a quote, a line end, or starts or ends with a space.
  *
- * Output goes to temporary files next to the targets (".NAME.PID.N.tmp"),
- * renamed over the targets in commit(); destroy() without commit removes
- * them, so a failed run leaves no half-written file. `split_by: FIELD`
+ * The files are the runtime's atomic outputs (gf_host.output_open): renamed
+ * over their targets only when the whole run succeeded, so a failed run
+ * leaves no half-written file. `split_by: FIELD`
  * writes one file per value, STEM-VALUE.EXT (the value made safe as a file
  * name; records without the field go to STEM-none.EXT); at most
  * ECSV_MAX_OPEN of them are open at a time. `path: -` spools to an
@@ -23,7 +23,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -83,7 +82,6 @@ typedef struct ecsv_cols {
 typedef struct ecsv_file {
     ecsv_cols cols; /* its own columns, when `columns` was not given */
     char *name;     /* safe split value, or NULL */
-    char *tmp;      /* temporary path; NULL once renamed */
     char *final;
     FILE *fp; /* NULL while closed to bound open files */
     uint64_t rows, last_use;
@@ -208,41 +206,14 @@ static void tb_base64(tbuf *b, const unsigned char *s, size_t n)
     }
 }
 
-/*
- * An array or map value as JSON: the host renders records, so wrap the
- * value in a one-field map {"v": value} and cut the wrapper off again.
- */
+/* An array or map value as JSON (host value_to_json). */
 static void tb_json(ecsv *e, const gf_host *h, tbuf *b, const gf_value *v)
 {
-    size_t n = 3 + v->raw_len;
-    unsigned char *mp = malloc(n);
-    if (!mp) {
+    long len = h->value_to_json(v, &e->json.p, &e->json.cap);
+    if (len < 0)
         b->nomem = true;
-        return;
-    }
-    mp[0] = 0x81; /* fixmap of 1 */
-    mp[1] = 0xa1; /* fixstr of 1 */
-    mp[2] = 'v';
-    memcpy(mp + 3, v->raw, v->raw_len);
-    gf_record rec = {mp, n, 1};
-    long len = h->to_json(&rec, &e->json.p, &e->json.cap);
-    free(mp);
-    if (len < 0) {
-        b->nomem = true;
-        return;
-    }
-    const char *s = e->json.p, *end = s + len;
-    const char *colon = memchr(s, ':', (size_t)len);
-    while (end > s && end[-1] != '}')
-        end--;
-    if (!colon || end <= colon)
-        return;
-    for (s = colon + 1; s < end - 1 && (*s == ' ' || *s == '\n'); s++)
-        ;
-    end--;
-    while (end > s && (end[-1] == ' ' || end[-1] == '\n'))
-        end--;
-    tb_put(b, s, (size_t)(end - s));
+    else
+        tb_put(b, e->json.p, (size_t)len);
 }
 
 /* A value as text, without quoting. */
@@ -341,46 +312,17 @@ static char *ecsv_safe(const char *s, size_t n)
     return out;
 }
 
-/* Create a fresh temporary file beside `final`. */
+/* Open f's output: a new file, or again after it was closed (the runtime
+   appends then). */
 static int ecsv_create(gf_ctx *ctx, ecsv *e, ecsv_file *f)
 {
-    const char *base = strrchr(f->final, '/');
-    base = base ? base + 1 : f->final;
-    for (unsigned n = 0; n < 1000; n++) {
-        free(f->tmp);
-        if (asprintf(&f->tmp, "%s/.%s.%ld.%u.%u.tmp", e->dir, base,
-                     (long)getpid(), ctx->instance, n) < 0) {
-            f->tmp = NULL;
-            return ecsv_sys_error(ctx, f->final, ENOMEM);
-        }
-        int fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno == EEXIST)
-            continue;
-        if (fd < 0) {
-            int err = errno;
-            free(f->tmp);
-            f->tmp = NULL;
-            char eb[128];
-            if (err == ENOENT || err == ENOTDIR)
-                ctx->host->error(ctx,
-                                 "%s: the directory %s does not exist; "
-                                 "create it first",
-                                 f->final, e->dir);
-            else
-                ctx->host->error(ctx, "%s: cannot create a file in %s: %s",
-                                 f->final, e->dir,
-                                 strerror_r(err, eb, sizeof eb));
-            return GF_ERROR;
-        }
-        f->fp = fdopen(fd, "w");
-        if (!f->fp) {
-            close(fd);
-            return ecsv_sys_error(ctx, f->tmp, errno);
-        }
-        e->nopen++;
-        return GF_OK;
+    char err[512];
+    if (!(f->fp = ctx->host->output_open(ctx, f->final, err, sizeof err))) {
+        ctx->host->error(ctx, "%s", err);
+        return GF_ERROR;
     }
-    return ecsv_sys_error(ctx, f->final, EEXIST);
+    e->nopen++;
+    return GF_OK;
 }
 
 /* The columns of file f: the given ones, or its own. */
@@ -420,19 +362,14 @@ static int ecsv_write(gf_ctx *ctx, ecsv *e, ecsv_file *f)
                 if (e->files[i].fp &&
                     (!lru || e->files[i].last_use < lru->last_use))
                     lru = &e->files[i];
-            if (fclose(lru->fp) != 0)
-                return ecsv_sys_error(ctx, lru->tmp, errno);
+            int rc = fclose(lru->fp);
             lru->fp = NULL;
             e->nopen--;
+            if (rc != 0)
+                return ecsv_sys_error(ctx, lru->final, errno);
         }
-        if (!f->tmp) {
-            if (ecsv_create(ctx, e, f) < 0)
-                return GF_ERROR;
-        } else if (!(f->fp = fopen(f->tmp, "ae"))) {
-            return ecsv_sys_error(ctx, f->tmp, errno);
-        } else {
-            e->nopen++;
-        }
+        if (ecsv_create(ctx, e, f) < 0)
+            return GF_ERROR;
     }
     f->last_use = ++e->clock;
     if (!f->started) {
@@ -444,10 +381,11 @@ static int ecsv_write(gf_ctx *ctx, ecsv *e, ecsv_file *f)
         free(e->line.p);
         e->line = row;
         if (bad)
-            return ecsv_sys_error(ctx, f->tmp, e->line.nomem ? ENOMEM : errno);
+            return ecsv_sys_error(ctx, f->final,
+                                  e->line.nomem ? ENOMEM : errno);
     }
     if (e->line.len && fwrite(e->line.p, 1, e->line.len, f->fp) != e->line.len)
-        return ecsv_sys_error(ctx, f->tmp, errno);
+        return ecsv_sys_error(ctx, f->final, errno);
     return GF_OK;
 }
 
@@ -599,7 +537,7 @@ static int ecsv_open(gf_ctx *ctx, const void *config, void **state)
     const ecsv_config *cfg = config;
     if (ecsv_check(ctx, config) < 0)
         return GF_ERROR;
-    if (ctx->instances > 1) { /* workers would race to rename one file */
+    if (ctx->instances > 1) { /* workers would write the same file */
         ctx->host->error(ctx, "export_csv writes one file: run the stage "
                               "with workers: 1");
         return GF_ERROR;
@@ -800,7 +738,7 @@ static int ecsv_flush(gf_ctx *ctx, void *state, gf_out *out)
         if (!f->started && ecsv_write(ctx, e, f) < 0)
             return GF_ERROR;
         if (f->fp && fflush(f->fp) != 0)
-            return ecsv_sys_error(ctx, f->tmp, errno);
+            return ecsv_sys_error(ctx, f->final, errno);
     }
     if (e->spool) {
         FILE *sp = e->spool;
@@ -819,35 +757,6 @@ static int ecsv_flush(gf_ctx *ctx, void *state, gf_out *out)
     return GF_OK;
 }
 
-static int ecsv_commit(gf_ctx *ctx, void *state)
-{
-    ecsv *e = state;
-    for (size_t i = 0; i < e->nfiles; i++) {
-        ecsv_file *f = &e->files[i];
-        if (!f->tmp)
-            continue;
-        int fd = f->fp ? fileno(f->fp) : open(f->tmp, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || (f->fp && fflush(f->fp) != 0) || fsync(fd) != 0)
-            return ecsv_sys_error(ctx, f->tmp, errno);
-        int rc = f->fp ? fclose(f->fp) : close(fd);
-        if (f->fp)
-            e->nopen--;
-        f->fp = NULL;
-        if (rc != 0)
-            return ecsv_sys_error(ctx, f->tmp, errno);
-        if (rename(f->tmp, f->final) != 0)
-            return ecsv_sys_error(ctx, f->final, errno);
-        free(f->tmp);
-        f->tmp = NULL;
-    }
-    int dfd = e->dir ? open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return GF_OK;
-}
-
 static void ecsv_destroy(gf_ctx *ctx, void *state)
 {
     (void)ctx;
@@ -858,9 +767,6 @@ static void ecsv_destroy(gf_ctx *ctx, void *state)
         ecsv_file *f = &e->files[i];
         if (f->fp && f->fp != e->spool)
             fclose(f->fp);
-        if (f->tmp)
-            unlink(f->tmp);
-        free(f->tmp);
         free(f->final);
         free(f->name);
         ecsv_cols_free(&f->cols);
@@ -898,7 +804,6 @@ static const gf_plugin export_csv = {
     .init = ecsv_init,
     .process = ecsv_process,
     .flush = ecsv_flush,
-    .commit = ecsv_commit,
     .destroy = ecsv_destroy,
 };
 

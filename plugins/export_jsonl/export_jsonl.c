@@ -2,19 +2,17 @@
  * export_jsonl - write records as JSON Lines, atomically.
  *
  * Each record becomes one JSON object on its own line, rendered by the host
- * (gf_host.to_json: nested values kept, binary as base64). Output goes to a
- * temporary file beside the target (".NAME.PID.N.tmp") that commit()
- * renames over it; destroy() without commit removes it, so a failed run
- * leaves no half-written file. `path: -` spools to an anonymous temporary
- * file and copies it to standard output at flush.
+ * (gf_host.to_json: nested values kept, binary as base64). The file is the
+ * runtime's atomic output (gf_host.output_open): renamed over the target
+ * only when the whole run succeeded, so a failed run leaves no half-written
+ * file. `path: -` spools to an anonymous temporary file and copies it to
+ * standard output at flush.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <gigflow/plugin.h>
 
@@ -30,8 +28,6 @@ static const gf_option ejl_options[] = {
 
 typedef struct ejl {
     const char *path;
-    char *dir;
-    char *tmp; /* NULL once renamed, or for stdout */
     FILE *fp;
     bool to_stdout;
     long spooled; /* bytes already copied to stdout */
@@ -46,51 +42,10 @@ static int ejl_sys_error(gf_ctx *ctx, const char *what, int err)
     return GF_ERROR;
 }
 
-/* A fresh temporary file in the target's directory. */
-static int ejl_create(gf_ctx *ctx, ejl *j)
+/* What j writes, for messages. */
+static const char *ejl_name(const ejl *j)
 {
-    const char *slash = strrchr(j->path, '/');
-    const char *base = slash ? slash + 1 : j->path;
-    j->dir = slash ? strndup(j->path, (size_t)(slash - j->path)) : strdup(".");
-    if (j->dir && !j->dir[0]) {
-        free(j->dir);
-        j->dir = strdup("/");
-    }
-    if (!j->dir)
-        return ejl_sys_error(ctx, j->path, ENOMEM);
-    for (unsigned n = 0; n < 1000; n++) {
-        free(j->tmp);
-        if (asprintf(&j->tmp, "%s/.%s.%ld.%u.%u.tmp", j->dir, base,
-                     (long)getpid(), ctx->instance, n) < 0) {
-            j->tmp = NULL;
-            return ejl_sys_error(ctx, j->path, ENOMEM);
-        }
-        int fd = open(j->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno == EEXIST)
-            continue;
-        if (fd < 0) {
-            int err = errno;
-            char eb[128];
-            free(j->tmp);
-            j->tmp = NULL;
-            if (err == ENOENT || err == ENOTDIR)
-                ctx->host->error(ctx,
-                                 "%s: the directory %s does not exist; "
-                                 "create it first",
-                                 j->path, j->dir);
-            else
-                ctx->host->error(ctx, "%s: cannot create a file in %s: %s",
-                                 j->path, j->dir,
-                                 strerror_r(err, eb, sizeof eb));
-            return GF_ERROR;
-        }
-        if (!(j->fp = fdopen(fd, "w"))) {
-            close(fd);
-            return ejl_sys_error(ctx, j->tmp, errno);
-        }
-        return GF_OK;
-    }
-    return ejl_sys_error(ctx, j->path, EEXIST);
+    return j->to_stdout ? "the stdout spool" : j->path;
 }
 
 static void ejl_destroy(gf_ctx *ctx, void *state);
@@ -99,7 +54,7 @@ static void ejl_destroy(gf_ctx *ctx, void *state);
 static int ejl_open(gf_ctx *ctx, const void *config, void **state)
 {
     const ejl_config *cfg = config;
-    if (ctx->instances > 1) { /* workers would race to rename one file */
+    if (ctx->instances > 1) { /* workers would write the same file */
         ctx->host->error(ctx, "export_jsonl writes one file: run the stage "
                               "with workers: 1");
         return GF_ERROR;
@@ -111,8 +66,14 @@ static int ejl_open(gf_ctx *ctx, const void *config, void **state)
     }
     *state = j;
     j->path = cfg->path;
-    if (strcmp(cfg->path, "-") != 0)
-        return ejl_create(ctx, j);
+    if (strcmp(cfg->path, "-") != 0) {
+        char err[512];
+        if (!(j->fp = ctx->host->output_open(ctx, j->path, err, sizeof err))) {
+            ctx->host->error(ctx, "%s", err);
+            return GF_ERROR;
+        }
+        return GF_OK;
+    }
     j->to_stdout = true;
     if (!(j->fp = tmpfile()))
         return ejl_sys_error(ctx, "a temporary file for stdout", errno);
@@ -144,7 +105,7 @@ static int ejl_process(gf_ctx *ctx, void *state, const gf_record *rec,
     }
     if (fwrite(j->json, 1, (size_t)n, j->fp) != (size_t)n ||
         putc('\n', j->fp) == EOF)
-        return ejl_sys_error(ctx, j->tmp ? j->tmp : "the stdout spool", errno);
+        return ejl_sys_error(ctx, ejl_name(j), errno);
     return GF_OK;
 }
 
@@ -153,7 +114,7 @@ static int ejl_flush(gf_ctx *ctx, void *state, gf_out *out)
     (void)out;
     ejl *j = state;
     if (j->fp && fflush(j->fp) != 0)
-        return ejl_sys_error(ctx, j->tmp ? j->tmp : "the stdout spool", errno);
+        return ejl_sys_error(ctx, ejl_name(j), errno);
     if (!j->to_stdout)
         return GF_OK;
     char buf[65536];
@@ -170,29 +131,6 @@ static int ejl_flush(gf_ctx *ctx, void *state, gf_out *out)
     return GF_OK;
 }
 
-static int ejl_commit(gf_ctx *ctx, void *state)
-{
-    ejl *j = state;
-    if (!j->tmp)
-        return GF_OK;
-    if (fflush(j->fp) != 0 || fsync(fileno(j->fp)) != 0)
-        return ejl_sys_error(ctx, j->tmp, errno);
-    int rc = fclose(j->fp);
-    j->fp = NULL;
-    if (rc != 0)
-        return ejl_sys_error(ctx, j->tmp, errno);
-    if (rename(j->tmp, j->path) != 0)
-        return ejl_sys_error(ctx, j->path, errno);
-    free(j->tmp);
-    j->tmp = NULL;
-    int dfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return GF_OK;
-}
-
 static void ejl_destroy(gf_ctx *ctx, void *state)
 {
     (void)ctx;
@@ -201,10 +139,6 @@ static void ejl_destroy(gf_ctx *ctx, void *state)
         return;
     if (j->fp)
         fclose(j->fp);
-    if (j->tmp)
-        unlink(j->tmp);
-    free(j->tmp);
-    free(j->dir);
     free(j->json);
     free(j);
 }
@@ -220,7 +154,6 @@ static const gf_plugin export_jsonl = {
     .init = ejl_init,
     .process = ejl_process,
     .flush = ejl_flush,
-    .commit = ejl_commit,
     .destroy = ejl_destroy,
 };
 

@@ -20,19 +20,17 @@
  * top, decimals; lists are comma-separated, a value with spaces is written
  * in double quotes.
  *
- * The page is rendered at flush into a temporary file beside `path`,
- * renamed over it in commit(), removed by destroy() otherwise.
+ * The page is rendered at flush and written at commit() into the runtime's
+ * atomic output for `path` (gf_host.output_open), which the runtime renames
+ * over `path` once the whole run succeeded.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <gigflow/plugin.h>
 
@@ -41,10 +39,6 @@
 #define ER_VERSION "1.0.0"
 /* Nesting of arrays/maps rendered as text in a cell. */
 #define ER_MAX_DEPTH 4
-
-/* Does the host table have `member` (it is only ever appended to)? */
-#define HOST_HAS(h, member)                                                    \
-    ((h)->size >= offsetof(gf_host, member) + sizeof((h)->member))
 
 typedef struct er_config {
     const char *path;
@@ -74,9 +68,9 @@ static const gf_option er_options[] = {
 
 typedef struct er_state {
     char *path;
-    char *tmp_path; /* NULL once renamed */
-    int fd;
-    bool written;
+    FILE *fp;    /* the output; NULL once written */
+    rp_buf page; /* rendered at the last flush */
+    bool rendered;
     rp_lang lang;
     const er_config *cfg;
     rp_spec *specs; /* one per `sections` entry, in its order */
@@ -649,23 +643,8 @@ fail_memory:
 
 /* --- writing -------------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    off_t off = 0;
-    while (n) {
-        ssize_t w = pwrite(fd, p, n, off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-        off += w;
-    }
-    return 0;
-}
-
-static int write_report(gf_ctx *ctx, er_state *st)
+/* Render the page into st->page (replacing an earlier one). */
+static int render_report(gf_ctx *ctx, er_state *st)
 {
     const gf_host *h = ctx->host;
     const er_config *cfg = st->cfg;
@@ -691,7 +670,6 @@ static int write_report(gf_ctx *ctx, er_state *st)
         for (size_t k = 0; k < st->nsets; k++)
             shown[n++] = st->sets[k];
     }
-    int rc = GF_OK;
     rp_doc doc = {
         .lang = st->lang,
         .title = cfg->title,
@@ -706,68 +684,46 @@ static int write_report(gf_ctx *ctx, er_state *st)
         doc.label_values = cfg->labels->values;
         doc.nlabels = cfg->labels->n;
     }
-    if (HOST_HAS(h, rejects_total) && h->rejects_total)
+    if (GF_HOST_HAS(h, rejects_total))
         doc.rejects = h->rejects_total(ctx);
-    if (HOST_HAS(h, run_started) && h->run_started)
+    if (GF_HOST_HAS(h, run_started))
         doc.generated = h->run_started(ctx);
-    if (HOST_HAS(h, run_info) && h->run_info) {
+    if (GF_HOST_HAS(h, run_info)) {
         doc.pipeline = h->run_info(ctx, "pipeline");
         doc.inputs = h->run_info(ctx, "inputs");
         doc.dead_letters = h->run_info(ctx, "dead_letters");
     }
-    rp_buf page = {0};
-    rp_render(&page, &doc);
+    rp_buf_free(&st->page);
+    rp_render(&st->page, &doc);
     free(shown);
-    if (page.failed || !page.data) {
+    if (st->page.failed || !st->page.data) {
         h->error(ctx, "out of memory while rendering the report");
-        rc = GF_ERROR;
-        goto done;
+        return GF_ERROR;
     }
-    if (ftruncate(st->fd, 0) != 0 || write_all(st->fd, page.data, page.len) ||
-        fsync(st->fd) != 0) {
-        h->error(ctx, "cannot write %s: %s", st->tmp_path, strerror(errno));
-        rc = GF_ERROR;
-        goto done;
-    }
-    st->written = true;
-done:
-    rp_buf_free(&page);
-    return rc;
+    st->rendered = true;
+    return GF_OK;
 }
 
 static int er_flush(gf_ctx *ctx, void *state, gf_out *out)
 {
     (void)out;
-    return write_report(ctx, state);
+    return render_report(ctx, state);
 }
 
 static int er_commit(gf_ctx *ctx, void *state)
 {
     er_state *st = state;
-    if (!st->tmp_path)
+    if (!st->fp)
         return GF_OK; /* committed already */
-    if (!st->written && write_report(ctx, st) != GF_OK)
+    if (!st->rendered && render_report(ctx, st) != GF_OK)
         return GF_ERROR;
-    if (rename(st->tmp_path, st->path) != 0) {
-        ctx->host->error(ctx, "cannot rename %s to %s: %s", st->tmp_path,
-                         st->path, strerror(errno));
+    bool bad = fwrite(st->page.data, 1, st->page.len, st->fp) != st->page.len;
+    bad |= fclose(st->fp) != 0;
+    st->fp = NULL;
+    if (bad) {
+        ctx->host->error(ctx, "cannot write %s: %s", st->path,
+                         strerror(errno));
         return GF_ERROR;
-    }
-    free(st->tmp_path);
-    st->tmp_path = NULL;
-    /* make the rename itself durable */
-    char *dir = strdup(st->path);
-    if (dir) {
-        char *slash = strrchr(dir, '/');
-        if (slash) {
-            slash[slash == dir] = '\0';
-            int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dfd >= 0) {
-                fsync(dfd);
-                close(dfd);
-            }
-        }
-        free(dir);
     }
     return GF_OK;
 }
@@ -778,11 +734,9 @@ static void er_destroy(gf_ctx *ctx, void *state)
     er_state *st = state;
     if (!st)
         return;
-    if (st->fd >= 0)
-        close(st->fd);
-    if (st->tmp_path)
-        unlink(st->tmp_path);
-    free(st->tmp_path);
+    if (st->fp)
+        fclose(st->fp);
+    rp_buf_free(&st->page);
     free(st->path);
     for (size_t i = 0; i < st->nsets; i++)
         set_free(&st->sets[i]);
@@ -802,7 +756,6 @@ static int er_init(gf_ctx *ctx, const void *config, void **state)
     er_state *st = calloc(1, sizeof *st);
     if (!st)
         goto fail_memory;
-    st->fd = -1;
     st->cfg = cfg;
     st->lang = lang;
     st->path = strdup(cfg->path);
@@ -821,27 +774,12 @@ static int er_init(gf_ctx *ctx, const void *config, void **state)
             }
         }
     }
-    /* the temporary file: hidden, beside the target, so rename is atomic */
-    const char *slash = strrchr(cfg->path, '/');
-    int dirlen = slash ? (int)(slash - cfg->path + 1) : 0;
-    if (asprintf(&st->tmp_path, "%.*s.%s.XXXXXX", dirlen, cfg->path,
-                 cfg->path + dirlen) < 0) {
-        st->tmp_path = NULL;
-        goto fail_state;
-    }
-    st->fd = mkstemp(st->tmp_path);
-    if (st->fd < 0) {
-        ctx->host->option_error(ctx, "path",
-                                "cannot create a file beside "
-                                "%s: %s",
-                                cfg->path, strerror(errno));
-        free(st->tmp_path);
-        st->tmp_path = NULL;
+    char err[512];
+    if (!(st->fp = ctx->host->output_open(ctx, cfg->path, err, sizeof err))) {
+        ctx->host->option_error(ctx, "path", "%s", err);
         er_destroy(ctx, st);
         return GF_ERROR;
     }
-    /* a report is meant to be read by others; mkstemp made it 0600 */
-    fchmod(st->fd, 0644);
     *state = st;
     return GF_OK;
 

@@ -110,8 +110,6 @@ typedef struct es {
     size_t keycap;
     char *json;       /* nested values rendered as JSON */
     size_t json_cap;
-    uint8_t *wrap;    /* {"v": value}, to render a value with to_json */
-    size_t wrap_cap;
     uint64_t rows;
 } es;
 
@@ -638,28 +636,15 @@ static es_stmt *es_stmt_new(gf_ctx *ctx, es *e, es_table *t,
     return ns;
 }
 
-/* Render a value as JSON text through the host: {"v": value} -> value. */
+/* A value as JSON text (host value_to_json), NUL-terminated in e->json. */
 static const char *es_json(const gf_host *h, es *e, const gf_value *v,
                            size_t *len)
 {
-    if (v->raw_len + 3 > e->wrap_cap) {
-        size_t cap = v->raw_len * 2 + 64;
-        uint8_t *w = realloc(e->wrap, cap);
-        if (!w)
-            return NULL;
-        e->wrap = w;
-        e->wrap_cap = cap;
-    }
-    e->wrap[0] = 0x81; /* a map of one pair */
-    e->wrap[1] = 0xa1; /* the key "v" */
-    e->wrap[2] = 'v';
-    memcpy(e->wrap + 3, v->raw, v->raw_len);
-    gf_record r = {.data = e->wrap, .len = v->raw_len + 3, .nfields = 1};
-    long n = h->to_json(&r, &e->json, &e->json_cap);
-    if (n < 6)
+    long n = h->value_to_json(v, &e->json, &e->json_cap);
+    if (n < 0)
         return NULL;
-    *len = (size_t)n - 6; /* {"v": ... } */
-    return e->json + 5;
+    *len = (size_t)n;
+    return e->json;
 }
 
 static int es_reject(gf_ctx *ctx, es *e, const gf_record *rec,
@@ -839,7 +824,6 @@ static void es_destroy(gf_ctx *ctx, void *state)
     free(e->tables);
     free(e->keybuf);
     free(e->json);
-    free(e->wrap);
     free(e);
 }
 

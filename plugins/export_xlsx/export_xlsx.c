@@ -16,19 +16,16 @@
  *
  * libxlsxwriter keeps the workbook in memory until it is written, so memory
  * grows with the output (a sheet holds at most 1,048,576 rows; a record
- * beyond that is rejected). The file is written at commit() to a temporary
- * name beside the target and renamed over it; destroy() without commit
- * removes the temporary file, so a failed run leaves no half workbook.
+ * beyond that is rejected). The workbook is written at commit() into the
+ * runtime's atomic output for `path` (gf_host.output_path), which the
+ * runtime renames over `path` once the whole run succeeded, so a failed run
+ * leaves no half workbook.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <xlsxwriter.h>
 
@@ -76,14 +73,11 @@ typedef struct ex {
     const ex_config *cfg;
     lxw_workbook *wb;
     lxw_format *bold, *date, *datetime;
-    char *dir, *tmp;
     ex_sheet *sheets;
     size_t nsheets;
     size_t last;
     char *json;
     size_t json_cap;
-    uint8_t *wrap;
-    size_t wrap_cap;
     uint64_t records;
 } ex;
 
@@ -193,48 +187,6 @@ static bool ex_parse_date(const char *s, size_t n, bool date_field,
     return true;
 }
 
-/* Create a temporary file beside the target, reserving its name. */
-static int ex_create(gf_ctx *ctx, ex *x)
-{
-    const char *path = x->cfg->path;
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    x->dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
-    if (x->dir && !x->dir[0]) {
-        free(x->dir);
-        x->dir = strdup("/");
-    }
-    if (!x->dir)
-        return ex_nomem(ctx);
-    for (unsigned n = 0; n < 1000; n++) {
-        free(x->tmp);
-        if (asprintf(&x->tmp, "%s/.%s.%ld.%u.tmp", x->dir, base,
-                     (long)getpid(), n) < 0) {
-            x->tmp = NULL;
-            return ex_nomem(ctx);
-        }
-        int fd = open(x->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0) {
-            close(fd);
-            return GF_OK;
-        }
-        if (errno == EEXIST)
-            continue;
-        int err = errno;
-        free(x->tmp);
-        x->tmp = NULL;
-        if (err == ENOENT || err == ENOTDIR)
-            ctx->host->error(ctx, "%s: the directory %s does not exist; "
-                             "create it first", path, x->dir);
-        else
-            ctx->host->error(ctx, "%s: cannot create a file in %s: %s", path,
-                             x->dir, strerror(err));
-        return GF_ERROR;
-    }
-    ctx->host->error(ctx, "%s: no free temporary name in %s", path, x->dir);
-    return GF_ERROR;
-}
-
 static int ex_check(gf_ctx *ctx, const void *config)
 {
     const ex_config *cfg = config;
@@ -266,16 +218,13 @@ static int ex_setup(gf_ctx *ctx, const void *config, void **state)
         return ex_nomem(ctx);
     *state = x;
     x->cfg = cfg;
-    struct stat sb;
-    if (stat(cfg->path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-        /* a rename at commit would replace a device or a directory */
-        ctx->host->error(ctx, "%s: exists and is not a regular file; give "
-                         "the path of a workbook", cfg->path);
+    char err[512];
+    const char *tmp = ctx->host->output_path(ctx, cfg->path, err, sizeof err);
+    if (!tmp) {
+        ctx->host->error(ctx, "%s", err);
         return GF_ERROR;
     }
-    if (ex_create(ctx, x) < 0)
-        return GF_ERROR;
-    if (!(x->wb = workbook_new(x->tmp)))
+    if (!(x->wb = workbook_new(tmp)))
         return ex_nomem(ctx);
     x->bold = workbook_add_format(x->wb);
     x->date = workbook_add_format(x->wb);
@@ -423,29 +372,15 @@ nomem:
     return NULL;
 }
 
-/* A value as JSON text through the host ({"v": value} -> value). */
+/* A value as JSON text (host value_to_json), NUL-terminated in x->json. */
 static const char *ex_json(const gf_host *h, ex *x, const gf_value *v,
                            size_t *len)
 {
-    if (v->raw_len + 3 > x->wrap_cap) {
-        size_t cap = v->raw_len * 2 + 64;
-        uint8_t *w = realloc(x->wrap, cap);
-        if (!w)
-            return NULL;
-        x->wrap = w;
-        x->wrap_cap = cap;
-    }
-    x->wrap[0] = 0x81;
-    x->wrap[1] = 0xa1;
-    x->wrap[2] = 'v';
-    memcpy(x->wrap + 3, v->raw, v->raw_len);
-    gf_record r = {.data = x->wrap, .len = v->raw_len + 3, .nfields = 1};
-    long n = h->to_json(&r, &x->json, &x->json_cap);
-    if (n < 6)
+    long n = h->value_to_json(v, &x->json, &x->json_cap);
+    if (n < 0)
         return NULL;
-    *len = (size_t)n - 6;
-    x->json[n - 1] = '\0';
-    return x->json + 5;
+    *len = (size_t)n;
+    return x->json;
 }
 
 static bool ex_is_date_field(const char *k, size_t n)
@@ -564,7 +499,7 @@ static int ex_process(gf_ctx *ctx, void *state, const gf_record *rec,
             if (!j)
                 return ex_nomem(ctx);
             if (v.type == GF_T_BIN && jl >= 2) { /* base64, unquoted */
-                x->json[5 + jl - 1] = '\0';
+                x->json[jl - 1] = '\0';
                 j++;
                 jl -= 2;
             }
@@ -607,12 +542,6 @@ static int ex_commit(gf_ctx *ctx, void *state)
                          x->cfg->path, lxw_strerror(e));
         return GF_ERROR;
     }
-    if (rename(x->tmp, x->cfg->path) != 0) {
-        ctx->host->error(ctx, "%s: %s", x->cfg->path, strerror(errno));
-        return GF_ERROR;
-    }
-    free(x->tmp);
-    x->tmp = NULL;
     return GF_OK;
 }
 
@@ -624,8 +553,6 @@ static void ex_destroy(gf_ctx *ctx, void *state)
         return;
     if (x->wb)
         lxw_workbook_free(x->wb);
-    if (x->tmp)
-        unlink(x->tmp);
     for (size_t i = 0; i < x->nsheets; i++) {
         for (size_t c = 0; c < x->sheets[i].ncols; c++)
             free(x->sheets[i].cols[c].name);
@@ -634,10 +561,7 @@ static void ex_destroy(gf_ctx *ctx, void *state)
         free(x->sheets[i].name);
     }
     free(x->sheets);
-    free(x->tmp);
-    free(x->dir);
     free(x->json);
-    free(x->wrap);
     free(x);
 }
 

@@ -24,6 +24,8 @@
 
 #include <gigflow/plugin.h>
 
+#include "gf_dbrow.h"
+
 #define IS_ROWS_PER_CALL 4096
 
 typedef struct is_config {
@@ -54,9 +56,7 @@ typedef struct is {
     sqlite3_stmt *st;
     int ncols;
     is_as *as;
-    size_t *name_len;
-    char *buf;       /* {"name": json} for JSON columns, bin headers */
-    size_t cap;
+    gf_dbrow fields; /* scratch of JSON and binary fields */
     unsigned long long row;
 } is;
 
@@ -151,65 +151,18 @@ static int is_setup(gf_ctx *ctx, const void *config, void **state)
         return GF_ERROR;
     s->ncols = sqlite3_column_count(s->st);
     s->as = calloc((size_t)s->ncols, sizeof *s->as);
-    s->name_len = calloc((size_t)s->ncols, sizeof *s->name_len);
-    if (!s->as || !s->name_len) {
+    if (!s->as) {
         ctx->host->error(ctx, "out of memory");
         return GF_ERROR;
     }
     for (int i = 0; i < s->ncols; i++) {
         const char *decl = sqlite3_column_decltype(s->st, i);
-        const char *name = sqlite3_column_name(s->st, i);
-        s->name_len[i] = name ? strlen(name) : 0;
         if (decl && (strcasestr(decl, "BOOL")))
             s->as[i] = IS_BOOL;
         else if (decl && strcasestr(decl, "JSON"))
             s->as[i] = IS_JSON;
     }
     return GF_OK;
-}
-
-static bool is_grow(is *s, size_t need)
-{
-    if (need <= s->cap)
-        return true;
-    char *b = realloc(s->buf, need * 2);
-    if (!b)
-        return false;
-    s->buf = b;
-    s->cap = need * 2;
-    return true;
-}
-
-/* Field `name` from JSON text: nested when it parses, else the text. */
-static int is_set_json(const gf_host *h, is *s, gf_out *out, const char *name,
-                       size_t nlen, const char *text, size_t len)
-{
-    char err[128];
-    /* {"NAME":TEXT} with NAME escaped */
-    if (!is_grow(s, nlen * 6 + len + 8))
-        return -1;
-    size_t n = 0;
-    s->buf[n++] = '{';
-    s->buf[n++] = '"';
-    for (size_t i = 0; i < nlen; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c == '"' || c == '\\') {
-            s->buf[n++] = '\\';
-            s->buf[n++] = (char)c;
-        } else if (c < 0x20) {
-            n += (size_t)snprintf(s->buf + n, 7, "\\u%04x", c);
-        } else {
-            s->buf[n++] = (char)c;
-        }
-    }
-    s->buf[n++] = '"';
-    s->buf[n++] = ':';
-    memcpy(s->buf + n, text, len);
-    n += len;
-    s->buf[n++] = '}';
-    if (h->set_json(out, s->buf, n, err, sizeof err) < 0)
-        h->set_str(out, name, text, len);
-    return 0;
 }
 
 static int is_produce(gf_ctx *ctx, void *state, gf_out *out)
@@ -250,7 +203,7 @@ static int is_produce(gf_ctx *ctx, void *state, gf_out *out)
                 const char *t = (const char *)sqlite3_column_text(s->st, i);
                 size_t len = (size_t)sqlite3_column_bytes(s->st, i);
                 if (s->as[i] == IS_JSON) {
-                    if (is_set_json(h, s, out, name, s->name_len[i], t, len))
+                    if (gf_dbrow_set_json(&s->fields, h, out, name, t, len) < 0)
                         goto nomem;
                 } else {
                     h->set_str(out, name, t ? t : "", len);
@@ -260,30 +213,8 @@ static int is_produce(gf_ctx *ctx, void *state, gf_out *out)
             case SQLITE_BLOB: {
                 const void *b = sqlite3_column_blob(s->st, i);
                 size_t len = (size_t)sqlite3_column_bytes(s->st, i);
-                if (!is_grow(s, len + 5))
+                if (gf_dbrow_set_bin(&s->fields, h, out, name, b, len) < 0)
                     goto nomem;
-                uint8_t *p = (uint8_t *)s->buf;
-                size_t hl;
-                if (len < 256) {
-                    p[0] = 0xc4;
-                    p[1] = (uint8_t)len;
-                    hl = 2;
-                } else if (len < 65536) {
-                    p[0] = 0xc5;
-                    p[1] = (uint8_t)(len >> 8);
-                    p[2] = (uint8_t)len;
-                    hl = 3;
-                } else {
-                    p[0] = 0xc6;
-                    p[1] = (uint8_t)(len >> 24);
-                    p[2] = (uint8_t)(len >> 16);
-                    p[3] = (uint8_t)(len >> 8);
-                    p[4] = (uint8_t)len;
-                    hl = 5;
-                }
-                if (len)
-                    memcpy(p + hl, b, len);
-                h->set_raw(out, name, p, hl + len);
                 break;
             }
             default: /* NULL: absent */
@@ -307,8 +238,7 @@ static void is_destroy(gf_ctx *ctx, void *state)
         return;
     is_close(s);
     free(s->as);
-    free(s->name_len);
-    free(s->buf);
+    gf_dbrow_free(&s->fields);
     free(s);
 }
 

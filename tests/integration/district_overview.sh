@@ -29,22 +29,9 @@
 #     without a platform last); each chart's bars (title and visible texts)
 #     show one metric of the rows they name, its "highest" that maximum;
 #     the overview's dead-letter count is the file's.
-set -euo pipefail
-: "${GIGFLOW:?set GIGFLOW to the gigflow binary}"
-: "${GF_SOURCE_DIR:?set GF_SOURCE_DIR to the source tree}"
-for tool in sqlite3 iconv python3; do
-    command -v "$tool" >/dev/null || { echo "FAIL: $tool is needed" >&2; exit 1; }
-done
-export LC_ALL=C.UTF-8
-SRC=$(cd "$GF_SOURCE_DIR" && pwd)
+. "$(dirname "$0")/lib.bash"
+needs sqlite3 iconv python3
 DATA="$SRC/pipelines/data"
-T=$(mktemp -d "${TMPDIR:-/tmp}/gf-district.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    [ -s "$T/gf.err" ] && { echo "--- gigflow stderr:" >&2; head -30 "$T/gf.err" >&2; }
-    exit 1
-}
 
 # --- run it from elsewhere: a relative pipeline path, output in $T --------
 mkdir "$T/cwd"
@@ -111,31 +98,6 @@ awk '/^\*\*[a-z ]+\*\*$/ { sec = $0; gsub(/\*/, "", sec); next }
     "$SRC/docs/records.md" >"$W/enum.txt"
 
 cd "$W"
-# coverage by one field, by the rules of docs/plugins/aggregate_coverage.md:
-# a group's stations are those its members or organisations name; one is
-# covered when any organisation (of any group) names it.
-coverage_sql() { # $1 the by field, $2 the set
-    cat <<SQL
-.output expect-$2.csv
-with st as (select $1 g, station s from m where station is not null
-            union select $1, station from o where station is not null),
-     grp as (select $1 g from m union select $1 from o where station is not null),
-     c as (select g.g g,
-       (select count(distinct s) from st where st.g is g.g) stations,
-       (select count(distinct s) from st where st.g is g.g
-          and s in (select station from o)) covered,
-       (select count(*) from m where m.$1 is g.g) workers,
-       (select count(*) from m where m.$1 is g.g and party) party_members,
-       (select count(*) from m where m.$1 is g.g and party and rel = 'mobile') mobile,
-       (select count(*) from m where m.$1 is g.g and org_id is not null) attached
-       from grp g)
-select '$2' "set", g "$1", stations, covered stations_covered,
-       covered * 1.0 / nullif(stations, 0) coverage, workers, party_members,
-       mobile mobile_party_members, 1000.0 * party_members / nullif(workers, 0) density,
-       attached, attached * 1.0 / nullif(workers, 0) attached_share
-from c order by g;
-SQL
-}
 {
     cat <<'SQL'
 create table o_raw(line int, id, name, type, parent_id, platform, district, node,

@@ -13,19 +13,8 @@
 # a key file readable by others (0644) is refused with a clear message
 # (exit 2 or 1) and writes nothing; and no phone or ID number of the input
 # appears in what gigflow prints (summary, logs with GIGFLOW_DEBUG=1).
-set -euo pipefail
-: "${GIGFLOW:?set GIGFLOW to the gigflow binary}"
-: "${GF_SOURCE_DIR:?set GF_SOURCE_DIR to the source tree}"
-command -v python3 >/dev/null || { echo "FAIL: python3 is needed" >&2; exit 1; }
-export LC_ALL=C.UTF-8
-SRC=$(cd "$GF_SOURCE_DIR" && pwd)
-T=$(mktemp -d "${TMPDIR:-/tmp}/gf-pii.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    [ -s "$T/gf.err" ] && { echo "--- gigflow stderr:" >&2; head -20 "$T/gf.err" >&2; }
-    exit 1
-}
+. "$(dirname "$0")/lib.bash"
+needs python3
 P="$T/p"    # the pipeline file's directory: outputs land here
 mkdir -p "$P/keys" "$T/cwd"
 head -c 32 /dev/urandom >"$P/keys/a.key"

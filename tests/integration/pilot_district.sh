@@ -11,21 +11,8 @@
 # points leaderboard (ties by id); metrics-<set>.csv must match (floats
 # within 1e-9). Also: one feedback file per origin organisation with its
 # mobile members, phones and ID numbers masked everywhere.
-set -euo pipefail
-: "${GIGFLOW:?set GIGFLOW to the gigflow binary}"
-: "${GF_SOURCE_DIR:?set GF_SOURCE_DIR to the source tree}"
-for tool in sqlite3 python3; do
-    command -v "$tool" >/dev/null || { echo "FAIL: $tool is needed" >&2; exit 1; }
-done
-export LC_ALL=C.UTF-8
-SRC=$(cd "$GF_SOURCE_DIR" && pwd)
-T=$(mktemp -d "${TMPDIR:-/tmp}/gf-pilot.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    [ -s "$T/gf.err" ] && { echo "--- gigflow stderr:" >&2; head -30 "$T/gf.err" >&2; }
-    exit 1
-}
+. "$(dirname "$0")/lib.bash"
+needs sqlite3 python3
 MEMBERS=5000 DEMANDS=1000
 mkdir "$T/cwd"
 cd "$T/cwd"
@@ -42,28 +29,6 @@ for f in report.html records.jsonl; do [ -s "$O/$f" ] || fail "no pilot/$f"; don
 
 cd "$T"
 { echo '['; sed '$!s/$/,/' "$O/records.jsonl"; echo ']'; } >all.json
-coverage_sql() { # $1 the by field, $2 the set
-    cat <<SQL
-.output expect-$2.csv
-with st as (select $1 g, station s from m where station is not null
-            union select $1, station from o where station is not null),
-     grp as (select $1 g from m union select $1 from o where station is not null),
-     c as (select g.g g,
-       (select count(distinct s) from st where st.g is g.g) stations,
-       (select count(distinct s) from st where st.g is g.g
-          and s in (select station from o)) covered,
-       (select count(*) from m where m.$1 is g.g) workers,
-       (select count(*) from m where m.$1 is g.g and party) party_members,
-       (select count(*) from m where m.$1 is g.g and party and rel = 'mobile') mobile,
-       (select count(*) from m where m.$1 is g.g and org_id is not null) attached
-       from grp g)
-select '$2' "set", g "$1", stations, covered stations_covered,
-       covered * 1.0 / nullif(stations, 0) coverage, workers, party_members,
-       mobile mobile_party_members, 1000.0 * party_members / nullif(workers, 0) density,
-       attached, attached * 1.0 / nullif(workers, 0) attached_share
-from c order by g;
-SQL
-}
 {
     cat <<'SQL'
 create table r as select value j from json_each(readfile('all.json'));

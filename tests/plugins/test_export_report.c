@@ -589,7 +589,7 @@ static void test_option_errors(void **state)
     snprintf(opts, sizeof opts, "path: '%s/no/such/dir/r.html'\n", tmpdir);
     /* gigflow run creates the directory first (exports' output
        directories); through the harness it is missing */
-    expect_config_error(opts, "cannot create a file beside ");
+    expect_config_error(opts, "does not exist; create it first");
     snprintf(opts, sizeof opts, "path: '%s/r.html'\nlang: fr\n", tmpdir);
     expect_config_error(opts, "lang 'fr' is not supported; use zh or en");
     snprintf(opts, sizeof opts,
