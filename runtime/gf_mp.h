@@ -44,6 +44,20 @@ const uint8_t *gf_mp_read(const uint8_t *p, gf_value *v);
 const uint8_t *gf_mp_skip(const uint8_t *p);
 
 /*
+ * Size of the object whose type byte is the index, when that byte alone
+ * gives it (fixed-size scalars and fixstr, header included); 0 otherwise.
+ * (Added by the perf helper, for the inline fast paths below.)
+ */
+extern const uint8_t gf_mp_fixed_size[256];
+
+/* gf_mp_skip with the common case inline: a scalar or a short string. */
+static inline const uint8_t *gf_mp_skip_fast(const uint8_t *p)
+{
+    size_t n = gf_mp_fixed_size[p[0]];
+    return n ? p + n : gf_mp_skip(p);
+}
+
+/*
  * Iterate the records of a validated batch: set *pos to the payload start
  * first; returns false at `end`.
  */

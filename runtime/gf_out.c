@@ -252,35 +252,69 @@ void gf_out_begin(gf_out *out)
     open_record(out);
 }
 
-/* Index the pairs [p, end) just copied into the open record. */
-static int index_pairs(gf_out *out, const uint8_t *p, const uint8_t *end,
-                       uint32_t npairs)
+/*
+ * Index the `npairs` pairs of a source record's body [p, end) as they will
+ * lie in the open record, where that body starts at offset 1 (after the
+ * one-byte map header). Returns the body's length, or -ENOMEM.
+ */
+static long index_pairs(gf_out *out, const uint8_t *p, const uint8_t *end,
+                        uint32_t npairs)
 {
-    const uint8_t *base = out->batch.data + out->rec_start;
+    const uint8_t *body = p;
     while (npairs-- > 0 && p < end) {
         if (out->nfields == out->capfields && grow_fields(out) != 0)
             return -ENOMEM;
         gf_out_field *f = &out->fields[out->nfields];
-        gf_value k;
-        const uint8_t *v = gf_mp_read(p, &k);
-        if (k.type == GF_T_STR) {
-            f->key_off = (uint32_t)((const uint8_t *)k.v.s.ptr - base);
-            f->key_len = (uint32_t)k.v.s.len;
+        const uint8_t *v;
+        if (p[0] >= 0xa0 && p[0] <= 0xbf) { /* fixstr: the usual key */
+            f->key_off = (uint32_t)(p + 1 - body) + 1;
+            f->key_len = p[0] & 0x1fu;
+            v = p + 1 + f->key_len;
         } else {
-            /* not a string: a length no key of ours can have */
-            f->key_off = (uint32_t)(p - base);
-            f->key_len = UINT32_MAX;
+            gf_value k;
+            v = gf_mp_read(p, &k);
+            if (k.type == GF_T_STR) {
+                f->key_off = (uint32_t)((const uint8_t *)k.v.s.ptr - body) + 1;
+                f->key_len = (uint32_t)k.v.s.len;
+            } else {
+                /* not a string: a length no key of ours can have */
+                f->key_off = (uint32_t)(p - body) + 1;
+                f->key_len = UINT32_MAX;
+            }
         }
-        const uint8_t *e = gf_mp_skip(v);
-        f->val_off = (uint32_t)(v - base);
+        const uint8_t *e = gf_mp_skip_fast(v);
+        f->val_off = (uint32_t)(v - body) + 1;
         f->val_len = (uint32_t)(e - v);
         f->removed = false;
         out->nfields++;
         p = e;
     }
+    return p - body;
+}
+
+/* Header size and pair count of the map at p, or 0 when p is no map. */
+static size_t map_head(const uint8_t *p, uint32_t *npairs)
+{
+    if (p[0] >= 0x80 && p[0] <= 0x8f) {
+        *npairs = p[0] & 0x0fu;
+        return 1;
+    }
+    if (p[0] == 0xde) {
+        *npairs = (uint32_t)p[1] << 8 | p[2];
+        return 3;
+    }
+    if (p[0] == 0xdf) {
+        *npairs = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+                  (uint32_t)p[3] << 8 | p[4];
+        return 5;
+    }
     return 0;
 }
 
+/*
+ * The source's pairs are indexed where they are (one walk, which also
+ * finds where the map ends), then copied in one memcpy.
+ */
 void gf_out_begin_copy(gf_out *out, const gf_record *src)
 {
     open_record(out);
@@ -303,24 +337,21 @@ void gf_out_begin_copy(gf_out *out, const gf_record *src)
         }
         data = out->scratch.data;
     }
-    gf_value m;
-    gf_mp_read(data, &m);
-    if (m.type != GF_T_MAP) {
+    uint32_t npairs;
+    size_t hdr = map_head(data, &npairs);
+    if (hdr == 0 || hdr > len) {
         fail(out, -EINVAL);
         return;
     }
-    size_t hdr = data[0] <= 0x8f ? 1 : data[0] == 0xde ? 3 : 5;
-    size_t body = m.raw_len - hdr;
-    if (reserve(out, body) != 0) {
+    long body = index_pairs(out, data + hdr, data + len, npairs);
+    if (body < 0 || reserve(out, (size_t)body) != 0) {
+        out->nfields = 0;
         fail(out, -ENOMEM);
         return;
     }
-    uint8_t *dst = out->batch.data + out->batch.len;
-    memcpy(dst, data + hdr, body);
-    out->batch.len += body;
+    memcpy(out->batch.data + out->batch.len, data + hdr, (size_t)body);
+    out->batch.len += (size_t)body;
     out->src = src;
-    if (index_pairs(out, dst, dst + body, m.n) != 0)
-        fail(out, -ENOMEM);
 }
 
 /*

@@ -89,14 +89,22 @@ bool gf_record_get_n(const gf_record *rec, const char *key, size_t key_len,
     for (uint32_t i = 0; i < n; i++) {
         gf_str k;
         const uint8_t *next;
-        if (read_key(p, &k, &next) && k.len == key_len &&
+        if (p[0] >= 0xa0 && p[0] <= 0xbf) { /* fixstr: the usual key */
+            k.ptr = (const char *)p + 1;
+            k.len = p[0] & 0x1fu;
+            next = p + 1 + k.len;
+        } else if (!read_key(p, &k, &next)) {
+            p = gf_mp_skip_fast(next);
+            continue;
+        }
+        if (k.len == key_len &&
             (key_len == 0 ||
              (k.ptr[0] == key[0] && memcmp(k.ptr, key, key_len) == 0))) {
             if (out)
                 gf_mp_read(next, out);
             return true;
         }
-        p = gf_mp_skip(next);
+        p = gf_mp_skip_fast(next);
     }
     if (out)
         set_nil(out);
