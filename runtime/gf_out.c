@@ -11,8 +11,11 @@
  * to record, so nothing is allocated per record once warm) lets set_* find
  * a key set earlier and replace its value in place, and unset() cut a pair
  * out. begin_copy() copies the source record's pairs byte for byte into the
- * batch and indexes them, so overriding, unsetting and appending work the
- * same way and untouched fields are never re-encoded.
+ * batch, so that untouched fields are never re-encoded, and indexes them
+ * only when needed: setting a key the copy does not have (a classify stage
+ * adding a field) costs one scan of the copied keys; setting a key it has,
+ * or unsetting one, indexes the copied pairs once, and from then on
+ * overriding, unsetting and appending work as on a new record.
  *
  * Encoding is hand-written rather than msgpack-c's packer: each value is
  * formed in a few bytes on the stack and copied once into space already
@@ -205,8 +208,9 @@ static inline bool writable(gf_out *out)
     return out->open && out->status == 0;
 }
 
-/* Index of the field named key[0..klen) in the open record, or -1. */
-static inline long find_field(const gf_out *out, const char *key, size_t klen)
+/* Index of the field named key[0..klen) among the indexed fields, or -1. */
+static inline long find_indexed(const gf_out *out, const char *key,
+                                size_t klen)
 {
     const uint8_t *base = out->batch.data + out->rec_start;
     const gf_out_field *f = out->fields;
@@ -216,6 +220,47 @@ static inline long find_field(const gf_out *out, const char *key, size_t klen)
                            memcmp(base + f[i].key_off, key, klen) == 0)))
             return (long)i;
     return -1;
+}
+
+/* Is key[0..klen) among the copied pairs not yet indexed? One scan of
+   their keys, skipping the values. */
+static bool in_unindexed(const gf_out *out, const char *key, size_t klen)
+{
+    const uint8_t *p = out->batch.data + out->rec_start + 1;
+    for (uint32_t i = 0; i < out->unindexed; i++) {
+        gf_value k;
+        const uint8_t *v;
+        if (p[0] >= 0xa0 && p[0] <= 0xbf) { /* fixstr: the usual key */
+            k.type = GF_T_STR;
+            k.v.s.ptr = (const char *)p + 1;
+            k.v.s.len = p[0] & 0x1fu;
+            v = p + 1 + k.v.s.len;
+        } else {
+            v = gf_mp_read(p, &k);
+        }
+        if (k.type == GF_T_STR && k.v.s.len == klen &&
+            (klen == 0 || (k.v.s.ptr[0] == key[0] &&
+                           memcmp(k.v.s.ptr, key, klen) == 0)))
+            return true;
+        p = gf_mp_skip_fast(v);
+    }
+    return false;
+}
+
+static int index_copied(gf_out *out);
+
+/*
+ * Index of the field named key[0..klen) in the open record, or -1. Found
+ * among the copied pairs, those are indexed first. -2 when out of memory.
+ */
+static long find_field(gf_out *out, const char *key, size_t klen)
+{
+    long i = find_indexed(out, key, klen);
+    if (i >= 0 || out->unindexed == 0 || !in_unindexed(out, key, klen))
+        return i;
+    if (index_copied(out) != 0)
+        return -2;
+    return find_indexed(out, key, klen);
 }
 
 static int grow_fields(gf_out *out)
@@ -237,6 +282,7 @@ static void open_record(gf_out *out)
     out->open = true;
     out->src = NULL;
     out->nfields = 0;
+    out->unindexed = 0;
     out->rec_start = out->batch.len;
     if (out->status != 0)
         return;
@@ -253,43 +299,45 @@ void gf_out_begin(gf_out *out)
 }
 
 /*
- * Index the `npairs` pairs of a source record's body [p, end) as they will
- * lie in the open record, where that body starts at offset 1 (after the
- * one-byte map header). Returns the body's length, or -ENOMEM.
+ * Index the copied pairs (put them in `fields` ahead of the fields set
+ * after the copy, which they precede in the record). Returns 0 or -ENOMEM.
  */
-static long index_pairs(gf_out *out, const uint8_t *p, const uint8_t *end,
-                        uint32_t npairs)
+static int index_copied(gf_out *out)
 {
-    const uint8_t *body = p;
-    while (npairs-- > 0 && p < end) {
-        if (out->nfields == out->capfields && grow_fields(out) != 0)
+    uint32_t n = out->unindexed;
+    while (out->capfields - out->nfields < n)
+        if (grow_fields(out) != 0)
             return -ENOMEM;
-        gf_out_field *f = &out->fields[out->nfields];
+    memmove(out->fields + n, out->fields, out->nfields * sizeof *out->fields);
+    const uint8_t *base = out->batch.data + out->rec_start, *p = base + 1;
+    for (uint32_t i = 0; i < n; i++) {
+        gf_out_field *f = &out->fields[i];
         const uint8_t *v;
         if (p[0] >= 0xa0 && p[0] <= 0xbf) { /* fixstr: the usual key */
-            f->key_off = (uint32_t)(p + 1 - body) + 1;
+            f->key_off = (uint32_t)(p + 1 - base);
             f->key_len = p[0] & 0x1fu;
             v = p + 1 + f->key_len;
         } else {
             gf_value k;
             v = gf_mp_read(p, &k);
             if (k.type == GF_T_STR) {
-                f->key_off = (uint32_t)((const uint8_t *)k.v.s.ptr - body) + 1;
+                f->key_off = (uint32_t)((const uint8_t *)k.v.s.ptr - base);
                 f->key_len = (uint32_t)k.v.s.len;
             } else {
                 /* not a string: a length no key of ours can have */
-                f->key_off = (uint32_t)(p - body) + 1;
+                f->key_off = (uint32_t)(p - base);
                 f->key_len = UINT32_MAX;
             }
         }
         const uint8_t *e = gf_mp_skip_fast(v);
-        f->val_off = (uint32_t)(v - body) + 1;
+        f->val_off = (uint32_t)(v - base);
         f->val_len = (uint32_t)(e - v);
         f->removed = false;
-        out->nfields++;
         p = e;
     }
-    return p - body;
+    out->nfields += n;
+    out->unindexed = 0;
+    return 0;
 }
 
 /* Header size and pair count of the map at p, or 0 when p is no map. */
@@ -311,10 +359,7 @@ static size_t map_head(const uint8_t *p, uint32_t *npairs)
     return 0;
 }
 
-/*
- * The source's pairs are indexed where they are (one walk, which also
- * finds where the map ends), then copied in one memcpy.
- */
+/* The pairs are copied in one memcpy and indexed later, when needed. */
 void gf_out_begin_copy(gf_out *out, const gf_record *src)
 {
     open_record(out);
@@ -328,29 +373,25 @@ void gf_out_begin_copy(gf_out *out, const gf_record *src)
         fail(out, -E2BIG);
         return;
     }
-    if (in_batch(out, data)) {
-        /* copying a record of this very batch: the batch may move */
-        gf_buf_clear(&out->scratch);
-        if (gf_buf_append(&out->scratch, data, len) != 0) {
-            fail(out, -ENOMEM);
-            return;
-        }
-        data = out->scratch.data;
-    }
     uint32_t npairs;
     size_t hdr = map_head(data, &npairs);
     if (hdr == 0 || hdr > len) {
         fail(out, -EINVAL);
         return;
     }
-    long body = index_pairs(out, data + hdr, data + len, npairs);
-    if (body < 0 || reserve(out, (size_t)body) != 0) {
-        out->nfields = 0;
+    size_t off = 0;
+    bool alias = in_batch(out, data);
+    if (alias) /* copying a record of this very batch: the batch may move */
+        off = (size_t)(data - out->batch.data);
+    if (reserve(out, len - hdr) != 0) {
         fail(out, -ENOMEM);
         return;
     }
-    memcpy(out->batch.data + out->batch.len, data + hdr, (size_t)body);
-    out->batch.len += (size_t)body;
+    if (alias)
+        data = out->batch.data + off;
+    memcpy(out->batch.data + out->batch.len, data + hdr, len - hdr);
+    out->batch.len += len - hdr;
+    out->unindexed = npairs;
     out->src = src;
 }
 
@@ -387,6 +428,10 @@ static void put(gf_out *out, const char *key, size_t klen, const uint8_t *hdr,
     }
 
     long idx = find_field(out, key, klen);
+    if (idx == -2) {
+        fail(out, -ENOMEM);
+        return;
+    }
     if (idx < 0) {
         uint8_t kh[5];
         size_t khl = enc_str_hdr(kh, klen);
@@ -601,7 +646,11 @@ void gf_out_unset(gf_out *out, const char *key)
     size_t klen = set_key(out, key);
     if (klen == SIZE_MAX)
         return;
-    long idx = find_field(out, key, klen);
+    if (out->unindexed > 0 && index_copied(out) != 0) {
+        fail(out, -ENOMEM);
+        return;
+    }
+    long idx = find_indexed(out, key, klen);
     if (idx < 0)
         return;
     uint8_t *base = out->batch.data + out->rec_start;
@@ -647,7 +696,7 @@ int gf_out_end(gf_out *out)
         out->batch.len = out->rec_start;
         return out->status;
     }
-    size_t n = out->nfields;
+    size_t n = out->nfields + out->unindexed;
     uint8_t *rec;
     if (n <= 15) {
         out->batch.data[out->rec_start] = (uint8_t)(0x80 | n);

@@ -51,6 +51,9 @@ struct gf_out {
     gf_out_field *fields;
     size_t nfields, capfields;
     size_t rec_start;     /* offset in batch of the open record (added) */
+    /* begin_copy pairs not indexed yet: they come first in the record and
+       `fields` indexes only what follows them (added by the perf helper) */
+    uint32_t unindexed;
 };
 
 /* Set up an empty output. Returns 0 or -ENOMEM. */

@@ -23,10 +23,12 @@
  * every problem is reported as "FILE:LINE:COL: message". Per record the
  * plugin allocates nothing: each distinct tested field is looked up at most
  * once per record, into a slot that a later `set` of the same field
- * overrides.
+ * overrides; a string is hashed once per record and looked up in each
+ * list condition's hash set, so long lists cost no more than short ones.
  */
 #include <math.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "classify_rules.h"
 
@@ -62,10 +64,34 @@ static bool value_eq(const gf_value *a, const gf_value *b)
     return a->type == GF_T_NIL && b->type == GF_T_NIL;
 }
 
+/*
+ * Is the string v (the value of field f) in c's string set? The field's
+ * hash is computed once per record, whatever the number of conditions on
+ * it.
+ */
+static bool in_strset(rules *r, const rule_cond *c, uint32_t f,
+                      const gf_value *v)
+{
+    if (r->hashed[f] != r->gen) {
+        r->hash[f] = XXH3_64bits(v->v.s.ptr, v->v.s.len);
+        r->hashed[f] = r->gen;
+    }
+    uint64_t h = r->hash[f];
+    for (size_t s = h & c->strmask; c->strset[s]; s = (s + 1) & c->strmask) {
+        const gf_value *w = &c->vals[c->strset[s] - 1];
+        if (c->strhash[s] == h && w->v.s.len == v->v.s.len &&
+            memcmp(w->v.s.ptr, v->v.s.ptr, v->v.s.len) == 0)
+            return true;
+    }
+    return false;
+}
+
 static bool cond_holds(rules *r, const rule_cond *c, const gf_value *v)
 {
     switch (c->op) {
     case OP_IN:
+        if (v->type == GF_T_STR || v->type == GF_T_BIN)
+            return c->strset && in_strset(r, c, c->field, v);
         for (size_t i = 0; i < c->nvals; i++)
             if (value_eq(v, &c->vals[i]))
                 return true;
@@ -146,6 +172,7 @@ static int rules_process(gf_ctx *ctx, void *state, const gf_record *rec,
             if (s->slot >= 0) {
                 r->vals[s->slot] = s->val;
                 r->seen[s->slot] = r->gen;
+                r->hashed[s->slot] = 0; /* a new value: hash it again */
             }
         }
     }

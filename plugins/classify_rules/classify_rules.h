@@ -26,6 +26,11 @@ typedef struct rule_cond {
     cond_op op;
     const gf_value *vals; /* OP_IN */
     size_t nvals;
+    /* OP_IN with string values: an open-addressing set of them, slots
+       holding index+1 into vals (0: empty), probed by XXH3 of the bytes */
+    uint32_t *strset;
+    uint64_t *strhash; /* per slot, the hash of its value */
+    uint32_t strmask;  /* slots - 1 (a power of two minus one) */
     bool has_min, has_max; /* OP_RANGE */
     long double min, max;
     pcre2_code *re; /* OP_REGEX */
@@ -58,6 +63,8 @@ typedef struct rules {
     /* per-record state, sized at compile time */
     gf_value *vals;        /* slot per field */
     uint64_t *seen;        /* record generation a slot was filled in */
+    uint64_t *hash;        /* XXH3 of a string slot's bytes ... */
+    uint64_t *hashed;      /* ... valid when equal to the generation */
     uint64_t gen;
     const rule_set **pend; /* sets to write on the copy */
     size_t npend_cap;

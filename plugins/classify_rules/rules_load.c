@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 #include <yaml.h>
 
 #include "classify_rules.h"
@@ -523,9 +524,43 @@ static int compile_doc(loader *l)
     return 0;
 }
 
-/* Per-record buffers and the slots that sets override. */
+/* The string set of an OP_IN condition (see rule_cond.strset). */
+static int build_strset(rules *r, rule_cond *c)
+{
+    size_t nstr = 0, cap = 8;
+    for (size_t i = 0; i < c->nvals; i++)
+        nstr += c->vals[i].type == GF_T_STR;
+    if (nstr == 0)
+        return 0;
+    while (cap < 2 * nstr)
+        cap *= 2;
+    c->strset = pool_alloc(r, cap * sizeof *c->strset);
+    c->strhash = pool_alloc(r, cap * sizeof *c->strhash);
+    if (!c->strset || !c->strhash)
+        return -1;
+    c->strmask = (uint32_t)(cap - 1);
+    for (size_t i = 0; i < c->nvals; i++) {
+        const gf_value *v = &c->vals[i];
+        if (v->type != GF_T_STR)
+            continue;
+        uint64_t h = XXH3_64bits(v->v.s.ptr, v->v.s.len);
+        size_t s = h & c->strmask;
+        while (c->strset[s])
+            s = (s + 1) & c->strmask;
+        c->strset[s] = (uint32_t)i + 1;
+        c->strhash[s] = h;
+    }
+    return 0;
+}
+
+/* Per-record buffers, string sets, and the slots that sets override. */
 static int prepare(rules *r)
 {
+    for (size_t i = 0; i < r->nrules; i++)
+        for (size_t j = 0; j < r->rules[i].nconds; j++)
+            if (r->rules[i].conds[j].op == OP_IN &&
+                build_strset(r, &r->rules[i].conds[j]) < 0)
+                return -1;
     size_t nsets = 0;
     for (size_t i = 0; i < r->nrules; i++) {
         for (size_t j = 0; j < r->rules[i].nsets; j++) {
@@ -542,10 +577,15 @@ static int prepare(rules *r)
         r->fieldlens[f] = strlen(r->fields[f]);
     r->vals = pool_alloc(r, (r->nfields + 1) * sizeof *r->vals);
     r->seen = pool_alloc(r, (r->nfields + 1) * sizeof *r->seen);
+    r->hash = pool_alloc(r, (r->nfields + 1) * sizeof *r->hash);
+    r->hashed = pool_alloc(r, (r->nfields + 1) * sizeof *r->hashed);
     r->pend = pool_alloc(r, (nsets + 1) * sizeof *r->pend);
     r->npend_cap = nsets;
     r->md = pcre2_match_data_create(1, NULL);
-    return r->fieldlens && r->vals && r->seen && r->pend && r->md ? 0 : -1;
+    return r->fieldlens && r->vals && r->seen && r->hash && r->hashed &&
+                   r->pend && r->md
+               ? 0
+               : -1;
 }
 
 /*

@@ -467,6 +467,45 @@ static void test_against_sqlite(void **state)
     rmdir(dir);
 }
 
+/*
+ * Fields are read in one walk over each record: in any order, absent ones
+ * nil, and of a key written twice the first counts (as gf_host.get reads
+ * it).
+ */
+static void test_field_order_and_duplicates(void **state)
+{
+    (void)state;
+    gf_harness *h = open_gb("by: [k, j]\nmetrics: {n: count(), s: sum(v)}");
+    mpb b = {0};
+    mpb_map(&b, 5);
+    mpb_str(&b, "v");
+    mpb_int(&b, 5);
+    mpb_str(&b, "k");
+    mpb_int(&b, 1);
+    mpb_str(&b, "kind");
+    mpb_str(&b, "member");
+    mpb_str(&b, "k");
+    mpb_int(&b, 2);
+    mpb_str(&b, "v");
+    mpb_int(&b, 7);
+    assert_int_equal(gf_harness_push(h, b.p, b.len), 0);
+    push(h, "{\"j\":\"x\",\"k\":1,\"v\":10}");
+    push(h, "{\"kind\":\"member\",\"v\":1}");
+    assert_int_equal(gf_harness_flush(h), 0);
+    assert_int_equal(gf_harness_count(h), 3);
+    /* nil sorts first: (nil, nil), (1, nil), (1, "x") */
+    expect_nil(h, 0, "k");
+    expect_int(h, 0, "s", 1);
+    expect_int(h, 1, "k", 1);
+    expect_nil(h, 1, "j");
+    expect_int(h, 1, "s", 5);
+    expect_int(h, 1, "n", 1);
+    expect_str(h, 2, "j", "x");
+    expect_int(h, 2, "s", 10);
+    free(b.p);
+    gf_harness_destroy(&h);
+}
+
 /* --- many groups ------------------------------------------------------ */
 
 static void push_kv(gf_harness *h, mpb *b, int64_t k, int64_t v)
@@ -593,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_not_a_number),
         cmocka_unit_test(test_bad_expressions),
         cmocka_unit_test(test_against_sqlite),
+        cmocka_unit_test(test_field_order_and_duplicates),
         cmocka_unit_test(test_100k_groups),
         cmocka_unit_test(test_bench),
     };

@@ -256,6 +256,69 @@ static void test_order(void **state)
     gf_harness_destroy(&h);
 }
 
+/*
+ * Lists: a long list of strings (looked up in a hash set), lists mixing
+ * types, and a field tested, then set, then tested again (the second test
+ * must see the new value, not the first one's lookup).
+ */
+static void test_lists(void **state)
+{
+    char rules[4096];
+    size_t n = (size_t)snprintf(rules, sizeof rules,
+                                "rules:\n  - when: {station: [");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(rules + n, sizeof rules - n, "%sSTN-%04d",
+                              i ? ", " : "", i * 7);
+    snprintf(rules + n, sizeof rules - n,
+             "]}\n"
+             "    set: {listed: true}\n"
+             "  - when: {p: [a, b, \"1\"]}\n"
+             "    set: {p: x, hit1: true}\n"
+             "  - when: {p: [x, y]}\n"
+             "    set: {hit2: true}\n"
+             "  - when: {p: [a, 1]}\n"
+             "    set: {hit3: true}\n"
+             "  - when: {q: [1, true, \"one\", ~]}\n"
+             "    set: {hitq: true}\n");
+    gf_harness *h = open_rules(*state, rules);
+    bool ok;
+    /* every listed station, and unlisted ones of the same length */
+    for (int i = 0; i < 280; i++) {
+        char rec[64];
+        snprintf(rec, sizeof rec, "{\"station\":\"STN-%04d\"}", i);
+        assert_int_equal(push(h, rec), 1);
+        out_field(h, (size_t)i, "listed", &ok);
+        if (ok != (i % 7 == 0))
+            fail_msg("station STN-%04d: listed %d", i, ok);
+    }
+    size_t at = 280;
+    assert_int_equal(push(h, "{\"p\":\"a\"}"), 1);
+    assert_str_field(h, at, "p", "x");
+    assert_true(out_field(h, at, "hit1", &ok).v.b);
+    assert_true(out_field(h, at, "hit2", &ok).v.b);
+    assert_absent(h, at, "hit3"); /* p is x by then */
+    at++;
+    /* an integer 1 is not the string "1", and the other way round */
+    assert_int_equal(push(h, "{\"p\":1}"), 1);
+    assert_absent(h, at, "hit1");
+    assert_true(out_field(h, at, "hit3", &ok).v.b);
+    at++;
+    assert_int_equal(push(h, "{\"p\":\"1\",\"q\":\"one\"}"), 1);
+    assert_true(out_field(h, at, "hit1", &ok).v.b);
+    assert_true(out_field(h, at, "hitq", &ok).v.b);
+    at++;
+    assert_int_equal(push(h, "{\"q\":true}"), 1);
+    assert_true(out_field(h, at, "hitq", &ok).v.b);
+    at++;
+    assert_int_equal(push(h, "{\"q\":\"ONE\",\"p\":\"c\"}"), 1);
+    assert_absent(h, at, "hitq");
+    assert_absent(h, at, "hit1");
+    at++;
+    assert_int_equal(push(h, "{\"p\":\"z\"}"), 1); /* q absent: nil */
+    assert_true(out_field(h, at, "hitq", &ok).v.b);
+    gf_harness_destroy(&h);
+}
+
 /* Scalars compare by type: numbers numerically, bools, strings bytewise. */
 static void test_equality(void **state)
 {
@@ -590,6 +653,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reject_and_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_equality, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_byte_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_operator, setup,
