@@ -191,27 +191,6 @@ long gf_mp_check(const uint8_t *p, const uint8_t *end, unsigned max_depth)
     }
 }
 
-/*
- * Total size of the objects whose size the type byte alone gives (fixed
- * scalars, fixstr); 0 for strings/bins with a length field, containers and
- * refused bytes. One load instead of a switch on the hot paths of checking
- * and skipping (declared in gf_mp.h for gf_record.c and gf_out.c).
- */
-const uint8_t gf_mp_fixed_size[256] = {
-    [0x00 ... 0x7f] = 1, [0xe0 ... 0xff] = 1, [0xa0] = 1,  [0xa1] = 2,
-    [0xa2] = 3,          [0xa3] = 4,          [0xa4] = 5,  [0xa5] = 6,
-    [0xa6] = 7,          [0xa7] = 8,          [0xa8] = 9,  [0xa9] = 10,
-    [0xaa] = 11,         [0xab] = 12,         [0xac] = 13, [0xad] = 14,
-    [0xae] = 15,         [0xaf] = 16,         [0xb0] = 17, [0xb1] = 18,
-    [0xb2] = 19,         [0xb3] = 20,         [0xb4] = 21, [0xb5] = 22,
-    [0xb6] = 23,         [0xb7] = 24,         [0xb8] = 25, [0xb9] = 26,
-    [0xba] = 27,         [0xbb] = 28,         [0xbc] = 29, [0xbd] = 30,
-    [0xbe] = 31,         [0xbf] = 32,         [0xc0] = 1,  [0xc2] = 1,
-    [0xc3] = 1,          [0xcc] = 2,          [0xcd] = 3,  [0xce] = 5,
-    [0xcf] = 9,          [0xd0] = 2,          [0xd1] = 3,  [0xd2] = 5,
-    [0xd3] = 9,          [0xca] = 5,          [0xcb] = 9,
-};
-
 /* True for the type bytes of strings: fixstr, str8, str16, str32. */
 static inline bool is_str(uint8_t c)
 {
@@ -222,12 +201,10 @@ static inline bool is_str(uint8_t c)
  * Bytes taken by the scalar at p, header and payload, when the `left` bytes
  * from p hold it whole; 0 when p is a container or a refused byte (the
  * caller hands those to gf_mp_check), -1 when the scalar is truncated.
- * The common objects of a record (fixstr, small integers, float64, nil,
- * bools) cost one table load and one comparison here.
  */
 static inline long scalar_check(const uint8_t *p, size_t left)
 {
-    size_t n = gf_mp_fixed_size[p[0]], hdr;
+    size_t n = gf_mp_fixed_size(p[0]), hdr;
     uint64_t len;
     if (n)
         return n <= left ? (long)n : -1;
@@ -270,7 +247,7 @@ static inline const uint8_t *flat_pairs(const uint8_t *p, const uint8_t *end,
         uint8_t k = p[0];
         if (k < 0xa0 || k > 0xbf)
             break;
-        size_t v = gf_mp_fixed_size[p[1 + (k & 0x1fu)]];
+        size_t v = gf_mp_fixed_size(p[1 + (k & 0x1fu)]);
         if (v == 0)
             break;
         p += 1 + (k & 0x1fu) + v;
@@ -283,8 +260,9 @@ static inline const uint8_t *flat_pairs(const uint8_t *p, const uint8_t *end,
 /*
  * The batch check is the first thing every consumer does with a batch, so
  * it is written for what batches hold: flat maps of string keys and scalar
- * values, each pair checked with two table loads (scalar_check). Nested
- * values go through the general gf_mp_check.
+ * values, checked pair by pair without the general walk's stack (the
+ * flat_pairs fast path, then scalar_check). Nested values go through the
+ * general gf_mp_check.
  */
 int gf_mp_check_batch(const uint8_t *p, size_t len, uint32_t count,
                       const char **why)
@@ -362,7 +340,7 @@ truncated:
 static inline size_t scalar_size(const uint8_t *p)
 {
     uint8_t c = p[0];
-    size_t n = gf_mp_fixed_size[c];
+    size_t n = gf_mp_fixed_size(c);
     if (n)
         return n;
     switch (c) {
@@ -416,13 +394,13 @@ const uint8_t *gf_mp_skip(const uint8_t *p)
     uint64_t owed = 1;
     if ((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf) {
         /* a map, a record most often: pairs of a fixed-size key and value
-           are skipped two table loads at a time */
+           are skipped a pair at a time */
         uint64_t pairs;
         p += container_head(p, &pairs);
         pairs /= 2;
         for (; pairs > 0; pairs--) {
-            size_t k = gf_mp_fixed_size[p[0]], v;
-            if (k == 0 || (v = gf_mp_fixed_size[p[k]]) == 0)
+            size_t k = gf_mp_fixed_size(p[0]), v;
+            if (k == 0 || (v = gf_mp_fixed_size(p[k])) == 0)
                 break;
             p += k + v;
         }

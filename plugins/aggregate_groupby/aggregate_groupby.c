@@ -19,7 +19,8 @@
  *
  * Memory grows with groups, not with records: groups live in an
  * open-addressing hash table (XXH3 of the encoded by-values) with their
- * state in an arena. The exceptions are distinct() (a hash set per group:
+ * state in an arena; the fields a record is grouped and measured by are
+ * read in one walk over it. The exceptions are distinct() (a hash set per group:
  * memory grows with the distinct values) and median() (which keeps every
  * value of its group: memory grows with the values). Nothing is allocated
  * per record except when a group, a distinct value or a median value
@@ -521,14 +522,44 @@ static const char *not_a_number(gb_state *s, const char *field,
     return s->msg;
 }
 
+/*
+ * Read every field the stage needs into s->vals in one walk over the
+ * record, stopping when all were found: looking each up by name would walk
+ * the record once per field, and walking MessagePack is a chain of
+ * dependent loads. An absent field reads as nil; of a key present twice,
+ * the first counts (as with gf_host.get).
+ */
+static void read_fields(gb_state *s, const gf_host *h, const gf_record *rec)
+{
+    size_t left = s->nfields;
+    for (size_t f = 0; f < s->nfields; f++) {
+        s->vals[f].type = GF_T_NIL;
+        s->found[f] = false;
+    }
+    gf_iter it = {0};
+    gf_str k;
+    gf_value v;
+    while (left > 0 && h->next(rec, &it, &k, &v)) {
+        for (size_t f = 0; f < s->nfields; f++) {
+            if (s->found[f] || s->fieldlens[f] != k.len ||
+                (k.len > 0 && (s->fields[f][0] != k.ptr[0] ||
+                               memcmp(s->fields[f], k.ptr, k.len) != 0)))
+                continue;
+            s->vals[f] = v;
+            s->found[f] = true;
+            left--;
+            break;
+        }
+    }
+}
+
 static int gb_process(gf_ctx *ctx, void *state, const gf_record *rec,
                       gf_out *out)
 {
     (void)out;
     gb_state *s = state;
     const gf_host *h = ctx->host;
-    for (size_t f = 0; f < s->nfields; f++)
-        h->get_n(rec, s->fields[f], s->fieldlens[f], &s->vals[f]);
+    read_fields(s, h, rec);
     for (size_t f = 0; f < s->nfields; f++) {
         const gf_value *v = &s->vals[f];
         if (s->numeric[f] && v->type != GF_T_NIL && v->type != GF_T_INT &&

@@ -228,9 +228,10 @@ gb_state *gb_state_new(gf_ctx *ctx, const gb_config *cfg)
     s->fieldlens = calloc(maxf, sizeof *s->fieldlens);
     s->numeric = calloc(maxf, sizeof *s->numeric);
     s->vals = calloc(maxf, sizeof *s->vals);
+    s->found = calloc(maxf, sizeof *s->found);
     s->metrics = calloc(nm + 1, sizeof *s->metrics);
     if (!s->fields || !s->fieldlens || !s->numeric || !s->vals ||
-        !s->metrics)
+        !s->found || !s->metrics)
         goto fail_state;
     s->group_size = (sizeof(gb_group) + 7) & ~(size_t)7;
     int e1 = compile_by(ctx, s, cfg->by);
@@ -275,6 +276,7 @@ void gb_state_free(gb_state **sp)
     free(s->fieldlens);
     free(s->numeric);
     free(s->vals);
+    free(s->found);
     free(s->metrics);
     free(s->slots);
     free(s->groups);

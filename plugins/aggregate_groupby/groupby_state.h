@@ -92,6 +92,7 @@ typedef struct gb_state {
     bool *numeric; /* a sum/min/max/avg/median argument */
     size_t nfields, nby;
     gf_value *vals;
+    bool *found; /* per field: seen in the record being read */
     gb_metric *metrics;
     size_t nmetrics;
     size_t group_size; /* header + metric states, 8-aligned */
