@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL /* short keys: let the compiler specialise */
 #include <xxhash.h>
 
 #include <gigflow/plugin.h>

@@ -28,6 +28,7 @@
  */
 #include <math.h>
 #include <string.h>
+#define XXH_INLINE_ALL /* short keys: let the compiler specialise */
 #include <xxhash.h>
 
 #include "classify_rules.h"

@@ -148,7 +148,6 @@ typedef struct csv {
     csv_col *cols;
     size_t ncols;
     bool have_cols;
-    csv_val *vals; /* ncols */
     csv_field *f;  /* fields of the row being scanned */
     size_t nf, fcap;
     char *esc; /* unescaped quoted fields of that row */
@@ -298,6 +297,14 @@ static bool csv_parse_int(const char *p, size_t n, bool strict, int64_t *out)
     if (i == n || (strict && p[i] == '0' && n - i > 1))
         return false;
     uint64_t v = 0;
+    if (n - i <= 19) { /* 19 digits cannot overflow 64 bits */
+        for (; i < n; i++) {
+            unsigned d = (unsigned)(unsigned char)p[i] - '0';
+            if (d > 9)
+                return false;
+            v = v * 10 + d;
+        }
+    }
     for (; i < n; i++) {
         unsigned d = (unsigned)(unsigned char)p[i] - '0';
         if (d > 9 || __builtin_mul_overflow(v, 10, &v) ||
@@ -458,6 +465,25 @@ static uint8_t *mp_be(uint8_t *w, uint64_t v, unsigned bytes)
     return w + bytes;
 }
 
+/* Copy n bytes; the short ones (keys, most cells) without calling memcpy. */
+static inline uint8_t *mp_copy(uint8_t *w, const void *src, size_t n)
+{
+    const uint8_t *s = src;
+    if (n >= 8 && n <= 16) { /* two overlapping words */
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(w, &a, 8);
+        memcpy(w + n - 8, &b, 8);
+    } else if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            w[i] = s[i];
+    } else {
+        memcpy(w, s, n);
+    }
+    return w + n;
+}
+
 static uint8_t *mp_str(uint8_t *w, const char *s, size_t n)
 {
     if (n < 32)
@@ -468,8 +494,7 @@ static uint8_t *mp_str(uint8_t *w, const char *s, size_t n)
         *w++ = 0xda, w = mp_be(w, n, 2);
     else
         *w++ = 0xdb, w = mp_be(w, n, 4);
-    memcpy(w, s, n);
-    return w + n;
+    return mp_copy(w, s, n);
 }
 
 static uint8_t *mp_int(uint8_t *w, int64_t v)
@@ -892,8 +917,7 @@ static int csv_set_columns(gf_ctx *ctx, csv *c, bool from_header)
     const gf_strmap *map = c->cfg->columns, *types = c->cfg->types;
     size_t n = c->nf;
     c->cols = calloc(n, sizeof *c->cols);
-    c->vals = calloc(n, sizeof *c->vals);
-    if (!c->cols || !c->vals)
+    if (!c->cols)
         goto fail_nomem;
     c->ncols = n;
     for (size_t i = 0; i < n; i++) {
@@ -996,21 +1020,6 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
         return csv_reject(ctx, c, r->content, "%zu fields, %s has %zu", c->nf,
                           c->cfg->header ? "header" : "the first row",
                           c->ncols);
-    for (size_t i = 0; i < c->nf; i++) {
-        const csv_field *f = &c->f[i];
-        if (f->len == 0 || c->cols[i].skip)
-            continue;
-        if (!csv_value(c, c->cols[i].type, f->p, f->len, &c->vals[i])) {
-            size_t shown = csv_cut(f->p, f->len, 40);
-            return csv_reject(ctx, c, r->content,
-                              "field %s is not %s %s: "
-                              "\"%.*s%s\"",
-                              c->cols[i].name,
-                              c->cols[i].type == CT_INT ? "an" : "a",
-                              csv_type_names[c->cols[i].type], (int)shown, f->p,
-                              shown < f->len ? "..." : "");
-        }
-    }
     /* at most: map header, kind, every key, 9 bytes of value header or
        number per cell, and the cells' text (no longer than the row) */
     size_t need = 5 + c->kind_mp_len + c->keys_len + 9 * c->nf + r->content;
@@ -1023,6 +1032,8 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
         c->rec = p;
         c->rec_cap = need;
     }
+    /* type and encode each cell in one pass; a cell that does not fit its
+       declared type abandons the record */
     uint8_t *w = c->rec + 5;
     size_t pairs = 0;
     if (c->kind_mp_len) {
@@ -1032,21 +1043,30 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
     }
     for (size_t i = 0; i < c->nf; i++) {
         const csv_field *f = &c->f[i];
-        const csv_val *v = &c->vals[i];
-        if (f->len == 0 || c->cols[i].skip)
+        const csv_col *col = &c->cols[i];
+        csv_val v;
+        if (f->len == 0 || col->skip)
             continue;
-        memcpy(w, c->cols[i].key, c->cols[i].key_len);
-        w += c->cols[i].key_len;
+        if (!csv_value(c, col->type, f->p, f->len, &v)) {
+            size_t shown = csv_cut(f->p, f->len, 40);
+            return csv_reject(ctx, c, r->content,
+                              "field %s is not %s %s: "
+                              "\"%.*s%s\"",
+                              col->name, col->type == CT_INT ? "an" : "a",
+                              csv_type_names[col->type], (int)shown, f->p,
+                              shown < f->len ? "..." : "");
+        }
+        w = mp_copy(w, col->key, col->key_len);
         pairs++;
-        switch (v->t) {
+        switch (v.t) {
         case CT_INT:
-            w = mp_int(w, v->u.i);
+            w = mp_int(w, v.u.i);
             break;
         case CT_FLOAT:
-            w = mp_float(w, v->u.f);
+            w = mp_float(w, v.u.f);
             break;
         case CT_BOOL:
-            *w++ = v->u.b ? 0xc3 : 0xc2;
+            *w++ = v.u.b ? 0xc3 : 0xc2;
             break;
         default:
             w = mp_str(w, f->p, f->len);
@@ -1236,7 +1256,6 @@ static void csv_destroy(gf_ctx *ctx, void *state)
     free(c->rec);
     free(c->kind_mp);
     free(c->cols);
-    free(c->vals);
     free(c->f);
     free(c->esc);
     free(c->raw);
