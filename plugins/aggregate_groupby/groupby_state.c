@@ -132,6 +132,8 @@ static int add_field(gb_state *s, const char *name, size_t len)
     memcpy(copy, name, len);
     s->fields[s->nfields] = copy;
     s->fieldlens[s->nfields] = len;
+    if (len < 64)
+        s->lens |= 1ull << len;
     return (int)s->nfields++;
 }
 

@@ -93,6 +93,7 @@ typedef struct gb_state {
     size_t nfields, nby;
     gf_value *vals;
     bool *found; /* per field: seen in the record being read */
+    uint64_t lens; /* bit n set: some field name is n bytes long (n < 64) */
     gb_metric *metrics;
     size_t nmetrics;
     size_t group_size; /* header + metric states, 8-aligned */

@@ -504,6 +504,21 @@ static void test_field_order_and_duplicates(void **state)
     expect_int(h, 2, "s", 10);
     free(b.p);
     gf_harness_destroy(&h);
+
+    /* a field name longer than 63 bytes */
+    char name[71], opts[160], rec[128];
+    memset(name, 'x', 70);
+    name[70] = '\0';
+    snprintf(opts, sizeof opts, "by: [%s]\nmetrics: {n: count()}", name);
+    h = open_gb(opts);
+    snprintf(rec, sizeof rec, "{\"a\":1,\"%s\":7}", name);
+    push(h, rec);
+    push(h, rec);
+    assert_int_equal(gf_harness_flush(h), 0);
+    assert_int_equal(gf_harness_count(h), 1);
+    expect_int(h, 0, name, 7);
+    expect_int(h, 0, "n", 2);
+    gf_harness_destroy(&h);
 }
 
 /* --- many groups ------------------------------------------------------ */
