@@ -23,8 +23,10 @@
  * every problem is reported as "FILE:LINE:COL: message". Per record the
  * plugin allocates nothing: each distinct tested field is looked up at most
  * once per record, into a slot that a later `set` of the same field
- * overrides; a string is hashed once per record and looked up in each
- * list condition's hash set, so long lists cost no more than short ones.
+ * overrides. The strings of the list conditions on a field are in one hash
+ * table per field, each with the set of conditions listing it: a field's
+ * value is looked up once per record, however many lists test it and
+ * however long they are.
  */
 #include <math.h>
 #include <string.h>
@@ -66,33 +68,38 @@ static bool value_eq(const gf_value *a, const gf_value *b)
 }
 
 /*
- * Is the string v (the value of field f) in c's string set? The field's
- * hash is computed once per record, whatever the number of conditions on
- * it.
+ * The conditions listing the string v, the value of field f (NULL: none).
+ * Looked up once per record and field, whatever the number of list
+ * conditions on the field and the length of their lists.
  */
-static bool in_strset(rules *r, const rule_cond *c, uint32_t f,
-                      const gf_value *v)
+static const uint64_t *listed_in(rules *r, uint32_t f, const gf_value *v)
 {
-    if (r->hashed[f] != r->gen) {
-        r->hash[f] = XXH3_64bits(v->v.s.ptr, v->v.s.len);
-        r->hashed[f] = r->gen;
+    if (r->looked[f] != r->gen) {
+        const field_strs *t = &r->strs[f];
+        uint64_t h = XXH3_64bits(v->v.s.ptr, v->v.s.len);
+        r->hits[f] = NULL;
+        for (size_t s = h & t->mask; t->slots[s].val; s = (s + 1) & t->mask) {
+            const gf_value *w = t->slots[s].val;
+            if (t->slots[s].hash == h && w->v.s.len == v->v.s.len &&
+                memcmp(w->v.s.ptr, v->v.s.ptr, v->v.s.len) == 0) {
+                r->hits[f] = t->slots[s].conds;
+                break;
+            }
+        }
+        r->looked[f] = r->gen;
     }
-    uint64_t h = r->hash[f];
-    for (size_t s = h & c->strmask; c->strset[s]; s = (s + 1) & c->strmask) {
-        const gf_value *w = &c->vals[c->strset[s] - 1];
-        if (c->strhash[s] == h && w->v.s.len == v->v.s.len &&
-            memcmp(w->v.s.ptr, v->v.s.ptr, v->v.s.len) == 0)
-            return true;
-    }
-    return false;
+    return r->hits[f];
 }
 
 static bool cond_holds(rules *r, const rule_cond *c, const gf_value *v)
 {
     switch (c->op) {
     case OP_IN:
-        if (v->type == GF_T_STR || v->type == GF_T_BIN)
-            return c->strset && in_strset(r, c, c->field, v);
+        if (v->type == GF_T_STR || v->type == GF_T_BIN) {
+            const uint64_t *hits =
+                c->has_strs ? listed_in(r, c->field, v) : NULL;
+            return hits && (hits[c->bit / 64] >> (c->bit % 64) & 1);
+        }
         for (size_t i = 0; i < c->nvals; i++)
             if (value_eq(v, &c->vals[i]))
                 return true;
@@ -173,7 +180,7 @@ static int rules_process(gf_ctx *ctx, void *state, const gf_record *rec,
             if (s->slot >= 0) {
                 r->vals[s->slot] = s->val;
                 r->seen[s->slot] = r->gen;
-                r->hashed[s->slot] = 0; /* a new value: hash it again */
+                r->looked[s->slot] = 0; /* a new value: look it up again */
             }
         }
     }

@@ -525,43 +525,81 @@ static int compile_doc(loader *l)
     return 0;
 }
 
-/* The string set of an OP_IN condition (see rule_cond.strset). */
-static int build_strset(rules *r, rule_cond *c)
+/* The entry of string v in t (hash h): its own, or the empty slot where
+   it belongs. */
+static str_entry *strs_slot(field_strs *t, uint64_t h, const gf_value *v)
 {
-    size_t nstr = 0, cap = 8;
-    for (size_t i = 0; i < c->nvals; i++)
-        nstr += c->vals[i].type == GF_T_STR;
-    if (nstr == 0)
-        return 0;
-    while (cap < 2 * nstr)
-        cap *= 2;
-    c->strset = pool_alloc(r, cap * sizeof *c->strset);
-    c->strhash = pool_alloc(r, cap * sizeof *c->strhash);
-    if (!c->strset || !c->strhash)
+    size_t s = h & t->mask;
+    while (t->slots[s].val &&
+           !(t->slots[s].hash == h && t->slots[s].val->v.s.len == v->v.s.len &&
+             memcmp(t->slots[s].val->v.s.ptr, v->v.s.ptr, v->v.s.len) == 0))
+        s = (s + 1) & t->mask;
+    return &t->slots[s];
+}
+
+/*
+ * Give every list condition with strings a bit in its field's table, then
+ * fill the tables: each distinct string with the set of conditions that
+ * list it.
+ */
+static int build_strs(rules *r)
+{
+    size_t *nstr = pool_alloc(r, (r->nfields + 1) * sizeof *nstr);
+    r->strs = pool_alloc(r, (r->nfields + 1) * sizeof *r->strs);
+    if (!nstr || !r->strs)
         return -1;
-    c->strmask = (uint32_t)(cap - 1);
-    for (size_t i = 0; i < c->nvals; i++) {
-        const gf_value *v = &c->vals[i];
-        if (v->type != GF_T_STR)
+    for (size_t i = 0; i < r->nrules; i++)
+        for (size_t j = 0; j < r->rules[i].nconds; j++) {
+            rule_cond *c = &r->rules[i].conds[j];
+            size_t n = 0;
+            for (size_t k = 0; c->op == OP_IN && k < c->nvals; k++)
+                n += c->vals[k].type == GF_T_STR;
+            if (n == 0)
+                continue;
+            c->has_strs = true;
+            c->bit = r->strs[c->field].nconds++;
+            nstr[c->field] += n;
+        }
+    for (size_t f = 0; f < r->nfields; f++) {
+        field_strs *t = &r->strs[f];
+        size_t cap = 8;
+        if (t->nconds == 0)
             continue;
-        uint64_t h = XXH3_64bits(v->v.s.ptr, v->v.s.len);
-        size_t s = h & c->strmask;
-        while (c->strset[s])
-            s = (s + 1) & c->strmask;
-        c->strset[s] = (uint32_t)i + 1;
-        c->strhash[s] = h;
+        while (cap < 2 * nstr[f])
+            cap *= 2;
+        t->mask = (uint32_t)(cap - 1);
+        t->nwords = (t->nconds + 63) / 64;
+        if (!(t->slots = pool_alloc(r, cap * sizeof *t->slots)))
+            return -1;
     }
+    for (size_t i = 0; i < r->nrules; i++)
+        for (size_t j = 0; j < r->rules[i].nconds; j++) {
+            const rule_cond *c = &r->rules[i].conds[j];
+            field_strs *t = &r->strs[c->field];
+            for (size_t k = 0; c->has_strs && k < c->nvals; k++) {
+                const gf_value *v = &c->vals[k];
+                if (v->type != GF_T_STR)
+                    continue;
+                uint64_t h = XXH3_64bits(v->v.s.ptr, v->v.s.len);
+                str_entry *e = strs_slot(t, h, v);
+                if (!e->val) {
+                    e->conds = pool_alloc(r, t->nwords * sizeof *e->conds);
+                    if (!e->conds)
+                        return -1;
+                    e->hash = h;
+                    e->val = v;
+                }
+                e->conds[c->bit / 64] |= 1ull << (c->bit % 64);
+            }
+        }
     return 0;
 }
 
-/* Per-record buffers, string sets, and the slots that sets override. */
+/* Per-record buffers, string tables, and the slots that sets override. */
 static int prepare(rules *r)
 {
-    for (size_t i = 0; i < r->nrules; i++)
-        for (size_t j = 0; j < r->rules[i].nconds; j++)
-            if (r->rules[i].conds[j].op == OP_IN &&
-                build_strset(r, &r->rules[i].conds[j]) < 0)
-                return -1;
+    if (build_strs(r) < 0)
+        return -1;
     size_t nsets = 0;
     for (size_t i = 0; i < r->nrules; i++) {
         for (size_t j = 0; j < r->rules[i].nsets; j++) {
@@ -578,12 +616,12 @@ static int prepare(rules *r)
         r->fieldlens[f] = strlen(r->fields[f]);
     r->vals = pool_alloc(r, (r->nfields + 1) * sizeof *r->vals);
     r->seen = pool_alloc(r, (r->nfields + 1) * sizeof *r->seen);
-    r->hash = pool_alloc(r, (r->nfields + 1) * sizeof *r->hash);
-    r->hashed = pool_alloc(r, (r->nfields + 1) * sizeof *r->hashed);
+    r->hits = pool_alloc(r, (r->nfields + 1) * sizeof *r->hits);
+    r->looked = pool_alloc(r, (r->nfields + 1) * sizeof *r->looked);
     r->pend = pool_alloc(r, (nsets + 1) * sizeof *r->pend);
     r->npend_cap = nsets;
     r->md = pcre2_match_data_create(1, NULL);
-    return r->fieldlens && r->vals && r->seen && r->hash && r->hashed &&
+    return r->fieldlens && r->vals && r->seen && r->hits && r->looked &&
                    r->pend && r->md
                ? 0
                : -1;

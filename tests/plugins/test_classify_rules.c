@@ -317,6 +317,29 @@ static void test_lists(void **state)
     assert_int_equal(push(h, "{\"p\":\"z\"}"), 1); /* q absent: nil */
     assert_true(out_field(h, at, "hitq", &ok).v.b);
     gf_harness_destroy(&h);
+
+    /* 70 list conditions on one field (more than one word of bits), each
+       listing its own value and the common one */
+    static char many[16384];
+    n = (size_t)snprintf(many, sizeof many, "rules:\n");
+    for (int i = 0; i < 70; i++)
+        n += (size_t)snprintf(many + n, sizeof many - n,
+                              "  - when: {z: [v%d, all]}\n"
+                              "    set: {hit%d: true}\n",
+                              i, i);
+    h = open_rules(*state, many);
+    assert_int_equal(push(h, "{\"z\":\"v65\"}"), 1);
+    assert_int_equal(push(h, "{\"z\":\"all\"}"), 1);
+    for (int i = 0; i < 70; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "hit%d", i);
+        out_field(h, 0, key, &ok);
+        if (ok != (i == 65))
+            fail_msg("z v65: %s is %d", key, ok);
+        out_field(h, 1, key, &ok);
+        assert_true(ok);
+    }
+    gf_harness_destroy(&h);
 }
 
 /* Scalars compare by type: numbers numerically, bools, strings bytewise. */
