@@ -465,10 +465,28 @@ static bool csv_value(csv *c, csv_type t, const char *p, size_t n, csv_val *v)
  * per-field call or duplicate-key search is paid per row. Columns never
  * repeat a key (csv_set_columns skips all but the last of a name).
  */
-static uint8_t *mp_be(uint8_t *w, uint64_t v, unsigned bytes)
+/* v as `bytes` (1, 2, 4 or 8) big-endian bytes; each size spelt out so
+   that the compiler writes it as one swap and one store. */
+static inline uint8_t *mp_be(uint8_t *w, uint64_t v, unsigned bytes)
 {
-    for (unsigned i = bytes; i-- > 0; v >>= 8)
-        w[i] = (uint8_t)v;
+    switch (bytes) {
+    case 1:
+        w[0] = (uint8_t)v;
+        break;
+    case 2:
+        w[0] = (uint8_t)(v >> 8), w[1] = (uint8_t)v;
+        break;
+    case 4:
+        w[0] = (uint8_t)(v >> 24), w[1] = (uint8_t)(v >> 16);
+        w[2] = (uint8_t)(v >> 8), w[3] = (uint8_t)v;
+        break;
+    default:
+        w[0] = (uint8_t)(v >> 56), w[1] = (uint8_t)(v >> 48);
+        w[2] = (uint8_t)(v >> 40), w[3] = (uint8_t)(v >> 32);
+        w[4] = (uint8_t)(v >> 24), w[5] = (uint8_t)(v >> 16);
+        w[6] = (uint8_t)(v >> 8), w[7] = (uint8_t)v;
+        break;
+    }
     return w + bytes;
 }
 
@@ -482,7 +500,13 @@ static inline uint8_t *mp_copy(uint8_t *w, const void *src, size_t n)
         memcpy(&b, s + n - 8, 8);
         memcpy(w, &a, 8);
         memcpy(w + n - 8, &b, 8);
-    } else if (n < 8) {
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(w, &a, 4);
+        memcpy(w + n - 4, &b, 4);
+    } else if (n < 4) {
         for (size_t i = 0; i < n; i++)
             w[i] = s[i];
     } else {
