@@ -209,8 +209,7 @@ static inline bool writable(gf_out *out)
 }
 
 /* Index of the field named key[0..klen) among the indexed fields, or -1. */
-static inline long find_indexed(const gf_out *out, const char *key,
-                                size_t klen)
+static inline long find_indexed(const gf_out *out, const char *key, size_t klen)
 {
     const uint8_t *base = out->batch.data + out->rec_start;
     const gf_out_field *f = out->fields;
@@ -239,8 +238,8 @@ static bool in_unindexed(const gf_out *out, const char *key, size_t klen)
             v = gf_mp_read(p, &k);
         }
         if (k.type == GF_T_STR && k.v.s.len == klen &&
-            (klen == 0 || (k.v.s.ptr[0] == key[0] &&
-                           memcmp(k.v.s.ptr, key, klen) == 0)))
+            (klen == 0 ||
+             (k.v.s.ptr[0] == key[0] && memcmp(k.v.s.ptr, key, klen) == 0)))
             return true;
         p = gf_mp_skip_fast(v);
     }

@@ -7,9 +7,10 @@
  * memcmp; values that are not wanted are skipped with gf_mp_skip_fast.
  * Short string keys and the commonest values (short strings, small
  * integers) are decoded inline: every step of a walk waits for the one
- * before it, so a call per field is what a lookup would otherwise cost. Nothing is allocated and nothing
- * is decoded except the value that is returned. Every function assumes its
- * input was validated (gf_mp_check_batch) or written by gf_out.
+ * before it, so a call per field is what a lookup would otherwise cost. Nothing
+ * is allocated and nothing is decoded except the value that is returned. Every
+ * function assumes its input was validated (gf_mp_check_batch) or written by
+ * gf_out.
  */
 #include "gf_record.h"
 

@@ -124,13 +124,21 @@ static bool cond_holds(rules *r, const rule_cond *c, const gf_value *v)
 static void write_set(const gf_host *h, gf_out *out, const rule_set *s)
 {
     switch (s->val.type) {
-    case GF_T_INT: h->set_int(out, s->key, s->val.v.i); break;
-    case GF_T_FLOAT: h->set_float(out, s->key, s->val.v.f); break;
-    case GF_T_BOOL: h->set_bool(out, s->key, s->val.v.b); break;
+    case GF_T_INT:
+        h->set_int(out, s->key, s->val.v.i);
+        break;
+    case GF_T_FLOAT:
+        h->set_float(out, s->key, s->val.v.f);
+        break;
+    case GF_T_BOOL:
+        h->set_bool(out, s->key, s->val.v.b);
+        break;
     case GF_T_STR:
         h->set_str(out, s->key, s->val.v.s.ptr, s->val.v.s.len);
         break;
-    default: h->set_nil(out, s->key); break;
+    default:
+        h->set_nil(out, s->key);
+        break;
     }
 }
 
@@ -200,7 +208,9 @@ static void rules_destroy(gf_ctx *ctx, void *state)
 }
 
 static const gf_option rules_options[] = {
-    {.key = "rules", .type = GF_OPT_PATH, .required = true,
+    {.key = "rules",
+     .type = GF_OPT_PATH,
+     .required = true,
      .offset = offsetof(rules_config, rules),
      .help = "YAML file of rules: when (conditions) -> set / drop / reject"},
     {0}};

@@ -138,7 +138,7 @@ static bool is_int_text(const char *s)
     if (!*s)
         return false;
     for (; *s; s++) {
-        bool ok = base == 16 ? strchr("0123456789abcdefABCDEF", *s) != NULL
+        bool ok = base == 16  ? strchr("0123456789abcdefABCDEF", *s) != NULL
                   : base == 8 ? *s >= '0' && *s <= '7'
                               : *s >= '0' && *s <= '9';
         if (!ok)
@@ -192,16 +192,16 @@ static int scalar_value(loader *l, const yaml_node_t *n, gf_value *v)
             return 0;
         }
         if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE") ||
-            !strcmp(s, "false") || !strcmp(s, "False") ||
-            !strcmp(s, "FALSE")) {
+            !strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")) {
             v->type = GF_T_BOOL;
             v->v.b = s[0] == 't' || s[0] == 'T';
             return 0;
         }
         if (is_int_text(s)) {
             const char *p = s + (*s == '-' || *s == '+');
-            int base = p[0] == '0' && p[1] == 'x' ? 16
-                       : p[0] == '0' && p[1] == 'o' ? 8 : 10;
+            int base = p[0] == '0' && p[1] == 'x'   ? 16
+                       : p[0] == '0' && p[1] == 'o' ? 8
+                                                    : 10;
             char *end;
             errno = 0;
             long long i = strtoll(base == 10 ? s : p + 2, &end, base);
@@ -278,14 +278,14 @@ static void compile_regex(loader *l, rule_cond *c, const yaml_node_t *n)
     }
     int code;
     PCRE2_SIZE off;
-    c->re = pcre2_compile(n->data.scalar.value, n->data.scalar.length,
-                          PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off,
-                          NULL);
+    c->re =
+        pcre2_compile(n->data.scalar.value, n->data.scalar.length,
+                      PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
     if (!c->re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(code, msg, sizeof msg);
-        lerr(l, n, "regex '%s' does not compile: %s at offset %zu",
-             yscalar(n), (const char *)msg, (size_t)off);
+        lerr(l, n, "regex '%s' does not compile: %s at offset %zu", yscalar(n),
+             (const char *)msg, (size_t)off);
         return;
     }
     (void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE); /* else interpreted */
@@ -322,11 +322,13 @@ static size_t compile_ops(loader *l, uint32_t field, const yaml_node_t *map,
                 lerr(l, v, "'exists' needs true or false");
                 continue;
             }
-            out[n++] = (rule_cond){.field = field, .op = OP_EXISTS,
-                                   .exists = b.v.b};
+            out[n++] =
+                (rule_cond){.field = field, .op = OP_EXISTS, .exists = b.v.b};
         } else {
-            lerr(l, k, "unknown condition operator '%s' (expected min, max, "
-                       "regex or exists)", op);
+            lerr(l, k,
+                 "unknown condition operator '%s' (expected min, max, "
+                 "regex or exists)",
+                 op);
         }
     }
     if (range.has_min && range.has_max && range.min > range.max)
@@ -387,8 +389,8 @@ static int compile_when(loader *l, rule *ru, const yaml_node_t *when)
             return -1;
         const yaml_node_t *v = ynode(l, p->value);
         if (v->type == YAML_MAPPING_NODE)
-            ru->nconds += compile_ops(l, (uint32_t)f, v,
-                                      ru->conds + ru->nconds);
+            ru->nconds +=
+                compile_ops(l, (uint32_t)f, v, ru->conds + ru->nconds);
         else if (!compile_in(l, (uint32_t)f, v, &ru->conds[ru->nconds++]))
             return -1;
     }
@@ -402,8 +404,8 @@ static int compile_set(loader *l, rule *ru, const yaml_node_t *set)
              ytype(set));
         return 0;
     }
-    size_t n = (size_t)(set->data.mapping.pairs.top -
-                        set->data.mapping.pairs.start);
+    size_t n =
+        (size_t)(set->data.mapping.pairs.top - set->data.mapping.pairs.start);
     ru->sets = pool_alloc(l->r, (n ? n : 1) * sizeof *ru->sets);
     if (!ru->sets)
         return -1;
@@ -415,8 +417,8 @@ static int compile_set(loader *l, rule *ru, const yaml_node_t *set)
             continue;
         const yaml_node_t *k = ynode(l, p->key), *v = ynode(l, p->value);
         if (v->type != YAML_SCALAR_NODE) {
-            lerr(l, v, "field '%s' can be set to a scalar, not %s",
-                 yscalar(k), ytype(v));
+            lerr(l, v, "field '%s' can be set to a scalar, not %s", yscalar(k),
+                 ytype(v));
             continue;
         }
         rule_set *s = &ru->sets[ru->nsets++];
@@ -466,8 +468,10 @@ static int compile_rule(loader *l, rule *ru, const yaml_node_t *n)
                                                 v->data.scalar.length)))
                 return -1;
         } else {
-            lerr(l, k, "unknown key '%s' in a rule (expected name, when, "
-                       "set, drop or reject)", key);
+            lerr(l, k,
+                 "unknown key '%s' in a rule (expected name, when, "
+                 "set, drop or reject)",
+                 key);
         }
     }
     if (ru->drop && reject_node)
@@ -488,8 +492,7 @@ static int compile_doc(loader *l)
         return 0;
     }
     if (root->type != YAML_MAPPING_NODE) {
-        lerr(l, root, "expected a mapping with 'rules:', not %s",
-             ytype(root));
+        lerr(l, root, "expected a mapping with 'rules:', not %s", ytype(root));
         return 0;
     }
     const yaml_node_t *list = NULL;
@@ -640,8 +643,10 @@ rules *cr_rules_load(gf_ctx *ctx, const char *path)
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
-        ctx->host->config_error(ctx, path, 0, 0, "cannot open the rules "
-                                "file: %s", strerror(errno));
+        ctx->host->config_error(ctx, path, 0, 0,
+                                "cannot open the rules "
+                                "file: %s",
+                                strerror(errno));
         goto fail_rules;
     }
     yaml_parser_t parser;
@@ -654,13 +659,11 @@ rules *cr_rules_load(gf_ctx *ctx, const char *path)
     }
     yaml_parser_set_input_file(&parser, f);
     if (!yaml_parser_load(&parser, &doc)) {
-        ctx->host->config_error(ctx, path,
-                                (unsigned)parser.problem_mark.line + 1,
-                                (unsigned)parser.problem_mark.column + 1,
-                                "YAML: %s%s%s",
-                                parser.problem ? parser.problem : "error",
-                                parser.context ? " " : "",
-                                parser.context ? parser.context : "");
+        ctx->host->config_error(
+            ctx, path, (unsigned)parser.problem_mark.line + 1,
+            (unsigned)parser.problem_mark.column + 1, "YAML: %s%s%s",
+            parser.problem ? parser.problem : "error",
+            parser.context ? " " : "", parser.context ? parser.context : "");
         goto fail_parser;
     }
     rc = compile_doc(&l);
@@ -679,4 +682,3 @@ fail_rules:
     cr_rules_free(&r);
     return NULL;
 }
-

@@ -145,7 +145,7 @@ typedef struct csv {
     size_t cap, start, end;
     const char *stops_blk; /* csv_find_stop's block, or NULL ... */
     uint64_t stops;        /* ... and where its stops are */
-    char *raw; /* GB18030: bytes read, not yet converted */
+    char *raw;             /* GB18030: bytes read, not yet converted */
     size_t raw_len, raw_cap;
     bool src_eof; /* read() returned 0 */
     bool bom_checked;
@@ -155,7 +155,7 @@ typedef struct csv {
     csv_col *cols;
     size_t ncols;
     bool have_cols;
-    csv_field *f;  /* fields of the row being scanned */
+    csv_field *f; /* fields of the row being scanned */
     size_t nf, fcap;
     char *esc; /* unescaped quoted fields of that row */
     size_t esc_len, esc_cap;
@@ -653,7 +653,8 @@ static uint64_t csv_block_stops(const csv *c, const char *p)
                   cr = _mm_set1_epi8('\r');
     uint64_t bits = 0;
     for (int i = 0; i < 4; i++) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+        __m128i v =
+            _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
         __m128i hit = _mm_or_si128(
             _mm_or_si128(_mm_cmpeq_epi8(v, d), _mm_cmpeq_epi8(v, lf)),
             _mm_cmpeq_epi8(v, cr));

@@ -81,7 +81,7 @@ static int keep(gf_out *out, void *arg)
 static void make_batches(long n, batches *k)
 {
     static const char *const platforms[] = {"美团", "饿了么", "顺丰",
-                                            "中通", "滴滴", "盒马"};
+                                            "中通", "滴滴",   "盒马"};
     static const char *const districts[] = {"朝阳区", "海淀区", "丰台区"};
     gf_out o;
     char s[32];
@@ -225,7 +225,8 @@ static double bench_gf_edge(const batches *k)
     return dt;
 }
 
-/* --- bare libzmq ----------------------------------------------------------- */
+/* --- bare libzmq -----------------------------------------------------------
+ */
 
 static void free_payload(void *data, void *hint)
 {
