@@ -54,6 +54,7 @@
 #define CSV_MAX_ROW (64u << 20) /* the longest row held in memory */
 #define CSV_ROWS_PER_CALL 4096  /* rows handled per produce() */
 #define CSV_RAW_SHOWN 4096      /* bytes of an over-long line rejected */
+#define CSV_PAD 16              /* spare bytes after buffers: mp_copy() */
 
 typedef struct csv_config {
     const char *path;
@@ -490,32 +491,24 @@ static inline uint8_t *mp_be(uint8_t *w, uint64_t v, unsigned bytes)
     return w + bytes;
 }
 
-/* Copy n bytes; the short ones (keys, most cells) without calling memcpy. */
+/*
+ * Copy n bytes in blocks of CSV_PAD: a fixed-size copy is a load and a
+ * store, where one of variable size is a call or a branch per size. It
+ * reads and writes up to CSV_PAD - 1 bytes past the n: every buffer a cell
+ * or a key is read from is allocated with CSV_PAD spare bytes (whatever
+ * they hold is never used), and the record buffer keeps as many spare,
+ * overwritten by what is written next.
+ */
 static inline uint8_t *mp_copy(uint8_t *w, const void *src, size_t n)
 {
     const uint8_t *s = src;
-    if (n >= 8 && n <= 16) { /* two overlapping words */
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(w, &a, 8);
-        memcpy(w + n - 8, &b, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(w, &a, 4);
-        memcpy(w + n - 4, &b, 4);
-    } else if (n < 4) {
-        for (size_t i = 0; i < n; i++)
-            w[i] = s[i];
-    } else {
-        memcpy(w, s, n);
-    }
+    for (size_t i = 0; i < n; i += CSV_PAD)
+        memcpy(w + i, s + i, CSV_PAD);
     return w + n;
 }
 
-static uint8_t *mp_str(uint8_t *w, const char *s, size_t n)
+/* The header of a string of n bytes. */
+static inline uint8_t *mp_str_hdr(uint8_t *w, size_t n)
 {
     if (n < 32)
         *w++ = (uint8_t)(0xa0 | n);
@@ -525,7 +518,15 @@ static uint8_t *mp_str(uint8_t *w, const char *s, size_t n)
         *w++ = 0xda, w = mp_be(w, n, 2);
     else
         *w++ = 0xdb, w = mp_be(w, n, 4);
-    return mp_copy(w, s, n);
+    return w;
+}
+
+/* A string from anywhere (names, options). */
+static uint8_t *mp_str(uint8_t *w, const char *s, size_t n)
+{
+    w = mp_str_hdr(w, n);
+    memcpy(w, s, n);
+    return w + n;
 }
 
 static uint8_t *mp_int(uint8_t *w, int64_t v)
@@ -605,7 +606,7 @@ static int csv_esc_add(csv *c, const char *p, size_t n)
         size_t cap = c->esc_cap ? c->esc_cap : 4096;
         while (cap < c->esc_len + n)
             cap *= 2;
-        char *e = realloc(c->esc, cap);
+        char *e = realloc(c->esc, cap + CSV_PAD);
         if (!e)
             return -1;
         c->esc = e;
@@ -902,7 +903,7 @@ static int csv_fill(gf_ctx *ctx, csv *c)
     if (c->cap - c->end < 16) {
         if (c->cap >= CSV_MAX_ROW)
             return 1;
-        char *b = realloc(c->buf, c->cap * 2);
+        char *b = realloc(c->buf, c->cap * 2 + CSV_PAD);
         if (!b) {
             ctx->host->error(ctx, "out of memory");
             return GF_ERROR;
@@ -1012,7 +1013,7 @@ static int csv_set_columns(gf_ctx *ctx, csv *c, bool from_header)
         c->cols[i].skip = name[0] == '\0' || /* renamed to "": dropped */
                           (c->cfg->kind && strcmp(name, "kind") == 0);
         size_t nl = strlen(name);
-        if (!(c->cols[i].key = malloc(nl + 5)))
+        if (!(c->cols[i].key = calloc(1, nl + 5 + CSV_PAD)))
             goto fail_nomem;
         c->cols[i].key_len =
             (size_t)(mp_str(c->cols[i].key, name, nl) - c->cols[i].key);
@@ -1096,7 +1097,8 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
                           c->ncols);
     /* at most: map header, kind, every key, 9 bytes of value header or
        number per cell, and the cells' text (no longer than the row) */
-    size_t need = 5 + c->kind_mp_len + c->keys_len + 9 * c->nf + r->content;
+    size_t need =
+        5 + c->kind_mp_len + c->keys_len + 9 * c->nf + r->content + CSV_PAD;
     if (need > c->rec_cap) {
         uint8_t *p = realloc(c->rec, need);
         if (!p) {
@@ -1143,7 +1145,7 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
             *w++ = v.u.b ? 0xc3 : 0xc2;
             break;
         default:
-            w = mp_str(w, f->p, f->len);
+            w = mp_copy(mp_str_hdr(w, f->len), f->p, f->len);
             break;
         }
     }
@@ -1188,7 +1190,7 @@ static int csv_open(gf_ctx *ctx, const void *config, void **state)
     c->enc = (csv_enc)csv_encoding(cfg->encoding);
     c->cap = CSV_CHUNK;
     c->cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    c->buf = malloc(c->cap);
+    c->buf = malloc(c->cap + CSV_PAD);
     if (!c->cloc || !c->buf)
         goto fail_nomem;
 
