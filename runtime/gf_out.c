@@ -13,7 +13,9 @@
  * out. begin_copy() copies the source record's pairs byte for byte into the
  * batch, so that untouched fields are never re-encoded, and indexes them
  * only when needed: setting a key the copy does not have (a classify stage
- * adding a field) costs one scan of the copied keys; setting a key it has,
+ * adding a field) costs a vector search for the key's bytes (may_hold_key)
+ * and, only when they occur, one scan of the copied keys; setting a key it
+ * has,
  * or unsetting one, indexes the copied pairs once, and from then on
  * overriding, unsetting and appending work as on a new record.
  *
@@ -35,6 +37,9 @@
 #include "gf_out.h"
 
 #include <errno.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <string.h>
 
@@ -221,11 +226,46 @@ static inline long find_indexed(const gf_out *out, const char *key, size_t klen)
     return -1;
 }
 
+#if defined(__SSE2__)
+/*
+ * Can key[0..klen) (1 <= klen <= 31) be a key anywhere in [p, end)? The
+ * first byte of a key follows the last byte of its header, which is
+ * 0xa0|klen for a fixstr and klen itself for str8/16/32. Where no such
+ * pair of bytes occurs the key is certainly absent: sixteen positions
+ * compared at a time, with none of the dependent loads of a walk over the
+ * pairs (a classify stage adding a field asks this for every record).
+ */
+static bool may_hold_key(const uint8_t *p, const uint8_t *end, const char *key,
+                         size_t klen)
+{
+    const __m128i fix = _mm_set1_epi8((char)(0xa0 | klen)),
+                  len = _mm_set1_epi8((char)klen),
+                  first = _mm_set1_epi8(key[0]);
+    for (; end - p >= 17; p += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+        __m128i hdr =
+            _mm_or_si128(_mm_cmpeq_epi8(a, fix), _mm_cmpeq_epi8(a, len));
+        if (_mm_movemask_epi8(_mm_and_si128(hdr, _mm_cmpeq_epi8(b, first))))
+            return true;
+    }
+    for (; end - p >= 2; p++)
+        if ((p[0] == (0xa0 | klen) || p[0] == klen) && p[1] == (uint8_t)key[0])
+            return true;
+    return false;
+}
+#endif
+
 /* Is key[0..klen) among the copied pairs not yet indexed? One scan of
    their keys, skipping the values. */
 static bool in_unindexed(const gf_out *out, const char *key, size_t klen)
 {
     const uint8_t *p = out->batch.data + out->rec_start + 1;
+#if defined(__SSE2__)
+    if (klen >= 1 && klen <= 31 &&
+        !may_hold_key(p, out->batch.data + out->batch.len, key, klen))
+        return false;
+#endif
     for (uint32_t i = 0; i < out->unindexed; i++) {
         gf_value k;
         const uint8_t *v;

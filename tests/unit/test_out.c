@@ -415,6 +415,25 @@ static void test_copy_lazy_index(void **state)
     undecode(&d);
     gf_out_release(&o);
     msgpack_sbuffer_destroy(&sb);
+
+    /* keys written as str8 rather than fixstr (another producer may): a
+       set must still find and replace them */
+    static const uint8_t str8keys[] = {0x82, 0xd9, 0x06, 's',  'e',  'c', 't',
+                                       'o',  'r',  0x01, 0xd9, 0x01, 'k', 0x02};
+    gf_record_view(&rec, str8keys, sizeof str8keys);
+    o = out_plain();
+    gf_out_begin_copy(&o, &rec);
+    gf_out_set_int(&o, "sector", 5);
+    gf_out_set_int(&o, "k", 6);
+    gf_out_set_int(&o, "sectors", 7);
+    assert_int_equal(gf_out_end(&o), 0);
+    decode_only(&d, &o);
+    assert_int_equal(d.map.size, 3);
+    assert_true(field(&d, "sector")->via.u64 == 5);
+    assert_true(field(&d, "k")->via.u64 == 6);
+    assert_true(field(&d, "sectors")->via.u64 == 7);
+    undecode(&d);
+    gf_out_release(&o);
 }
 
 static void test_copy_from_own_batch(void **state)
