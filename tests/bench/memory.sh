@@ -35,7 +35,11 @@ for p in mawk time; do
   dpkg-query -W -f='${Status}' $p 2>/dev/null | grep -q 'ok installed' || need+=($p)
 done
 if [ ${#need[@]} -gt 0 ]; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 ||
+    { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "${need[@]}" >/dev/null; } ||
+    { echo "$0: cannot install ${need[*]}: install them, or run scripts/deps.sh" >&2; exit 2; }
 fi
 
 build=${GF_BUILD_DIR:-$root/build}

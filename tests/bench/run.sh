@@ -37,7 +37,8 @@ if [ ${#need[@]} -gt 0 ]; then
   sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 ||
-    { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "${need[@]}" >/dev/null; }
+    { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "${need[@]}" >/dev/null; } ||
+    { echo "$0: cannot install ${need[*]}: install them, or run scripts/deps.sh" >&2; exit 2; }
 fi
 
 build=${GF_BUILD_DIR:-$root/build}
