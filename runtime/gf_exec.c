@@ -22,10 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "gf_alloc.h"
+#include "gf_metrics.h"
 #include "gf_stage.h"
 
 /* Signals received during the current run. A process-wide fact, hence
@@ -179,6 +181,10 @@ static const char *rt_run_info(gf_ctx *ctx, const char *key)
         return run->p->name;
     if (strcmp(key, "inputs") == 0)
         return run->info_inputs;
+    if (strcmp(key, "dead_letters") == 0) /* NULL: they go to stderr */
+        return run->p->dead_letters && strcmp(run->p->dead_letters, "-") != 0
+                   ? run->p->dead_letters
+                   : NULL;
     return NULL;
 }
 
@@ -206,6 +212,7 @@ typedef struct exec_state {
     gf_pii **pii;  /* stage -> policy (export stages) */
     const char **names;
     unsigned *workers;
+    gf_metrics *metrics; /* --metrics-addr, or NULL */
 } exec_state;
 
 static void endpoint(char *buf, size_t n, const exec_state *x, size_t stage,
@@ -362,6 +369,42 @@ static int make_instances(exec_state *x)
     return 0;
 }
 
+/* A scrape of --metrics-addr: every stage's counters and the run's. */
+static void render_run(gf_buf *b, void *arg)
+{
+    exec_state *x = arg;
+    int64_t now = gf_stats_now_ns();
+    gf_stats_prometheus(x->run.stats, b, now);
+    gf_metrics_gauge(b, "gigflow_run_healthy",
+                     "1 while the run goes well, 0 once a stage failed.", NULL,
+                     NULL, gf_run_stopping(&x->run) ? 0 : 1);
+    gf_metrics_gauge(b, "gigflow_run_seconds", "Seconds since the run began.",
+                     NULL, NULL, (double)(now - x->run.t0_ns) / 1e9);
+}
+
+/* The metrics endpoint, when asked for; it reads the stats. */
+static int start_metrics(exec_state *x)
+{
+    gf_run *run = &x->run;
+    if (!run->opts.metrics_addr)
+        return 0;
+    char *err = NULL;
+    x->metrics = gf_metrics_start(run->opts.metrics_addr, render_run, x, &err);
+    if (!x->metrics) {
+        gf_run_fail(run, "gigflow: %s", err ? err : "out of memory");
+        run->config_failure = true;
+        gf_free(err);
+        return -1;
+    }
+    const char *addr = run->opts.metrics_addr;
+    size_t len = strlen(addr);
+    if (len >= 2 && strcmp(addr + len - 2, ":0") == 0) /* a port picked */
+        fprintf(stderr, "gigflow: metrics on port %u (%.*s:%u/metrics)\n",
+                gf_metrics_port(x->metrics), (int)(len - 2), addr,
+                gf_metrics_port(x->metrics));
+    return 0;
+}
+
 /* Masking policies of export stages. */
 static int make_pii(exec_state *x)
 {
@@ -380,6 +423,73 @@ static int make_pii(exec_state *x)
         }
         for (unsigned w = 0; w < d->workers; w++)
             x->inst[x->first[s] + w].pii = x->pii[s];
+    }
+    return 0;
+}
+
+/* mkdir -p the directory part of `path`. Returns 0 or a negative errno. */
+static int make_parent_dirs(const char *path)
+{
+    char *dir = gf_strdup(path);
+    if (!dir)
+        return -ENOMEM;
+    char *slash = strrchr(dir, '/');
+    int rc = 0;
+    if (slash && slash != dir) {
+        *slash = '\0';
+        for (char *p = dir + 1; rc == 0; p++) {
+            if (*p != '/' && *p != '\0')
+                continue;
+            char c = *p;
+            *p = '\0';
+            if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+                rc = -errno;
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    gf_free(dir);
+    return rc;
+}
+
+/*
+ * Exports create the directories their output paths need: every path
+ * option of an export stage names something the stage writes. A path that
+ * exists and is no regular file (/dev/null, a directory) is refused: the
+ * export would rename its temporary file over it.
+ */
+static int make_output_dirs(exec_state *x)
+{
+    const gf_pipeline *p = x->run.p;
+    for (size_t s = 0; s < p->nstages; s++) {
+        const gf_stage_def *d = &p->stages[s];
+        const gf_plugin *pl = d->lib->desc;
+        if (pl->kind != GF_KIND_EXPORT || !pl->options || !d->opts)
+            continue;
+        const char *cfg = gf_optset_config(d->opts);
+        for (const gf_option *o = pl->options; o->key; o++) {
+            if (o->type != GF_OPT_PATH)
+                continue;
+            const char *path = *(const char *const *)(cfg + o->offset);
+            if (!path || strcmp(path, "-") == 0)
+                continue;
+            struct stat sb;
+            if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+                /* exports replace their target by rename: never a device */
+                gf_run_fail(&x->run, "stage %s: %s exists and is not a "
+                            "regular file; an export replaces the file it "
+                            "writes: name a file (or '-' for stdout where "
+                            "the plugin allows it)", d->name, path);
+                return -1;
+            }
+            int rc = make_parent_dirs(path);
+            if (rc < 0) {
+                gf_run_fail(&x->run, "stage %s: cannot create the directory "
+                            "of %s: %s", d->name, path, strerror(-rc));
+                return -1;
+            }
+        }
     }
     return 0;
 }
@@ -455,6 +565,8 @@ static void wait_threads(exec_state *x)
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&run->done, &run->lock, &ts);
+        if (x->metrics)
+            gf_metrics_set_healthy(x->metrics, !atomic_load(&run->stop));
         if (run->opts.progress && run->finished < started) {
             gf_stats_progress(run->stats, stderr, gf_stats_now_ns(),
                               run->t0_ns);
@@ -521,6 +633,7 @@ static void teardown(exec_state *x)
     gf_free(x->first);
     gf_free(x->names);
     gf_free(x->workers);
+    gf_metrics_stop(&x->metrics); /* before the stats it reads */
     gf_stats_free(&x->run.stats);
     if (x->run.zctx)
         zmq_ctx_term(x->run.zctx);
@@ -586,12 +699,16 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
     if (rc == 0)
         rc = make_pii(x);
     if (rc == 0)
-        rc = init_all(x);
+        rc = make_output_dirs(x) < 0 ? -1 : init_all(x);
     if (rc < 0 && !gf_run_stopping(run))
         gf_run_fail(run, "gigflow: cannot set up the run: out of memory");
     if (rc == 0)
+        rc = start_metrics(x);
+    if (rc == 0)
         start_threads(x);
     wait_threads(x);
+    if (x->metrics)
+        gf_metrics_set_healthy(x->metrics, !gf_run_stopping(run));
 
     if (!gf_run_stopping(run) && atomic_load(&g_signals) == 0) {
         /* the dead letters are complete before any output appears */
@@ -612,6 +729,13 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
         code = GF_EXIT_OK;
         if (run->opts.summary && run->stats)
             gf_stats_summary(run->stats, stderr, gf_stats_now_ns());
+        uint64_t rejects = atomic_load(&run->rejects);
+        if (run->opts.summary && rejects > 0)
+            fprintf(stderr, "%" PRIu64 " record%s rejected: see %s\n",
+                    rejects, rejects == 1 ? "" : "s",
+                    p->dead_letters && strcmp(p->dead_letters, "-") != 0
+                        ? p->dead_letters
+                        : "the dead letters above (stderr)");
     }
     if (stats && run->stats)
         for (size_t s = 0; s < p->nstages; s++)

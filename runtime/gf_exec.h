@@ -34,6 +34,9 @@ typedef struct gf_run_opts {
     long long max_rejects;   /* < 0: unlimited */
     bool progress;           /* live progress line on stderr */
     bool summary;            /* summary table at the end */
+    /* Prometheus endpoint "HOST:PORT" (gf_metrics) while the run lasts,
+       or NULL. (Added by the sec helper.) */
+    const char *metrics_addr;
 } gf_run_opts;
 
 typedef struct gf_stage_stats {

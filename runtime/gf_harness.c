@@ -175,6 +175,8 @@ static const char *h_run_info(gf_ctx *ctx, const char *key)
 {
     if (strcmp(key, "name") == 0 || strcmp(key, "pipeline") == 0)
         return "harness";
+    /* "inputs", "dead_letters": none; the harness keeps dead letters in
+       memory (gf_harness_reject) */
     (void)ctx;
     return NULL;
 }

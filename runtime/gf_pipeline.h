@@ -51,6 +51,10 @@ typedef struct gf_pipeline {
     gf_stage_def *stages; /* file order */
     size_t *order;       /* a topological order (upstream first) */
     gf_ynode *root;
+    /* the top-level `security` mapping (keys checked: `keys` a directory,
+       `allow` a list of .pub files), or NULL: plaintext edges. Read by
+       gf_security_load. (Added by the sec helper.) */
+    const gf_ynode *security;
 } gf_pipeline;
 
 /*
@@ -65,7 +69,8 @@ void gf_pipeline_free(gf_pipeline **pp);
 /*
  * gf_host.run_info for a loaded pipeline: "pipeline" (the file as given),
  * "name", "inputs" (the `path` option of each ingest stage, joined with
- * ", "; "" when none); NULL for other keys. The strings live as long as p.
+ * ", "; "" when none), "dead_letters" (the dead-letter file, absolute;
+ * NULL when they go to stderr); NULL for other keys. The strings live as long as p.
  * (Added by the config helper, for every runner's run_info.)
  */
 const char *gf_pipeline_run_info(const gf_pipeline *p, const char *key);

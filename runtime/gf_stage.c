@@ -98,6 +98,9 @@ int gf_stage_send(gf_out *out, void *arg)
     for (size_t d = 0; d < in->ndown && rc == 0; d++) {
         gf_fanout *f = &in->down[d];
         rc = gf_edge_tx_send_any(f->tx, f->n, &f->rr, b);
+        if (rc == 0)
+            atomic_fetch_add_explicit(&in->cnt->batches_sent, 1,
+                                      memory_order_relaxed);
         if (rc < 0) {
             const char *to = in->run->p->stages[f->stage].name;
             if (rc != -ETERM && !gf_run_stopping(in->run))
@@ -163,13 +166,18 @@ static int process_batch(gf_inst *in, gf_edge_msg *m)
     const uint8_t *pos = zmq_msg_data(&m->payload);
     const uint8_t *end = pos + zmq_msg_size(&m->payload);
     atomic_fetch_add_explicit(&in->cnt->in, m->hdr.count, memory_order_relaxed);
+    atomic_fetch_add_explicit(&in->cnt->batches_received, 1,
+                              memory_order_relaxed);
     if (gf_run_interrupted(in->run))
         return 0; /* draining: nothing will be committed */
     const gf_plugin *pl = in->plugin;
     gf_record rec;
     while (gf_mp_batch_next(&pos, end, &rec)) {
-        if (in->def->nkinds && !kind_wanted(in->def, &rec))
+        if (in->def->nkinds && !kind_wanted(in->def, &rec)) {
+            /* not for this stage: it passes by, uncounted */
+            atomic_fetch_sub_explicit(&in->cnt->in, 1, memory_order_relaxed);
             continue;
+        }
         const gf_record *r = &rec;
         gf_record masked;
         if (in->pii && gf_pii_apply(in->pii, &rec, &in->pii_scratch, &masked))
@@ -216,6 +224,8 @@ static int run_consumer(gf_inst *in)
                 return out_failed(in);
             break;
         case GF_EDGE_BAD:
+            atomic_fetch_add_explicit(&in->cnt->frames_rejected, 1,
+                                      memory_order_relaxed);
             in->rt.ops->log(&in->ctx, GF_LOG_WARN, why);
             break;
         case GF_EDGE_EOS:

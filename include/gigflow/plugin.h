@@ -291,7 +291,8 @@ struct gf_host {
     /*
      * Facts about the run, NULL when unknown: "pipeline" (the pipeline
      * file), "name" (its name), "inputs" (the `path` option of each ingest
-     * stage, joined with ", "). The string lives until destroy().
+     * stage, joined with ", "), "dead_letters" (the file the run's dead
+     * letters go to; NULL when none). The string lives until destroy().
      */
     const char *(*run_info)(gf_ctx *ctx, const char *key);
 };

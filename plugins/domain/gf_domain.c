@@ -586,6 +586,8 @@ static const gf_domain_field member_fields[] = {
      "party members only: where the membership is held"},
     {"origin", GF_DOMAIN_STR, false, NULL, NOB, "流出地党组织|原党组织|流出地",
      "mobile members only (required for them): the origin organisation"},
+    {"origin_area", GF_DOMAIN_STR, false, NULL, NOB, "流出地地区|户籍地",
+     "mobile members: the home area (province and prefecture) of origin"},
     {"age", GF_DOMAIN_INT, false, NULL, 16, 75, "年龄", "age in years"},
     {"joined", GF_DOMAIN_DATE, false, NULL, NOB, "入党日期|加入日期",
      "date joined the party (party members) or the organisation"},

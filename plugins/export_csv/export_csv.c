@@ -2,9 +2,12 @@
  * export_csv - write records as CSV (RFC 4180), atomically.
  *
  * Columns are the `columns` option, or the fields of the first record in
- * their order. A column a record lacks is an empty cell; fields a record has
- * beyond the columns are left out; when the columns were not given, they
- * are counted in one warning at flush.
+ * their order; with `split_by` and no `columns`, each file takes the fields
+ * of its own first record, so the files of different kinds of record (the
+ * metric sets of several aggregates) each keep their own columns. A column
+ * a record lacks is an empty cell; fields a record has beyond the columns
+ * are left out; when the columns were not given, they are counted in one
+ * warning at flush.
  * Cells follow gigflow's text conventions: integers as integers, floats in
  * the shortest form that reads back the same, true/false, nil empty, binary
  * as base64, arrays and maps as JSON. A cell is quoted when it holds the
@@ -69,9 +72,18 @@ typedef struct tbuf {
     bool nomem;
 } tbuf;
 
+/* A column list: names and their lengths. */
+typedef struct ecsv_cols {
+    char **names;
+    size_t *len;
+    size_t n;
+    bool set; /* false until chosen (a file not yet written to) */
+} ecsv_cols;
+
 typedef struct ecsv_file {
-    char *name; /* safe split value, or NULL */
-    char *tmp;  /* temporary path; NULL once renamed */
+    ecsv_cols cols; /* its own columns, when `columns` was not given */
+    char *name;     /* safe split value, or NULL */
+    char *tmp;      /* temporary path; NULL once renamed */
     char *final;
     FILE *fp; /* NULL while closed to bound open files */
     uint64_t rows, last_use;
@@ -85,12 +97,10 @@ typedef struct ecsv {
     unsigned char special[256]; /* bytes that force quoting */
     locale_t cloc;
 
-    char **cols;
-    size_t *col_len;
-    size_t ncols;
-    bool have_cols;
-    gf_value *vals;
+    ecsv_cols given; /* the `columns` option, when given */
+    gf_value *vals;  /* per column of the record being written */
     bool *present;
+    size_t capvals;
 
     char *dir, *stem, *ext;
     ecsv_file *files;
@@ -373,16 +383,23 @@ static int ecsv_create(gf_ctx *ctx, ecsv *e, ecsv_file *f)
     return ecsv_sys_error(ctx, f->final, EEXIST);
 }
 
+/* The columns of file f: the given ones, or its own. */
+static ecsv_cols *ecsv_cols_of(ecsv *e, ecsv_file *f)
+{
+    return e->given.set ? &e->given : &f->cols;
+}
+
 static void ecsv_put_header(ecsv *e, ecsv_file *f)
 {
+    const ecsv_cols *c = ecsv_cols_of(e, f);
     e->line.len = 0;
     if (e->cfg->bom)
         tb_put(&e->line, "\xef\xbb\xbf", 3);
-    if (e->cfg->header && e->have_cols) {
-        for (size_t i = 0; i < e->ncols; i++) {
+    if (e->cfg->header && c->set) {
+        for (size_t i = 0; i < c->n; i++) {
             if (i)
                 tb_put(&e->line, &e->delim, 1);
-            ecsv_cell(e, e->cols[i], e->col_len[i]);
+            ecsv_cell(e, c->names[i], c->len[i]);
         }
         tb_put(&e->line, e->eol, strlen(e->eol));
     }
@@ -542,15 +559,36 @@ static int ecsv_check(gf_ctx *ctx, const void *config)
     return rc;
 }
 
-static int ecsv_set_columns(ecsv *e, size_t n)
+/* Room for n columns in c, and for n values in e's per-record arrays. */
+static int ecsv_set_columns(ecsv *e, ecsv_cols *c, size_t n)
 {
-    e->cols = calloc(n ? n : 1, sizeof *e->cols);
-    e->col_len = calloc(n ? n : 1, sizeof *e->col_len);
-    e->vals = calloc(n ? n : 1, sizeof *e->vals);
-    e->present = calloc(n ? n : 1, sizeof *e->present);
-    e->ncols = n;
-    e->have_cols = true;
-    return e->cols && e->col_len && e->vals && e->present ? 0 : -1;
+    c->names = calloc(n ? n : 1, sizeof *c->names);
+    c->len = calloc(n ? n : 1, sizeof *c->len);
+    c->n = n;
+    c->set = true;
+    if (!c->names || !c->len)
+        return -1;
+    size_t want = n ? n : 1;
+    if (want > e->capvals) {
+        gf_value *v = realloc(e->vals, want * sizeof *v);
+        if (v)
+            e->vals = v;
+        bool *p = realloc(e->present, want * sizeof *p);
+        if (p)
+            e->present = p;
+        if (!v || !p)
+            return -1;
+        e->capvals = want;
+    }
+    return 0;
+}
+
+static void ecsv_cols_free(ecsv_cols *c)
+{
+    for (size_t i = 0; c->names && i < c->n; i++)
+        free(c->names[i]);
+    free(c->names);
+    free(c->len);
 }
 
 static void ecsv_destroy(gf_ctx *ctx, void *state);
@@ -578,13 +616,13 @@ static int ecsv_open(gf_ctx *ctx, const void *config, void **state)
     if (!(e->cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0)))
         goto fail_nomem;
     if (cfg->columns) {
-        if (ecsv_set_columns(e, cfg->columns->n) < 0)
+        if (ecsv_set_columns(e, &e->given, cfg->columns->n) < 0)
             goto fail_nomem;
         for (size_t i = 0; i < cfg->columns->n; i++) {
-            e->cols[i] = strdup(cfg->columns->items[i]);
-            if (!e->cols[i])
+            e->given.names[i] = strdup(cfg->columns->items[i]);
+            if (!e->given.names[i])
                 goto fail_nomem;
-            e->col_len[i] = strlen(e->cols[i]);
+            e->given.len[i] = strlen(e->given.names[i]);
         }
     }
     if (strcmp(cfg->path, "-") == 0) {
@@ -644,21 +682,22 @@ static int ecsv_init(gf_ctx *ctx, const void *config, void **state)
     return rc;
 }
 
-/* The first record names the columns, in its field order. */
-static int ecsv_columns_from(const gf_host *h, ecsv *e, const gf_record *rec)
+/* A file's first record names its columns, in its field order. */
+static int ecsv_columns_from(const gf_host *h, ecsv *e, ecsv_cols *c,
+                             const gf_record *rec)
 {
     gf_iter it = {0};
     gf_str k;
     gf_value v;
-    if (ecsv_set_columns(e, rec->nfields) < 0)
+    if (ecsv_set_columns(e, c, rec->nfields) < 0)
         return -1;
     size_t n = 0;
     while (n < rec->nfields && h->next(rec, &it, &k, &v)) {
-        if (!(e->cols[n] = strndup(k.ptr, k.len)))
+        if (!(c->names[n] = strndup(k.ptr, k.len)))
             return -1;
-        e->col_len[n++] = k.len;
+        c->len[n++] = k.len;
     }
-    e->ncols = n;
+    c->n = n;
     return 0;
 }
 
@@ -678,11 +717,19 @@ static int ecsv_process(gf_ctx *ctx, void *state, const gf_record *rec,
     (void)out;
     ecsv *e = state;
     const gf_host *h = ctx->host;
-    if (!e->have_cols && ecsv_columns_from(h, e, rec) < 0) {
+    ecsv_file *f = e->nfiles ? &e->files[0] : NULL;
+    if (e->cfg->split_by) {
+        gf_value sv;
+        h->get(rec, e->cfg->split_by, &sv); /* absent reads as nil */
+        if (!(f = ecsv_split_file(ctx, e, &sv)))
+            return GF_ERROR;
+    }
+    ecsv_cols *c = ecsv_cols_of(e, f);
+    if (!c->set && ecsv_columns_from(h, e, c, rec) < 0) {
         h->error(ctx, "out of memory");
         return GF_ERROR;
     }
-    memset(e->present, 0, e->ncols * sizeof *e->present);
+    memset(e->present, 0, c->n * sizeof *e->present);
     gf_iter it = {0};
     gf_str k;
     gf_value v;
@@ -690,15 +737,15 @@ static int ecsv_process(gf_ctx *ctx, void *state, const gf_record *rec,
     bool extra = false;
     while (h->next(rec, &it, &k, &v)) {
         size_t i = guess;
-        if (i >= e->ncols || k.len != e->col_len[i] ||
-            memcmp(k.ptr, e->cols[i], k.len) != 0)
-            for (i = 0; i < e->ncols; i++)
-                if (k.len == e->col_len[i] &&
-                    memcmp(k.ptr, e->cols[i], k.len) == 0)
+        if (i >= c->n || k.len != c->len[i] ||
+            memcmp(k.ptr, c->names[i], k.len) != 0)
+            for (i = 0; i < c->n; i++)
+                if (k.len == c->len[i] &&
+                    memcmp(k.ptr, c->names[i], k.len) == 0)
                     break;
-        if (i == e->ncols) {
+        if (i == c->n) {
             if (e->cfg->columns)
-                continue; /* chosen columns: leaving the rest out is the point */
+                continue; /* chosen columns: the rest is left out */
             if (!extra)
                 e->extra_records++;
             extra = true;
@@ -710,7 +757,7 @@ static int ecsv_process(gf_ctx *ctx, void *state, const gf_record *rec,
         guess = i + 1;
     }
     e->line.len = 0;
-    for (size_t i = 0; i < e->ncols; i++) {
+    for (size_t i = 0; i < c->n; i++) {
         if (i)
             tb_put(&e->line, &e->delim, 1);
         if (!e->present[i])
@@ -724,13 +771,6 @@ static int ecsv_process(gf_ctx *ctx, void *state, const gf_record *rec,
         ecsv_cell(e, e->cell.p, e->cell.len);
     }
     tb_put(&e->line, e->eol, strlen(e->eol));
-    ecsv_file *f = e->nfiles ? &e->files[0] : NULL;
-    if (e->cfg->split_by) {
-        gf_value sv;
-        h->get(rec, e->cfg->split_by, &sv); /* absent reads as nil */
-        if (!(f = ecsv_split_file(ctx, e, &sv)))
-            return GF_ERROR;
-    }
     if (ecsv_write(ctx, e, f) < 0)
         return GF_ERROR;
     f->rows++;
@@ -823,17 +863,15 @@ static void ecsv_destroy(gf_ctx *ctx, void *state)
         free(f->tmp);
         free(f->final);
         free(f->name);
+        ecsv_cols_free(&f->cols);
     }
     if (e->spool)
         fclose(e->spool);
-    for (size_t i = 0; e->cols && i < e->ncols; i++)
-        free(e->cols[i]);
+    ecsv_cols_free(&e->given);
     for (size_t i = 0; i < e->nextra; i++)
         free(e->extra[i]);
     if (e->cloc)
         freelocale(e->cloc);
-    free(e->cols);
-    free(e->col_len);
     free(e->vals);
     free(e->present);
     free(e->files);

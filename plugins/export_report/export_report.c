@@ -16,8 +16,9 @@
  *     density:  每千名从业人员党员数          # just a title
  *
  * Keys of a spec: title, note, chart (bar|column|none), by, value,
- * columns, pct, sort (FIELD or -FIELD), top, decimals; lists are
- * comma-separated, a value with spaces is written in double quotes.
+ * columns, pct, share, labels (FIELD:LABEL,...), sort (FIELD or -FIELD),
+ * top, decimals; lists are comma-separated, a value with spaces is written
+ * in double quotes.
  *
  * The page is rendered at flush into a temporary file beside `path`,
  * renamed over it in commit(), removed by destroy() otherwise.
@@ -63,7 +64,8 @@ static const gf_option er_options[] = {
     {"sections", GF_OPT_MAP, NULL, false, offsetof(er_config, sections),
      "set -> spec: which metric sets to show, in this order, and how "
      "(\"title=... chart=bar|column|none by=F value=F,G columns=... "
-     "pct=F sort=-F top=N decimals=N note=...\", or just a title); "
+     "pct=F share=F labels=F:L,... sort=-F top=N decimals=N note=...\", "
+     "or just a title); "
      "default: every set, in arrival order"},
     {"labels", GF_OPT_MAP, NULL, false, offsetof(er_config, labels),
      "field -> column label (overrides the built-in labels)"},
@@ -91,9 +93,11 @@ static void spec_free(rp_spec *s)
     free(s->note);
     free(s->chart);
     free(s->sort);
-    char **lists[] = {s->by, s->values, s->columns, s->pct};
-    size_t ns[] = {s->nby, s->nvalues, s->ncolumns, s->npct};
-    for (size_t k = 0; k < 4; k++) {
+    char **lists[] = {s->by,    s->values,     s->columns,     s->pct,
+                      s->share, s->label_keys, s->label_values};
+    size_t ns[] = {s->nby,    s->nvalues, s->ncolumns, s->npct,
+                   s->nshare, s->nlabels, s->nlabels};
+    for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
         for (size_t i = 0; i < ns[k]; i++)
             free(lists[k][i]);
         free(lists[k]);
@@ -136,6 +140,53 @@ fail:
         free(list[i]);
     free(list);
     return -1;
+}
+
+/*
+ * Split "field:label,field:label" into two parallel malloc'd lists.
+ * Returns 0, -1 for memory, or 1 when an item has no ':' or an empty side
+ * (*bad then points at it in v).
+ */
+static int split_labels(const char *v, rp_spec *s, const char **bad)
+{
+    char **items = NULL;
+    size_t n = 0;
+    if (split_list(v, &items, &n) != 0)
+        return -1;
+    int rc = 0;
+    s->label_keys = calloc(n + 1, sizeof *s->label_keys);
+    s->label_values = calloc(n + 1, sizeof *s->label_values);
+    if (!s->label_keys || !s->label_values) {
+        rc = -1;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *colon = strchr(items[i], ':');
+        if (!colon || colon == items[i] || colon[1] == '\0') {
+            *bad = strstr(v, items[i]);
+            rc = 1;
+            goto done;
+        }
+        size_t klen = (size_t)(colon - items[i]);
+        while (klen && items[i][klen - 1] == ' ')
+            klen--;
+        const char *val = colon + 1;
+        while (*val == ' ')
+            val++;
+        s->label_keys[s->nlabels] = strndup(items[i], klen);
+        s->label_values[s->nlabels] = strdup(val);
+        s->nlabels++; /* counted first: spec_free frees a half pair */
+        if (!s->label_keys[s->nlabels - 1] ||
+            !s->label_values[s->nlabels - 1]) {
+            rc = -1;
+            goto done;
+        }
+    }
+done:
+    for (size_t i = 0; i < n; i++)
+        free(items[i]);
+    free(items);
+    return rc;
 }
 
 static bool is_key_char(char c)
@@ -246,7 +297,28 @@ static char *parse_spec(const char *set, const char *text, rp_spec *s)
             rc = split_list(val, &s->columns, &s->ncolumns);
         else if (KEY("pct"))
             rc = split_list(val, &s->pct, &s->npct);
-        else if (KEY("top") || KEY("decimals")) {
+        else if (KEY("share"))
+            rc = split_list(val, &s->share, &s->nshare);
+        else if (KEY("labels") || KEY("label")) {
+            const char *bad = NULL;
+            if (s->nlabels) {
+                snprintf(msg, sizeof msg,
+                         "section '%s': labels= given twice; list every "
+                         "field:label in one labels=",
+                         set);
+                free(val);
+                goto fail;
+            }
+            rc = split_labels(val, s, &bad);
+            if (rc == 1) {
+                snprintf(msg, sizeof msg,
+                         "section '%s': labels=... '%.40s' is not "
+                         "field:label",
+                         set, bad ? bad : val);
+                free(val);
+                goto fail;
+            }
+        } else if (KEY("top") || KEY("decimals")) {
             int64_t n;
             bool top = KEY("top");
             if (parse_int(val, 0, top ? INT_MAX : 6, &n) != 0) {
@@ -264,8 +336,8 @@ static char *parse_spec(const char *set, const char *text, rp_spec *s)
         } else {
             snprintf(msg, sizeof msg,
                      "section '%s': unknown key '%.*s'; "
-                     "known: title note chart by value columns pct sort top "
-                     "decimals",
+                     "known: title note chart by value columns pct share "
+                     "labels sort top decimals",
                      set, (int)klen, k);
             free(val);
             goto fail;
@@ -310,32 +382,6 @@ static int check_options(gf_ctx *ctx, const er_config *cfg, rp_lang *lang)
                         "write");
         return GF_ERROR;
     }
-    /* the directory must exist: the temporary file goes there */
-    char *dir = strdup(cfg->path);
-    if (!dir)
-        return GF_ERROR;
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        slash[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        strcpy(dir, ".");
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        h->option_error(ctx, "path",
-                        "cannot write %s: directory %s does not "
-                        "exist; create it (mkdir -p %s) or change path",
-                        cfg->path, dir, dir);
-        rc = GF_ERROR;
-    } else if (access(dir, W_OK | X_OK) != 0) {
-        h->option_error(ctx, "path",
-                        "cannot write %s: directory %s is not "
-                        "writable",
-                        cfg->path, dir);
-        rc = GF_ERROR;
-    }
-    free(dir);
     if (cfg->sections)
         for (size_t i = 0; i < cfg->sections->n; i++) {
             rp_spec s;
@@ -667,6 +713,7 @@ static int write_report(gf_ctx *ctx, er_state *st)
     if (HOST_HAS(h, run_info) && h->run_info) {
         doc.pipeline = h->run_info(ctx, "pipeline");
         doc.inputs = h->run_info(ctx, "inputs");
+        doc.dead_letters = h->run_info(ctx, "dead_letters");
     }
     rp_buf page = {0};
     rp_render(&page, &doc);

@@ -71,6 +71,11 @@ typedef struct rp_spec {
     size_t ncolumns;
     char **pct; /* metrics that are percentages (0..100) */
     size_t npct;
+    char **share; /* metrics that are shares (0..1), shown as percentages */
+    size_t nshare;
+    char **label_keys; /* labels=F:L,...: this section's own labels */
+    char **label_values;
+    size_t nlabels;
     char *sort;   /* field, "-field" for descending */
     int64_t top;  /* keep the first N rows after sorting; 0 = all */
     int decimals; /* decimals of floats; -1 = default (1) */
@@ -103,7 +108,8 @@ typedef struct rp_doc {
     int64_t generated;    /* run start, seconds since the epoch; <0 unknown */
     const char *pipeline; /* may be NULL */
     const char *inputs;   /* may be NULL */
-    const char *version;  /* the plugin's version */
+    const char *dead_letters; /* the run's dead-letter file, may be NULL */
+    const char *version;      /* the plugin's version */
 } rp_doc;
 
 /* Render the whole page into b. */
@@ -111,14 +117,27 @@ void rp_render(rp_buf *b, const rp_doc *doc);
 
 /* --- formatting (report_html.c) ------------------------------------------- */
 
-/* Is `field` a percentage in this set (named in pct=, or *_pct, *_percent)? */
-bool rp_is_pct(const rp_spec *spec, const char *field);
+/* How a metric's numbers read. */
+typedef enum rp_unit {
+    RP_PLAIN = 0, /* a count, an amount: 12,345 or 12.3 */
+    RP_PCT,       /* a percentage 0..100: 87.5% */
+    RP_SHARE      /* a share 0..1, shown as a percentage: 0.875 -> 87.5% */
+} rp_unit;
+
+/*
+ * The unit of `field` in a set: named in pct= or share=; otherwise fields
+ * named *_pct, *_percent are percentages and `coverage`, *_share, *_rate
+ * are shares; everything else is plain.
+ */
+rp_unit rp_unit_of(const rp_spec *spec, const char *field);
 /* A cell as display text (escaped HTML not included): thousands
-   separators, `decimals` for floats, one decimal and '%' for percentages. */
-void rp_format(rp_buf *b, const rp_cell *c, bool pct, int decimals,
+   separators, `decimals` for floats, one decimal and '%' for percentages
+   and shares (a share is multiplied by 100). */
+void rp_format(rp_buf *b, const rp_cell *c, rp_unit unit, int decimals,
                rp_lang lang);
-/* The display label of a field: `labels`, the built-in table, the name. */
-const char *rp_label(const rp_doc *doc, const char *field);
+/* The display label of a field: the section's labels= (spec may be NULL),
+   the `labels` option, the built-in table, the name itself. */
+const char *rp_label(const rp_doc *doc, const rp_spec *spec, const char *field);
 
 /* --- charts (report_svg.c) ------------------------------------------------ */
 
@@ -134,7 +153,7 @@ typedef struct rp_chart {
     const char *title; /* the chart's <title> */
     const char *desc;  /* the chart's <desc> */
     bool columns;      /* vertical columns instead of horizontal bars */
-    bool pct;          /* values are percentages: axis ticks get '%' */
+    rp_unit unit;      /* percentages and shares: axis ticks get '%' */
     rp_lang lang;
     const rp_bar *bars;
     size_t n;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gf_domain.h"
 #include "report.h"
 
 /* --- the buffer ----------------------------------------------------------- */
@@ -183,12 +184,26 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-bool rp_is_pct(const rp_spec *spec, const char *field)
+static bool in_list(char *const *list, size_t n, const char *field)
 {
-    for (size_t i = 0; i < spec->npct; i++)
-        if (strcmp(spec->pct[i], field) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], field) == 0)
             return true;
-    return ends_with(field, "_pct") || ends_with(field, "_percent");
+    return false;
+}
+
+rp_unit rp_unit_of(const rp_spec *spec, const char *field)
+{
+    if (in_list(spec->pct, spec->npct, field))
+        return RP_PCT;
+    if (in_list(spec->share, spec->nshare, field))
+        return RP_SHARE;
+    if (ends_with(field, "_pct") || ends_with(field, "_percent"))
+        return RP_PCT;
+    if (strcmp(field, "coverage") == 0 || ends_with(field, "_share") ||
+        ends_with(field, "_rate"))
+        return RP_SHARE;
+    return RP_PLAIN;
 }
 
 /* Append the digits in [s, s+n) with a ',' every three from the right. */
@@ -227,10 +242,12 @@ static void put_float(rp_buf *b, double v, int decimals)
     rp_puts(b, tmp + ilen);
 }
 
-void rp_format(rp_buf *b, const rp_cell *c, bool pct, int decimals,
+void rp_format(rp_buf *b, const rp_cell *c, rp_unit unit, int decimals,
                rp_lang lang)
 {
     char tmp[32];
+    bool pct = unit != RP_PLAIN;
+    double scale = unit == RP_SHARE ? 100.0 : 1.0;
     switch (c->kind) {
     case RP_NONE:
         rp_puts(b, "—");
@@ -244,7 +261,7 @@ void rp_format(rp_buf *b, const rp_cell *c, bool pct, int decimals,
         return;
     case RP_INT:
         if (pct) {
-            put_float(b, (double)c->i, 1);
+            put_float(b, (double)c->i * scale, 1);
             rp_puts(b, "%");
             return;
         }
@@ -261,66 +278,108 @@ void rp_format(rp_buf *b, const rp_cell *c, bool pct, int decimals,
             rp_puts(b, isnan(c->f) ? "—" : c->f > 0 ? "∞" : "-∞");
             return;
         }
-        put_float(b, c->f, pct ? 1 : decimals);
+        put_float(b, c->f * scale, pct ? 1 : decimals);
         if (pct)
             rp_puts(b, "%");
         return;
     }
 }
 
-/* Labels for the field names the shipped aggregates use. */
+/*
+ * Labels of the field names that the shipped aggregates emit
+ * (docs/plugins/aggregate_*.md), the by fields they are grouped by, the
+ * fields aggregate_topk keeps, and the metric names of the shipped
+ * pipelines. Units go in the label, so cells hold bare numbers.
+ */
 static const struct {
     const char *field, *zh, *en;
 } builtin_labels[] = {
+    /* names of things: by fields and kept fields */
     {"district", "区域", "District"},
     {"street", "街道", "Street"},
     {"community", "社区", "Community"},
     {"platform", "平台", "Platform"},
+    {"form", "从业类型", "Form of work"},
     {"station", "站点", "Station"},
-    {"category", "类别", "Category"},
-    {"level", "层级", "Level"},
-    {"year", "年份", "Year"},
-    {"month", "月份", "Month"},
-    {"status", "状态", "Status"},
+    {"node", "节点类型", "Node"},
     {"type", "类型", "Type"},
     {"org_type", "组织类型", "Organisation type"},
-    {"origin", "流出地", "Origin"},
+    {"category", "类别", "Category"},
+    {"level", "层级", "Level"},
+    {"next_level", "上报层级", "Next level"},
+    {"status", "状态", "Status"},
+    {"membership", "党员身份", "Membership"},
+    {"cohort", "年龄段", "Cohort"},
+    {"rel", "组织关系", "Relationship"},
+    {"origin", "流出地党组织", "Origin organisation"},
     {"role", "角色", "Role"},
+    {"roles", "角色", "Roles"},
+    {"year", "年份", "Year"},
+    {"quarter", "季度", "Quarter"},
+    {"month", "月份", "Month"},
+    {"week", "周", "Week"},
     {"rank", "名次", "Rank"},
     {"name", "姓名", "Name"},
-    {"member_id", "党员编号", "Member ID"},
+    {"id", "编号", "ID"},
+    {"member_id", "人员编号", "Member ID"},
     {"org_id", "组织编号", "Organisation ID"},
-    {"count", "数量", "Count"},
-    {"workers", "从业人员", "Workers"},
-    {"members", "党员", "Party members"},
+    {"age", "年龄", "Age"},
+    /* the other fields of the record schemas (docs/records.md) */
+    {"parent_id", "上级组织编号", "Parent organisation ID"},
+    {"established", "成立日期", "Established"},
+    {"phone", "手机号", "Phone"},
+    {"id_number", "身份证号", "ID number"},
+    {"party", "是否党员", "Party member"},
+    {"joined", "入党日期", "Joined"},
+    {"raised", "提出时间", "Raised"},
+    /* aggregate_coverage */
+    {"stations", "站点数", "Stations"},
+    {"stations_covered", "有党组织的站点数", "Stations covered"},
+    {"coverage", "站点覆盖率", "Station coverage"},
+    {"workers", "从业人员数", "Workers"},
     {"party_members", "党员数", "Party members"},
-    {"mobile_members", "流动党员", "Mobile members"},
+    {"mobile_party_members", "流动党员数", "Mobile party members"},
+    {"density", "党员密度（每千人）", "Party members per 1,000 workers"},
+    {"attached", "已联系组织人数", "Attached to an organisation"},
+    {"attached_share", "联系组织比例", "Share attached"},
+    /* aggregate_topk and member fields */
+    {"points", "组织生活积分", "Activity points"},
+    {"points_total", "积分合计", "Total points"},
+    {"points_avg", "平均积分", "Average points"},
+    {"active_days", "近30天活跃天数", "Active days (last 30)"},
+    /* the shipped pipelines' groupby metrics, and common names */
+    {"count", "数量", "Count"},
+    {"members", "人数", "Members"},
+    {"mobile_members", "流动党员数", "Mobile members"},
     {"orgs", "组织数", "Organisations"},
     {"organisations", "组织数", "Organisations"},
-    {"stations", "站点数", "Stations"},
     {"covered", "已覆盖", "Covered"},
-    {"covered_stations", "已覆盖站点", "Covered stations"},
-    {"coverage_pct", "覆盖率", "Coverage"},
-    {"density_per_1000", "每千人党员数", "Members per 1,000 workers"},
-    {"members_per_1000", "每千人党员数", "Members per 1,000 workers"},
+    {"covered_stations", "有党组织的站点数", "Stations covered"},
+    {"coverage_pct", "站点覆盖率", "Station coverage"},
+    {"density_per_1000", "每千人党员数", "Party members per 1,000 workers"},
+    {"members_per_1000", "每千人党员数", "Party members per 1,000 workers"},
     {"projects", "项目数", "Projects"},
     {"budget", "预算（元）", "Budget (CNY)"},
     {"spend", "支出（元）", "Spend (CNY)"},
     {"beneficiaries", "受益人数", "Beneficiaries"},
+    {"per_capita", "人均支出（元）", "Spend per beneficiary (CNY)"},
     {"demands", "需求数", "Demands"},
     {"resolved", "已解决", "Resolved"},
     {"open", "未解决", "Open"},
-    {"overdue", "逾期", "Overdue"},
+    {"overdue", "超期数", "Overdue"},
+    {"resolution_hours", "解决时长（小时）", "Resolution (hours)"},
     {"median_hours", "解决时长中位数（小时）", "Median resolution (hours)"},
     {"median_resolution_hours", "解决时长中位数（小时）",
      "Median resolution (hours)"},
-    {"points", "积分", "Points"},
-    {"points_total", "积分合计", "Total points"},
-    {"points_avg", "平均积分", "Average points"},
+    {"resolved_share", "解决率", "Share resolved"},
+    {"overdue_share", "超期率", "Share overdue"},
 };
 
-const char *rp_label(const rp_doc *doc, const char *field)
+const char *rp_label(const rp_doc *doc, const rp_spec *spec, const char *field)
 {
+    for (size_t i = 0; spec && i < spec->nlabels; i++)
+        if (strcmp(spec->label_keys[i], field) == 0)
+            return spec->label_values[i];
     for (size_t i = 0; i < doc->nlabels; i++)
         if (strcmp(doc->label_keys[i], field) == 0)
             return doc->label_values[i];
@@ -335,10 +394,11 @@ const char *rp_label(const rp_doc *doc, const char *field)
 /* --- fixed text ----------------------------------------------------------- */
 
 typedef struct words {
-    const char *html_lang, *title, *contents, *overview, *generated, *pipeline,
-        *inputs, *dead_letters, *sections, *rows, *unknown, *no_data,
-        *section_empty, *dead_note, *bad_note, *by, *table, *figure, *footer,
-        *beijing, *chart_desc;
+    const char *html_lang, *title, *contents, *overview, *generated, *date,
+        *pipeline, *inputs, *inputs_in, *list_sep, *dead_letters, *dead_card,
+        *sections, *rows, *unknown, *no_data, *section_empty, *dead_none,
+        *dead_count, *dead_file, *dead_nofile, *bad_note, *table, *figure,
+        *footer, *beijing, *chart_desc;
 } words;
 
 static const words zh = {
@@ -347,18 +407,25 @@ static const words zh = {
     .contents = "目录",
     .overview = "运行概况",
     .generated = "生成时间",
+    .date = "生成日期",
     .pipeline = "流水线",
     .inputs = "数据来源",
-    .dead_letters = "死信记录",
-    .sections = "统计部分",
-    .rows = "数据行",
+    .inputs_in = "目录",
+    .list_sep = "、",
+    .dead_letters = "未入统计记录",
+    .dead_card = "未入统计记录",
+    .sections = "报告部分",
+    .rows = "统计数据行",
     .unknown = "未知",
     .no_data = "没有数据：本次运行没有产生任何统计指标记录。"
                "请检查数据来源与流水线配置。",
     .section_empty = "此部分没有数据。",
-    .dead_note = "条记录因格式或内容问题未进入统计，详见死信文件。",
-    .bad_note = "条记录不是统计指标（缺少 set 字段等），已转入死信。",
-    .by = "按",
+    .dead_none = "无：全部记录均通过校验并进入统计。",
+    .dead_count = "条记录因格式或内容问题未进入统计",
+    .dead_file = "，逐条原因与来源位置见死信文件",
+    .dead_nofile = "（已记入运行日志的死信输出）",
+    .bad_note = "条记录不是统计指标（缺少 set 字段等），未列入本报告，"
+                "已转入死信。",
     .table = "表",
     .figure = "图",
     .footer = "本报告由 gigflow 自动生成",
@@ -372,20 +439,27 @@ static const words en = {
     .contents = "Contents",
     .overview = "About this run",
     .generated = "Generated",
+    .date = "Date",
     .pipeline = "Pipeline",
     .inputs = "Inputs",
-    .dead_letters = "Dead letters",
+    .inputs_in = "in",
+    .list_sep = ", ",
+    .dead_letters = "Rejected records",
+    .dead_card = "Rejected records",
     .sections = "Sections",
-    .rows = "Rows",
+    .rows = "Metric rows",
     .unknown = "unknown",
     .no_data = "No data: this run produced no metric records. "
                "Check the inputs and the pipeline.",
     .section_empty = "No data in this section.",
-    .dead_note = "records were left out (bad format or content); see the "
-                 "dead letters file.",
-    .bad_note = "records were not metric rows (no `set` field, ...) and went "
-                "to the dead letters.",
-    .by = "by",
+    .dead_none = "none: every record passed the checks and is counted.",
+    .dead_count = "records were left out of the figures (bad format or "
+                  "content)",
+    .dead_file = "; each one, with its reason and source position, is in "
+                 "the dead-letter file",
+    .dead_nofile = " (written to the run's dead-letter output)",
+    .bad_note = "records were not metric rows (no `set` field, ...); they "
+                "are not in this report and went to the dead letters.",
     .table = "Table",
     .figure = "Figure",
     .footer = "Generated by gigflow",
@@ -424,7 +498,10 @@ static const char css[] =
     ".runinfo{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;"
     "margin:0 0 24px;font-size:13px}\n"
     ".runinfo dt{color:var(--muted)}\n"
-    ".runinfo dd{margin:0;word-break:break-all}\n"
+    ".runinfo dd{margin:0}\n"
+    ".runinfo .where{color:var(--muted)}\n"
+    ".path{font-family:\"DejaVu Sans Mono\",Menlo,Consolas,monospace;"
+    "font-size:12px;overflow-wrap:anywhere}\n"
     ".toc{margin:0 0 28px}\n"
     ".toc h2{font-size:16px}\n"
     ".toc ol{margin:0;padding-left:1.6em;columns:2}\n"
@@ -439,23 +516,33 @@ static const char css[] =
     "figcaption{font-size:13px;color:var(--muted);margin:2px 0 6px}\n"
     ".charts{display:grid;grid-template-columns:1fr;gap:8px}\n"
     ".chart{display:block;width:100%;height:auto}\n"
+    ".table-wrap{overflow-x:auto;margin:0 0 8px}\n"
     "table{border-collapse:collapse;width:100%;font-size:13px;"
     "font-variant-numeric:tabular-nums}\n"
+    "table.wide{font-size:12px}\n"
+    "table.wide th,table.wide td{padding:5px 6px}\n"
     "caption{text-align:left;font-size:13px;color:var(--muted);"
     "padding:0 0 6px}\n"
     "th,td{padding:6px 10px;border-bottom:1px solid var(--rule);"
     "text-align:left;vertical-align:top}\n"
+    /* headers may wrap (a long Chinese label takes two lines); what names a
+       row and the figures never break inside */
     "thead th{background:var(--band);border-bottom:2px solid var(--accent);"
-    "font-weight:700;white-space:nowrap}\n"
-    "tbody th{font-weight:500}\n"
+    "font-weight:700;vertical-align:bottom;line-height:1.35}\n"
+    "thead th.num{white-space:normal}\n"
+    "tbody th{font-weight:500;white-space:nowrap}\n"
+    "td.short{white-space:nowrap}\n"
     "tbody tr:nth-child(even){background:#fbfbfa}\n"
     ".num{text-align:right;white-space:nowrap}\n"
     ".na{color:#aaa}\n"
-    ".rank{width:4.5em;text-align:center;white-space:nowrap}\n"
+    ".rank{width:3.5em;text-align:center;white-space:nowrap}\n"
     "footer{margin-top:32px;padding-top:10px;border-top:1px solid var(--rule);"
     "color:var(--muted);font-size:12px}\n"
     "@page{size:A4;margin:16mm 14mm}\n"
     "@media print{body{background:#fff;font-size:12px}"
+    "table{font-size:11px}table.wide{font-size:10px}"
+    ".table-wrap{overflow:visible}.keep{break-inside:avoid}"
+    "figure{margin:0 0 8px}"
     "main{margin:0;padding:0;max-width:none;box-shadow:none}"
     ".section{break-before:page}"
     ".toc{break-after:avoid}"
@@ -523,6 +610,8 @@ typedef struct layout {
     size_t ncols;
     size_t *order; /* row indexes after sort and top */
     size_t nrows;
+    /* per column of the set: the enumeration its codes belong to, or NULL */
+    const gf_domain_enum **enums;
 } layout;
 
 static void layout_free(layout *l)
@@ -531,6 +620,78 @@ static void layout_free(layout *l)
     free(l->values);
     free(l->cols);
     free(l->order);
+    free(l->enums);
+}
+
+/*
+ * Codes shown to people: fields whose values are codes of an enumeration
+ * of gf_domain (docs/records.md) read in zh as their Chinese labels
+ * (platform eleme -> 饿了么). `category` and `status` name the
+ * enumerations of two record kinds: a column takes the one that knows all
+ * its values (the most of them, failing that).
+ */
+static const gf_domain_item membership_items[] = {
+    {"mobile_party", "流动党员", NULL, NULL},
+    {"local_party", "本地党员", NULL, NULL},
+    {"non_party", "非党员", NULL, NULL},
+};
+static const gf_domain_item cohort_items[] = {
+    {"youth", "青年（35岁及以下）", NULL, NULL},
+    {"adult", "36岁及以上", NULL, NULL},
+};
+/* classify_domain's derived fields: not in gf_domain, labelled here */
+static const gf_domain_enum membership_enum = {"membership", membership_items,
+                                               3};
+static const gf_domain_enum cohort_enum = {"cohort", cohort_items, 2};
+
+static const struct {
+    const char *field;
+    const gf_domain_enum *e[2];
+} value_enums[] = {
+    {"platform", {&gf_domain_platform, NULL}},
+    {"form", {&gf_domain_form, NULL}},
+    {"type", {&gf_domain_org_type, NULL}},
+    {"org_type", {&gf_domain_org_type, NULL}},
+    {"node", {&gf_domain_node, NULL}},
+    {"rel", {&gf_domain_rel, NULL}},
+    {"role", {&gf_domain_role, NULL}},
+    {"category", {&gf_domain_project_category, &gf_domain_demand_category}},
+    {"project_category", {&gf_domain_project_category, NULL}},
+    {"demand_category", {&gf_domain_demand_category, NULL}},
+    {"status", {&gf_domain_project_status, &gf_domain_demand_status}},
+    {"project_status", {&gf_domain_project_status, NULL}},
+    {"demand_status", {&gf_domain_demand_status, NULL}},
+    {"membership", {&membership_enum, NULL}},
+    {"cohort", {&cohort_enum, NULL}},
+};
+
+static const gf_domain_enum *column_enum(const rp_set *set, size_t col)
+{
+    const gf_domain_enum *best = NULL;
+    size_t best_hits = 0;
+    for (size_t i = 0; i < sizeof value_enums / sizeof value_enums[0]; i++) {
+        if (strcmp(value_enums[i].field, set->cols[col]) != 0)
+            continue;
+        for (size_t k = 0; k < 2 && value_enums[i].e[k]; k++) {
+            size_t hits = 0, texts = 0;
+            for (size_t r = 0; r < set->nrows; r++) {
+                const rp_row *row = &set->rows[r];
+                const rp_cell *c = col < row->n ? &row->cells[col] : NULL;
+                if (!c || c->kind != RP_TEXT)
+                    continue;
+                texts++;
+                hits += gf_domain_enum_find(value_enums[i].e[k], c->text,
+                                            strlen(c->text)) != NULL;
+            }
+            if (hits == texts)
+                return value_enums[i].e[k];
+            if (hits > best_hits) {
+                best = value_enums[i].e[k];
+                best_hits = hits;
+            }
+        }
+    }
+    return best;
 }
 
 /* sort context: qsort_r is not portable, so a tiny insertion-free merge
@@ -591,12 +752,15 @@ static bool make_layout(const rp_set *set, layout *l)
     l->values = calloc(n, sizeof *l->values);
     l->cols = calloc(n, sizeof *l->cols);
     l->order = calloc(set->nrows + 1, sizeof *l->order);
+    l->enums = calloc(set->ncols + 1, sizeof *l->enums);
     size_t *tmp = calloc(set->nrows + 1, sizeof *tmp);
-    if (!l->by || !l->values || !l->cols || !l->order || !tmp) {
+    if (!l->by || !l->values || !l->cols || !l->order || !l->enums || !tmp) {
         free(tmp);
         layout_free(l);
         return false;
     }
+    for (size_t c = 0; c < set->ncols; c++)
+        l->enums[c] = column_enum(set, c);
 
     /* by fields: named, or the leading dimension-like columns */
     if (sp->nby) {
@@ -646,9 +810,17 @@ static bool make_layout(const rp_set *set, layout *l)
                 }
         }
     }
-    /* rows: arrival order (the aggregate's order), or sorted; then top N */
-    for (size_t r = 0; r < set->nrows; r++)
-        l->order[r] = r;
+    /* rows: arrival order (the aggregate's order), groups without a
+       by-value ("not given") last; or sorted; then top N */
+    size_t k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t r = 0; r < set->nrows; r++) {
+            bool nil = false;
+            for (size_t b = 0; b < l->nby && !nil; b++)
+                nil = cell_at(&set->rows[r], l->by[b])->kind == RP_NONE;
+            if (nil == (pass == 1))
+                l->order[k++] = r;
+        }
     l->nrows = set->nrows;
     if (sp->sort && *sp->sort) {
         bool desc = sp->sort[0] == '-';
@@ -698,7 +870,20 @@ static void format_cell(rp_buf *b, const rp_doc *doc, const rp_set *set,
         rp_printf(b, "%.15g", c->f);
         return;
     }
-    rp_format(b, c, rp_is_pct(&set->spec, set->cols[col]), set->spec.decimals,
+    if (l && is_by(l, col) && c->kind == RP_NONE) {
+        /* a group without the value (orgs without a platform) */
+        rp_puts(b, doc->lang == RP_ZH ? "（未填写）" : "(none)");
+        return;
+    }
+    if (l && l->enums[col] && c->kind == RP_TEXT) {
+        const gf_domain_item *it =
+            gf_domain_enum_find(l->enums[col], c->text, strlen(c->text));
+        if (it) {
+            rp_puts(b, doc->lang == RP_ZH ? it->zh : it->code);
+            return;
+        }
+    }
+    rp_format(b, c, rp_unit_of(&set->spec, set->cols[col]), set->spec.decimals,
               doc->lang);
 }
 
@@ -733,7 +918,7 @@ static void render_charts(rp_buf *b, const rp_doc *doc, const words *w,
     rp_puts(b, "<div class=\"charts\">\n");
     for (size_t v = 0; v < l->nvalues; v++) {
         long col = l->values[v];
-        bool pct = rp_is_pct(&set->spec, set->cols[col]);
+        rp_unit unit = rp_unit_of(&set->spec, set->cols[col]);
         for (size_t i = 0; i < l->nrows; i++) {
             const rp_row *row = &set->rows[l->order[i]];
             rp_buf *lt = &texts[2 * i], *vt = &texts[2 * i + 1];
@@ -746,17 +931,32 @@ static void render_charts(rp_buf *b, const rp_doc *doc, const words *w,
                 rp_cell_number(cell_at(row, col), &bars[i].value);
         }
         rp_buf title = {0}, desc = {0}, id = {0};
-        const char *vlabel = rp_label(doc, set->cols[col]);
-        rp_puts(&title, vlabel);
-        if (l->nby) {
-            rp_puts(&title, doc->lang == RP_ZH ? "（按" : " by ");
+        const char *vlabel = rp_label(doc, &set->spec, set->cols[col]);
+        /* zh "各类别支出（元）", en "Spend (CNY) by category" */
+        if (l->nby && doc->lang == RP_ZH) {
+            rp_puts(&title, "各");
             for (size_t k = 0; k < l->nby; k++) {
                 if (k)
-                    rp_puts(&title, doc->lang == RP_ZH ? "、" : ", ");
-                rp_puts(&title, rp_label(doc, set->cols[l->by[k]]));
+                    rp_puts(&title, "、");
+                rp_puts(&title, rp_label(doc, &set->spec, set->cols[l->by[k]]));
             }
-            if (doc->lang == RP_ZH)
-                rp_puts(&title, "）");
+        }
+        rp_puts(&title, vlabel);
+        if (l->nby && doc->lang == RP_EN) {
+            rp_puts(&title, " by ");
+            for (size_t k = 0; k < l->nby; k++) {
+                if (k)
+                    rp_puts(&title, ", ");
+                /* "by district", but "by ID" */
+                const char *bl = rp_label(doc, &set->spec, set->cols[l->by[k]]);
+                if (bl[0] >= 'A' && bl[0] <= 'Z' && bl[1] >= 'a' &&
+                    bl[1] <= 'z') {
+                    char first = (char)(bl[0] - 'A' + 'a');
+                    rp_putn(&title, &first, 1);
+                    bl++;
+                }
+                rp_puts(&title, bl);
+            }
         }
         /* the description names the largest bar, for screen readers */
         size_t best = l->nrows;
@@ -778,7 +978,7 @@ static void render_charts(rp_buf *b, const rp_doc *doc, const words *w,
             .title = title.data ? title.data : "",
             .desc = desc.data ? desc.data : "",
             .columns = columns,
-            .pct = pct,
+            .unit = unit,
             .lang = doc->lang,
             .bars = bars,
             .n = l->nrows,
@@ -800,6 +1000,21 @@ done:
             rp_buf_free(&texts[i]);
     free(texts);
     free(bars);
+}
+
+/* Tables with more columns than this get the smaller type of .wide. */
+#define WIDE_TABLE_COLUMNS 7
+/* Tables of up to this many rows are not split across printed pages. */
+#define KEEP_TABLE_ROWS 25
+/* Text cells up to this many characters never wrap (names, stations). */
+#define SHORT_TEXT_CHARS 16
+
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
 }
 
 static bool col_is_numeric(const rp_set *set, long col)
@@ -824,22 +1039,29 @@ static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
         b->failed = true;
         return;
     }
-    rp_printf(b, "<table>\n<caption>%s %zu　", w->table, secno);
-    rp_escape_str(b, title);
-    rp_puts(b, "</caption>\n<thead><tr>");
     /* a sorted table (a leaderboard) gets its ranks, ties sharing one */
     long sort_col = -1;
     if (set->spec.sort && *set->spec.sort && col_index(set, "rank") < 0)
         sort_col = col_index(set, set->spec.sort + (set->spec.sort[0] == '-' ||
                                                     set->spec.sort[0] == '+'));
+    /* many columns: a smaller type, so that the table fits an A4 page */
+    bool wide = l->ncols + (sort_col >= 0) > WIDE_TABLE_COLUMNS;
+    /* a short table is printed on one page, not split after a row */
+    rp_printf(b, "<div class=\"table-wrap%s\">\n<table%s>\n<caption>%s %zu　",
+              l->nrows <= KEEP_TABLE_ROWS ? " keep" : "",
+              wide ? " class=\"wide\"" : "", w->table, secno);
+    rp_escape_str(b, title);
+    rp_puts(b, "</caption>\n<thead><tr>");
     if (sort_col >= 0)
         rp_printf(b, "<th scope=\"col\" class=\"rank\">%s</th>",
-                  rp_label(doc, "rank"));
+                  rp_label(doc, &set->spec, "rank"));
     for (size_t k = 0; k < l->ncols; k++) {
         numeric[k] = !is_by(l, l->cols[k]) && col_is_numeric(set, l->cols[k]);
         rp_printf(b, "<th scope=\"col\"%s>",
-                  numeric[k] ? " class=\"num\"" : "");
-        rp_escape_str(b, rp_label(doc, set->cols[l->cols[k]]));
+                  strcmp(set->cols[l->cols[k]], "rank") == 0 ? " class=\"rank\""
+                  : numeric[k]                               ? " class=\"num\""
+                                                             : "");
+        rp_escape_str(b, rp_label(doc, &set->spec, set->cols[l->cols[k]]));
         rp_puts(b, "</th>");
     }
     rp_puts(b, "</tr></thead>\n<tbody>\n");
@@ -861,15 +1083,20 @@ static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
             /* the first column names the row, for screen readers */
             const char *tag = k == 0 ? "th" : "td";
             bool label = is_by(l, col);
-            const char *cls = c->kind == RP_NONE ? "na"
-                              : !label && (numeric[k] || c->kind == RP_INT ||
-                                           c->kind == RP_FLOAT)
-                                  ? "num"
-                                  : NULL;
-            rp_printf(b, "<%s%s%s%s%s>", tag, k == 0 ? " scope=\"row\"" : "",
-                      cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
             cell.len = 0;
             format_cell(&cell, doc, set, l, col, c);
+            const char *cls =
+                strcmp(set->cols[col], "rank") == 0 ? "rank"
+                : c->kind == RP_NONE ? (numeric[k] ? "num na" : "na")
+                : !label &&
+                        (numeric[k] || c->kind == RP_INT || c->kind == RP_FLOAT)
+                    ? "num"
+                : k > 0 && cell.data &&
+                        utf8_chars(cell.data) <= SHORT_TEXT_CHARS
+                    ? "short"
+                    : NULL;
+            rp_printf(b, "<%s%s%s%s%s>", tag, k == 0 ? " scope=\"row\"" : "",
+                      cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
             if (cell.data)
                 rp_escape(b, cell.data, cell.len);
             rp_printf(b, "</%s>", tag);
@@ -877,7 +1104,7 @@ static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
         rp_puts(b, "</tr>\n");
     }
     rp_buf_free(&cell);
-    rp_puts(b, "</tbody>\n</table>\n");
+    rp_puts(b, "</tbody>\n</table>\n</div>\n");
     free(numeric);
 }
 
@@ -949,11 +1176,55 @@ static void put_time(rp_buf *b, int64_t t, int form)
         rp_puts(b, s);
 }
 
+/*
+ * The inputs ("a/x.csv, a/y.csv"): when they share a directory, their file
+ * names and the directory once, which reads better than four long paths.
+ */
+static void put_inputs(rp_buf *b, const char *inputs, const words *w)
+{
+    size_t n = 1, dir = 0;
+    for (const char *p = inputs; (p = strstr(p, ", ")); p += 2)
+        n++;
+    /* the directory of the first path, if every other one is in it too */
+    size_t first = strcspn(inputs, ",");
+    for (size_t i = first; i > 0 && !dir; i--)
+        if (inputs[i - 1] == '/')
+            dir = i;
+    for (const char *p = inputs; n > 1 && dir && (p = strstr(p, ", "));) {
+        p += 2;
+        if (strncmp(p, inputs, dir) != 0 ||
+            memchr(p + dir, '/', strcspn(p + dir, ",")))
+            dir = 0;
+    }
+    if (n < 2)
+        dir = 0;
+    if (dir == 0) {
+        rp_escape_str(b, inputs);
+        return;
+    }
+    const char *p = inputs;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = strstr(p, ", ");
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (i)
+            rp_puts(b, w->list_sep);
+        rp_escape(b, p + dir, len - dir);
+        p = e ? e + 2 : p + len;
+    }
+    rp_printf(b, "<span class=\"where\">%s%s ", w == &zh ? "（" : " (",
+              w->inputs_in);
+    rp_escape(b, inputs, dir);
+    rp_puts(b, w == &zh ? "）</span>" : ")</span>");
+}
+
 static void render_run_info(rp_buf *b, const rp_doc *doc, const words *w)
 {
     size_t rows = 0;
     for (size_t i = 0; i < doc->nsets; i++)
         rows += doc->sets[i].nrows;
+    /* dates are read in Beijing time in zh: a run at 16:30 UTC is
+       the next morning's report there */
+    int64_t local = doc->generated + (doc->lang == RP_ZH ? 8 * 3600 : 0);
 
     rp_printf(b, "<section aria-label=\"%s\">\n<dl class=\"overview\">\n",
               w->overview);
@@ -961,44 +1232,58 @@ static void render_run_info(rp_buf *b, const rp_doc *doc, const words *w)
               w->sections, doc->nsets);
     rp_cell c = {.kind = RP_INT, .i = (int64_t)rows};
     rp_printf(b, "<div class=\"card\"><dt>%s</dt><dd>", w->rows);
-    rp_format(b, &c, false, 0, doc->lang);
+    rp_format(b, &c, RP_PLAIN, 0, doc->lang);
     rp_puts(b, "</dd></div>\n");
     c.i = (int64_t)doc->rejects;
     rp_printf(b, "<div class=\"card%s\"><dt>%s</dt><dd>",
-              doc->rejects ? " warn" : "", w->dead_letters);
-    rp_format(b, &c, false, 0, doc->lang);
+              doc->rejects ? " warn" : "", w->dead_card);
+    rp_format(b, &c, RP_PLAIN, 0, doc->lang);
     rp_puts(b, "</dd></div>\n");
-    rp_printf(b, "<div class=\"card\"><dt>%s</dt><dd>", w->generated);
+    rp_printf(b, "<div class=\"card\"><dt>%s</dt><dd>", w->date);
     if (doc->generated >= 0)
-        put_time(b, doc->generated, T_DATE);
+        put_time(b, local, T_DATE);
     else
         rp_puts(b, w->unknown);
     rp_puts(b, "</dd></div>\n</dl>\n<dl class=\"runinfo\">\n");
 
     rp_printf(b, "<dt>%s</dt><dd>", w->generated);
-    if (doc->generated >= 0) {
+    if (doc->generated >= 0 && doc->lang == RP_ZH) {
+        put_time(b, local, T_MINUTE);
+        rp_printf(b, "（%s）；", w->beijing);
         put_time(b, doc->generated, T_SECOND_UTC);
-        if (doc->lang == RP_ZH) {
-            rp_printf(b, "（%s ", w->beijing);
-            put_time(b, doc->generated + 8 * 3600, T_MINUTE);
-            rp_puts(b, "）");
-        }
+    } else if (doc->generated >= 0) {
+        put_time(b, doc->generated, T_SECOND_UTC);
     } else {
         rp_puts(b, w->unknown);
     }
     rp_printf(b, "</dd>\n<dt>%s</dt><dd>", w->pipeline);
     rp_escape_str(b, doc->pipeline ? doc->pipeline : w->unknown);
     rp_printf(b, "</dd>\n<dt>%s</dt><dd>", w->inputs);
-    rp_escape_str(b, doc->inputs ? doc->inputs : w->unknown);
+    if (doc->inputs && *doc->inputs)
+        put_inputs(b, doc->inputs, w);
+    else
+        rp_puts(b, w->unknown);
     rp_printf(b, "</dd>\n<dt>%s</dt><dd>", w->dead_letters);
-    rp_format(b, &c, false, 0, doc->lang);
-    if (doc->rejects)
-        rp_printf(b, "%s%s", doc->lang == RP_ZH ? " " : " ", w->dead_note);
+    if (doc->rejects == 0) {
+        rp_puts(b, w->dead_none);
+    } else {
+        rp_format(b, &c, RP_PLAIN, 0, doc->lang);
+        rp_printf(b, " %s", w->dead_count);
+        if (doc->dead_letters && *doc->dead_letters &&
+            strcmp(doc->dead_letters, "-") != 0) {
+            rp_printf(b, "%s <span class=\"path\">", w->dead_file);
+            rp_escape_str(b, doc->dead_letters);
+            rp_puts(b, "</span>");
+        } else {
+            rp_puts(b, w->dead_nofile);
+        }
+        rp_puts(b, doc->lang == RP_ZH ? "。" : ".");
+    }
     rp_puts(b, "</dd>\n</dl>\n</section>\n");
     if (doc->bad_records) {
         c.i = (int64_t)doc->bad_records;
         rp_puts(b, "<p class=\"notice\" role=\"note\">");
-        rp_format(b, &c, false, 0, doc->lang);
+        rp_format(b, &c, RP_PLAIN, 0, doc->lang);
         rp_printf(b, " %s</p>\n", w->bad_note);
     }
 }
@@ -1024,7 +1309,11 @@ void rp_render(rp_buf *b, const rp_doc *doc)
     rp_puts(b, "<header class=\"masthead\">\n<h1>");
     rp_escape_str(b, title);
     rp_puts(b, "</h1>\n<p class=\"subtitle\">");
-    if (doc->generated >= 0) {
+    if (doc->generated >= 0 && doc->lang == RP_ZH) {
+        rp_printf(b, "%s ", w->generated);
+        put_time(b, doc->generated + 8 * 3600, T_MINUTE);
+        rp_printf(b, "（%s）", w->beijing);
+    } else if (doc->generated >= 0) {
         rp_printf(b, "%s ", w->generated);
         put_time(b, doc->generated, T_MINUTE_UTC);
     }

@@ -61,6 +61,44 @@ static void put_label(rp_buf *b, const char *s, double max_w)
     rp_puts(b, "…");
 }
 
+/*
+ * Where to break a label into two lines no wider than max_w: after the
+ * last '/', ' ' or '、' that fits, else where the width runs out.
+ * Returns 0 when it fits on one line.
+ */
+static size_t label_break(const char *s, double max_w)
+{
+    size_t cut;
+    text_width(s, &cut, max_w);
+    if (s[cut] == '\0')
+        return 0;
+    size_t best = 0;
+    for (size_t i = 0; i < cut; i++) {
+        if (s[i] == '/' || s[i] == ' ')
+            best = i + 1;
+        else if (strncmp(s + i, "、", 3) == 0 && i + 3 <= cut)
+            best = i + 3;
+    }
+    return best ? best : cut;
+}
+
+/* A label under a column: on one line, or two (the second cut with "…"). */
+static void put_label_lines(rp_buf *b, const char *s, double max_w, double x)
+{
+    size_t brk = label_break(s, max_w);
+    if (brk == 0) {
+        put_label(b, s, max_w);
+        return;
+    }
+    rp_escape(b, s, brk);
+    const char *rest = s + brk;
+    while (*rest == ' ')
+        rest++;
+    rp_printf(b, "<tspan x=\"%.1f\" dy=\"%.1f\">", x, FONT_PX * 1.3);
+    put_label(b, rest, max_w);
+    rp_puts(b, "</tspan>");
+}
+
 /* A "nice" step (1, 2 or 5 times a power of ten) near span/target. */
 static double nice_step(double span, int target)
 {
@@ -74,12 +112,17 @@ static double nice_step(double span, int target)
 static void put_tick(rp_buf *b, double v, double step, const rp_chart *c)
 {
     int dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+    if (c->unit == RP_SHARE) { /* ticks of a share read as percentages */
+        v *= 100;
+        step *= 100;
+        dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+    }
     rp_cell cell = {.kind = RP_FLOAT, .f = fabs(v) < step / 1e6 ? 0 : v};
     rp_buf t = {0};
-    rp_format(&t, &cell, false, dec, c->lang);
+    rp_format(&t, &cell, RP_PLAIN, dec, c->lang);
     if (t.data)
         rp_escape_str(b, t.data);
-    if (c->pct)
+    if (c->unit != RP_PLAIN)
         rp_puts(b, "%");
     rp_buf_free(&t);
 }
@@ -98,6 +141,11 @@ static void make_scale(scale *s, const rp_chart *c, double x0, double x1)
             lo = fmin(lo, c->bars[i].value);
             hi = fmax(hi, c->bars[i].value);
         }
+    /* a share or a percentage that reaches past half of the whole is
+       drawn against the whole (0-100%), so bars compare with the full */
+    double whole = c->unit == RP_SHARE ? 1 : c->unit == RP_PCT ? 100 : 0;
+    if (whole > 0 && lo >= 0 && hi <= whole && hi >= whole / 2)
+        hi = whole;
     if (hi - lo <= 0)
         hi = lo + 1;
     if (!isfinite(hi - lo) || hi - lo > 1e300) {
@@ -128,11 +176,12 @@ static double tick(const scale *s, int i)
 static void open_svg(rp_buf *b, const rp_chart *c, double h)
 {
     rp_printf(b,
-              "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
+              "<svg class=\"chart%s\" xmlns=\"http://www.w3.org/2000/svg\" "
               "viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
               "aria-labelledby=\"%s-t %s-d\" font-size=\"%.0f\">\n"
               "<title id=\"%s-t\">",
-              CHART_W, h, c->id, c->id, FONT_PX, c->id);
+              c->columns ? " columns" : "", CHART_W, h, c->id, c->id, FONT_PX,
+              c->id);
     rp_escape_str(b, c->title);
     rp_printf(b, "</title>\n<desc id=\"%s-d\">", c->id);
     rp_escape_str(b, c->desc);
@@ -221,7 +270,8 @@ static void horizontal(rp_buf *b, const rp_chart *c)
 
 static void vertical(rp_buf *b, const rp_chart *c)
 {
-    const double top = 22, plot_h = 220, label_h = 34, left = 64;
+    /* low columns: three charts of a section and its table fit one A4 page */
+    const double top = 22, plot_h = 130, label_h = 46, left = 64;
     double h = top + plot_h + label_h;
     /* the scale maps values to y, drawn upwards */
     scale s;
@@ -275,7 +325,7 @@ static void vertical(rp_buf *b, const rp_chart *c)
                   "</text><text x=\"%.1f\" y=\"%.1f\" "
                   "text-anchor=\"middle\" fill=\"%s\">",
                   cx, top + plot_h + 18, INK);
-        put_label(b, bar->label, slot - 4);
+        put_label_lines(b, bar->label, slot - 4, cx);
         rp_puts(b, "</text></g>\n");
     }
     rp_printf(b,

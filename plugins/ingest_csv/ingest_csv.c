@@ -15,7 +15,8 @@
  * reads over to the next; bytes invalid in GB18030 become 0xFF, which no
  * UTF-8 text contains, so the UTF-8 check every row gets finds them.
  * `encoding: auto` reads UTF-8 while the input is ASCII and decides at the
- * first chunk holding other bytes: valid UTF-8 (or a BOM) stays UTF-8,
+ * first chunk holding other bytes: a BOM, or text that is UTF-8 but for
+ * at most 5% bad non-ASCII bytes (a stray GBK row), stays UTF-8,
  * anything else is GB18030 from there on.
  *
  * A bad row (wrong field count, unterminated quote, bytes invalid in the
@@ -863,6 +864,25 @@ static int csv_open_iconv(gf_ctx *ctx, csv *c)
     return GF_OK;
 }
 
+/*
+ * Does [p, p+n) read as UTF-8 with at most a few bad bytes? Office exports
+ * in UTF-8 now and then carry a row pasted from a GBK source: that row is a
+ * dead letter, not a reason to read the whole file as GB18030. GB18030 text
+ * is almost all invalid as UTF-8, so 5% bad non-ASCII bytes separates them.
+ */
+static bool csv_looks_utf8(const char *p, size_t n, bool trunc_ok)
+{
+    size_t bad = 0, high = 0;
+    for (size_t i = 0; i < n; i++)
+        high += (unsigned char)p[i] >= 0x80;
+    for (size_t i = 0; i < n; i++) {
+        i += csv_utf8_bad(p + i, n - i, trunc_ok);
+        if (i < n)
+            bad++;
+    }
+    return bad * 20 <= high;
+}
+
 /* encoding: auto, still undecided: look at fresh bytes [from, end). */
 static int csv_decide(gf_ctx *ctx, csv *c, size_t from)
 {
@@ -872,7 +892,7 @@ static int csv_decide(gf_ctx *ctx, csv *c, size_t from)
         k++;
     if (k == n)
         return GF_OK;
-    if (csv_utf8_bad(p + k, n - k, !c->src_eof) == n - k) {
+    if (csv_looks_utf8(p + k, n - k, !c->src_eof)) {
         c->enc = ENC_UTF8;
         return GF_OK;
     }
@@ -1250,8 +1270,11 @@ static int csv_produce(gf_ctx *ctx, void *state, gf_out *out)
         }
         if (!c->bom_checked) {
             if (c->end - c->start >= 3 &&
-                memcmp(c->buf + c->start, "\xef\xbb\xbf", 3) == 0)
+                memcmp(c->buf + c->start, "\xef\xbb\xbf", 3) == 0) {
                 c->start += 3;
+                if (c->enc == ENC_UNDECIDED)
+                    c->enc = ENC_UTF8; /* a BOM says UTF-8 */
+            }
             c->bom_checked = true;
             continue;
         }

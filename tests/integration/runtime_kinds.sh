@@ -28,8 +28,11 @@ stages:
     kinds: [project]
     with: {path: none.jsonl}
 Y
-gf run kinds.yaml --quiet
+gf run kinds.yaml
 expect_rc 0 "kinds run"
+# the summary counts in `in` only what reached the plugin
+grep -E '^only_orgs +300 ' "$ERR" >/dev/null || fail "only_orgs in count"
+grep -E '^none +0 ' "$ERR" >/dev/null || fail "none in count"
 [ "$(lines orgs.jsonl)" = 300 ] || fail "only_orgs got $(lines orgs.jsonl)"
 [ "$(grep -c '"kind":"org"' orgs.jsonl)" = 300 ] || fail "only_orgs kinds"
 [ "$(lines both.jsonl)" = 1000 ] || fail "both got $(lines both.jsonl)"

@@ -1,9 +1,9 @@
 /*
  * test_export_csv - export_csv through the plugin harness: cells and
  * quoting, default and given columns, BOM/CRLF/delimiter, split_by file
- * names, atomic output (nothing visible before commit, nothing left
- * without it, an old file replaced whole), a missing directory, stdout.
- * Expected file contents are written out by hand.
+ * names and per-file columns, atomic output (nothing visible before commit,
+ * nothing left without it, an old file replaced whole), a missing directory,
+ * stdout. Expected file contents are written out by hand.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -237,7 +237,8 @@ static void test_split_by(void **state)
         {"members-朝阳.csv", "d,n\n朝阳,1\n朝阳,3\n"},
         {"members-海淀.csv", "d,n\n海淀,2\n"},
         {"members-a_.__b.csv", "d,n\na/../b,4\n"},
-        {"members-none.csv", "d,n\n,5\n,6\n"},
+        /* its own first record has no d: its columns are n alone */
+        {"members-none.csv", "n\n5\n6\n"},
         {"members-7.csv", "d,n\n7,8\n"},
         {"members-__.csv", "d,n\n..,9\n"},
         {"members-x_y.csv", "d,n\nx\001y,10\n"},
@@ -275,6 +276,75 @@ static void test_split_many(void **state)
         free(want);
         free(p);
     }
+    io_rmdir(dir);
+}
+
+/* split_by without columns: each file takes its columns from its own first
+   record, so metric sets of different aggregates keep their fields (as
+   `split_by: set` over several aggregates needs); a given `columns` list
+   still holds for every file. More files than are kept open at once, so
+   the columns survive closing and reopening. */
+static void test_split_own_columns(void **state)
+{
+    (void)state;
+    static const char *const recs[] = {
+        "{\"set\":\"cov\",\"district\":\"滨江区\",\"coverage\":0.5}",
+        "{\"set\":\"top\",\"rank\":1,\"name\":\"王某\",\"points\":90}",
+        "{\"set\":\"cov\",\"district\":\"临湖区\",\"coverage\":1,"
+        "\"extra\":true}",
+        /* fields in another order, one missing */
+        "{\"points\":80,\"set\":\"top\",\"rank\":2}",
+        "{\"set\":\"lvl\",\"level\":3,\"demands\":27}",
+    };
+    char *dir = io_tmpdir();
+    gf_harness *h = io_open("export_csv", "path: m.csv\nsplit_by: set", dir);
+    for (size_t i = 0; i < sizeof recs / sizeof *recs; i++)
+        assert_int_equal(gf_harness_push_json(h, recs[i]), GF_OK);
+    for (int v = 0; v < 80; v++) { /* beyond the files kept open */
+        char json[80];
+        snprintf(json, sizeof json, "{\"set\":\"s%d\",\"f%d\":%d}", v, v, v);
+        assert_int_equal(gf_harness_push_json(h, json), GF_OK);
+    }
+    assert_int_equal(
+        gf_harness_push_json(h, "{\"set\":\"cov\",\"coverage\":0}"), GF_OK);
+    assert_int_equal(gf_harness_flush(h), GF_OK);
+    assert_int_equal(gf_harness_commit(h), GF_OK);
+    gf_harness_destroy(&h);
+    static const struct {
+        const char *file, *text;
+    } want[] = {
+        {"m-cov.csv", "set,district,coverage\n"
+                      "cov,滨江区,0.5\n"
+                      "cov,临湖区,1\n"
+                      "cov,,0\n"},
+        {"m-top.csv", "set,rank,name,points\ntop,1,王某,90\ntop,2,,80\n"},
+        {"m-lvl.csv", "set,level,demands\nlvl,3,27\n"},
+        {"m-s0.csv", "set,f0\ns0,0\n"},
+        {"m-s79.csv", "set,f79\ns79,79\n"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        char *p = io_fmt("%s/%s", dir, want[i].file);
+        expect_file(p, want[i].text);
+        free(p);
+    }
+    assert_int_equal(io_dir_count(dir, NULL, 0), 3 + 80);
+    io_rmdir(dir);
+
+    /* given columns: the same list in every file */
+    dir = io_tmpdir();
+    h = io_open("export_csv",
+                "path: m.csv\nsplit_by: set\ncolumns: [set, rank]", dir);
+    for (size_t i = 0; i < sizeof recs / sizeof *recs; i++)
+        assert_int_equal(gf_harness_push_json(h, recs[i]), GF_OK);
+    assert_int_equal(gf_harness_flush(h), GF_OK);
+    assert_int_equal(gf_harness_commit(h), GF_OK);
+    gf_harness_destroy(&h);
+    char *p = io_fmt("%s/m-cov.csv", dir);
+    expect_file(p, "set,rank\ncov,\ncov,\n");
+    free(p);
+    p = io_fmt("%s/m-top.csv", dir);
+    expect_file(p, "set,rank\ntop,1\ntop,2\n");
+    free(p);
     io_rmdir(dir);
 }
 
@@ -377,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_no_header_and_empty),
         cmocka_unit_test(test_split_by),
         cmocka_unit_test(test_split_many),
+        cmocka_unit_test(test_split_own_columns),
         cmocka_unit_test(test_not_committed),
         cmocka_unit_test(test_replaces_old_file_at_commit),
         cmocka_unit_test(test_missing_directory),

@@ -196,6 +196,8 @@ static void test_good(void **state)
                         expand("@D/data/in.csv"));
     assert_string_equal(gf_pipeline_run_info(p, "name"), "demo");
     assert_string_equal(gf_pipeline_run_info(p, "pipeline"), pfile);
+    assert_string_equal(gf_pipeline_run_info(p, "dead_letters"),
+                        expand("@D/out/dead.jsonl"));
     assert_null(gf_pipeline_run_info(p, "other"));
     gf_pipeline_free(&p);
     assert_null(p);
