@@ -191,28 +191,79 @@ long gf_mp_check(const uint8_t *p, const uint8_t *end, unsigned max_depth)
     }
 }
 
-/*
- * Read a string key header at p (left bytes available): its length into
- * *len and the header size into *hdr. Returns -1 when p is not a string or
- * the header or string runs past the end.
- */
+/* True for the type bytes of strings: fixstr, str8, str16, str32. */
 static inline bool is_str(uint8_t c)
 {
     return (c >= 0xa0 && c <= 0xbf) || c == 0xd9 || c == 0xda || c == 0xdb;
 }
 
-static int check_key(const uint8_t *p, size_t left, size_t *hdr, size_t *len)
+/*
+ * Bytes taken by the scalar at p, header and payload, when the `left` bytes
+ * from p hold it whole; 0 when p is a container or a refused byte (the
+ * caller hands those to gf_mp_check), -1 when the scalar is truncated.
+ */
+static inline long scalar_check(const uint8_t *p, size_t left)
 {
-    mp_head h;
-    if (!is_str(p[0]))
+    size_t n = gf_mp_fixed_size(p[0]), hdr;
+    uint64_t len;
+    if (n)
+        return n <= left ? (long)n : -1;
+    switch (p[0]) {
+    case 0xc4:
+    case 0xd9:
+        hdr = 2;
+        break;
+    case 0xc5:
+    case 0xda:
+        hdr = 3;
+        break;
+    case 0xc6:
+    case 0xdb:
+        hdr = 5;
+        break;
+    default:
+        return 0;
+    }
+    if (hdr > left)
         return -1;
-    if (parse_head(p, left, &h) != 0 || h.hdr > left || h.bytes > left - h.hdr)
-        return -1;
-    *hdr = h.hdr;
-    *len = (size_t)h.bytes;
-    return 0;
+    len = hdr == 2 ? p[1] : hdr == 3 ? load16(p + 1) : load32(p + 1);
+    return len <= left - hdr ? (long)(hdr + len) : -1;
 }
 
+/* The largest object gf_mp_fixed_size gives a size for (a 31-byte fixstr). */
+#define MP_FIXED_MAX 32
+
+/*
+ * The fast part of checking a map's pairs: while at least two of the
+ * largest fixed-size objects are left before `end`, a pair whose key is a
+ * fixstr and whose value has a fixed size needs no bounds check at all.
+ * Stops at the first other pair; *pairs counts the pairs still unchecked.
+ */
+static inline const uint8_t *flat_pairs(const uint8_t *p, const uint8_t *end,
+                                        uint64_t *pairs)
+{
+    uint64_t left = *pairs;
+    while (left > 0 && end - p >= 2 * MP_FIXED_MAX) {
+        uint8_t k = p[0];
+        if (k < 0xa0 || k > 0xbf)
+            break;
+        size_t v = gf_mp_fixed_size(p[1 + (k & 0x1fu)]);
+        if (v == 0)
+            break;
+        p += 1 + (k & 0x1fu) + v;
+        left--;
+    }
+    *pairs = left;
+    return p;
+}
+
+/*
+ * The batch check is the first thing every consumer does with a batch, so
+ * it is written for what batches hold: flat maps of string keys and scalar
+ * values, checked pair by pair without the general walk's stack (the
+ * flat_pairs fast path, then scalar_check). Nested values go through the
+ * general gf_mp_check.
+ */
 int gf_mp_check_batch(const uint8_t *p, size_t len, uint32_t count,
                       const char **why)
 {
@@ -248,28 +299,28 @@ int gf_mp_check_batch(const uint8_t *p, size_t len, uint32_t count,
         }
         p += h.hdr;
         left -= h.hdr;
-        if (h.items > left) {
-            *why = "truncated or malformed record";
-            return -1;
-        }
-        for (uint64_t i = 0; i < h.items / 2; i++) {
-            size_t khdr, klen;
-            left = (size_t)(end - p);
-            if (left == 0) {
-                *why = "truncated or malformed record";
+        if (h.items > left)
+            goto truncated;
+        uint64_t pairs = h.items / 2;
+        p = flat_pairs(p, end, &pairs);
+        for (uint64_t i = 0; i < pairs; i++) {
+            if (p == end)
+                goto truncated;
+            if (!is_str(p[0])) {
+                *why = "record key is not a string";
                 return -1;
             }
-            if (check_key(p, left, &khdr, &klen) != 0) {
-                *why = is_str(p[0]) ? "truncated or malformed record"
-                                    : "record key is not a string";
-                return -1;
-            }
-            p += khdr + klen;
-            long n = gf_mp_check(p, end, GF_MP_MAX_DEPTH - 1);
-            if (n < 0) {
-                *why = "truncated or malformed record";
-                return -1;
-            }
+            long n = scalar_check(p, (size_t)(end - p));
+            if (n < 0)
+                goto truncated;
+            p += n;
+            if (p == end)
+                goto truncated;
+            n = scalar_check(p, (size_t)(end - p));
+            if (n == 0)
+                n = gf_mp_check(p, end, GF_MP_MAX_DEPTH - 1);
+            if (n < 0)
+                goto truncated;
             p += n;
         }
     }
@@ -278,34 +329,18 @@ int gf_mp_check_batch(const uint8_t *p, size_t len, uint32_t count,
         return -1;
     }
     return 0;
-}
 
-/*
- * Total size of the objects whose size the type byte alone gives (fixed
- * scalars, fixstr); 0 for strings/bins with a length field, containers and
- * refused bytes. One load instead of a switch on the hot path of skipping.
- */
-static const uint8_t fixed_size[256] = {
-    [0x00 ... 0x7f] = 1, [0xe0 ... 0xff] = 1, [0xa0] = 1,  [0xa1] = 2,
-    [0xa2] = 3,          [0xa3] = 4,          [0xa4] = 5,  [0xa5] = 6,
-    [0xa6] = 7,          [0xa7] = 8,          [0xa8] = 9,  [0xa9] = 10,
-    [0xaa] = 11,         [0xab] = 12,         [0xac] = 13, [0xad] = 14,
-    [0xae] = 15,         [0xaf] = 16,         [0xb0] = 17, [0xb1] = 18,
-    [0xb2] = 19,         [0xb3] = 20,         [0xb4] = 21, [0xb5] = 22,
-    [0xb6] = 23,         [0xb7] = 24,         [0xb8] = 25, [0xb9] = 26,
-    [0xba] = 27,         [0xbb] = 28,         [0xbc] = 29, [0xbd] = 30,
-    [0xbe] = 31,         [0xbf] = 32,         [0xc0] = 1,  [0xc2] = 1,
-    [0xc3] = 1,          [0xcc] = 2,          [0xcd] = 3,  [0xce] = 5,
-    [0xcf] = 9,          [0xd0] = 2,          [0xd1] = 3,  [0xd2] = 5,
-    [0xd3] = 9,          [0xca] = 5,          [0xcb] = 9,
-};
+truncated:
+    *why = "truncated or malformed record";
+    return -1;
+}
 
 /* Bytes of a validated scalar at p (header and payload), or 0 for a
    container. */
 static inline size_t scalar_size(const uint8_t *p)
 {
     uint8_t c = p[0];
-    size_t n = fixed_size[c];
+    size_t n = gf_mp_fixed_size(c);
     if (n)
         return n;
     switch (c) {
@@ -356,9 +391,23 @@ const uint8_t *gf_mp_skip(const uint8_t *p)
     size_t n = scalar_size(p);
     if (n)
         return p + n;
+    uint64_t owed = 1;
+    if ((p[0] >= 0x80 && p[0] <= 0x8f) || p[0] == 0xde || p[0] == 0xdf) {
+        /* a map, a record most often: pairs of a fixed-size key and value
+           are skipped a pair at a time */
+        uint64_t pairs;
+        p += container_head(p, &pairs);
+        pairs /= 2;
+        for (; pairs > 0; pairs--) {
+            size_t k = gf_mp_fixed_size(p[0]), v;
+            if (k == 0 || (v = gf_mp_fixed_size(p[k])) == 0)
+                break;
+            p += k + v;
+        }
+        owed = 2 * pairs;
+    }
     /* a container: count the objects still owed; validated input keeps
        this finite */
-    uint64_t owed = 1;
     while (owed) {
         owed--;
         n = scalar_size(p);

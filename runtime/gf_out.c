@@ -11,8 +11,13 @@
  * to record, so nothing is allocated per record once warm) lets set_* find
  * a key set earlier and replace its value in place, and unset() cut a pair
  * out. begin_copy() copies the source record's pairs byte for byte into the
- * batch and indexes them, so overriding, unsetting and appending work the
- * same way and untouched fields are never re-encoded.
+ * batch, so that untouched fields are never re-encoded, and indexes them
+ * only when needed: setting a key the copy does not have (a classify stage
+ * adding a field) costs a vector search for the key's bytes (may_hold_key)
+ * and, only when they occur, one scan of the copied keys; setting a key it
+ * has,
+ * or unsetting one, indexes the copied pairs once, and from then on
+ * overriding, unsetting and appending work as on a new record.
  *
  * Encoding is hand-written rather than msgpack-c's packer: each value is
  * formed in a few bytes on the stack and copied once into space already
@@ -32,6 +37,9 @@
 #include "gf_out.h"
 
 #include <errno.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <string.h>
 
@@ -205,8 +213,8 @@ static inline bool writable(gf_out *out)
     return out->open && out->status == 0;
 }
 
-/* Index of the field named key[0..klen) in the open record, or -1. */
-static inline long find_field(const gf_out *out, const char *key, size_t klen)
+/* Index of the field named key[0..klen) among the indexed fields, or -1. */
+static inline long find_indexed(const gf_out *out, const char *key, size_t klen)
 {
     const uint8_t *base = out->batch.data + out->rec_start;
     const gf_out_field *f = out->fields;
@@ -216,6 +224,82 @@ static inline long find_field(const gf_out *out, const char *key, size_t klen)
                            memcmp(base + f[i].key_off, key, klen) == 0)))
             return (long)i;
     return -1;
+}
+
+#if defined(__SSE2__)
+/*
+ * Can key[0..klen) (1 <= klen <= 31) be a key anywhere in [p, end)? The
+ * first byte of a key follows the last byte of its header, which is
+ * 0xa0|klen for a fixstr and klen itself for str8/16/32. Where no such
+ * pair of bytes occurs the key is certainly absent: sixteen positions
+ * compared at a time, with none of the dependent loads of a walk over the
+ * pairs (a classify stage adding a field asks this for every record).
+ */
+static bool may_hold_key(const uint8_t *p, const uint8_t *end, const char *key,
+                         size_t klen)
+{
+    const __m128i fix = _mm_set1_epi8((char)(0xa0 | klen)),
+                  len = _mm_set1_epi8((char)klen),
+                  first = _mm_set1_epi8(key[0]);
+    for (; end - p >= 17; p += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+        __m128i hdr =
+            _mm_or_si128(_mm_cmpeq_epi8(a, fix), _mm_cmpeq_epi8(a, len));
+        if (_mm_movemask_epi8(_mm_and_si128(hdr, _mm_cmpeq_epi8(b, first))))
+            return true;
+    }
+    for (; end - p >= 2; p++)
+        if ((p[0] == (0xa0 | klen) || p[0] == klen) && p[1] == (uint8_t)key[0])
+            return true;
+    return false;
+}
+#endif
+
+/* Is key[0..klen) among the copied pairs not yet indexed? One scan of
+   their keys, skipping the values. */
+static bool in_unindexed(const gf_out *out, const char *key, size_t klen)
+{
+    const uint8_t *p = out->batch.data + out->rec_start + 1;
+#if defined(__SSE2__)
+    if (klen >= 1 && klen <= 31 &&
+        !may_hold_key(p, out->batch.data + out->batch.len, key, klen))
+        return false;
+#endif
+    for (uint32_t i = 0; i < out->unindexed; i++) {
+        gf_value k;
+        const uint8_t *v;
+        if (p[0] >= 0xa0 && p[0] <= 0xbf) { /* fixstr: the usual key */
+            k.type = GF_T_STR;
+            k.v.s.ptr = (const char *)p + 1;
+            k.v.s.len = p[0] & 0x1fu;
+            v = p + 1 + k.v.s.len;
+        } else {
+            v = gf_mp_read(p, &k);
+        }
+        if (k.type == GF_T_STR && k.v.s.len == klen &&
+            (klen == 0 ||
+             (k.v.s.ptr[0] == key[0] && memcmp(k.v.s.ptr, key, klen) == 0)))
+            return true;
+        p = gf_mp_skip_fast(v);
+    }
+    return false;
+}
+
+static int index_copied(gf_out *out);
+
+/*
+ * Index of the field named key[0..klen) in the open record, or -1. Found
+ * among the copied pairs, those are indexed first. -2 when out of memory.
+ */
+static long find_field(gf_out *out, const char *key, size_t klen)
+{
+    long i = find_indexed(out, key, klen);
+    if (i >= 0 || out->unindexed == 0 || !in_unindexed(out, key, klen))
+        return i;
+    if (index_copied(out) != 0)
+        return -2;
+    return find_indexed(out, key, klen);
 }
 
 static int grow_fields(gf_out *out)
@@ -237,6 +321,7 @@ static void open_record(gf_out *out)
     out->open = true;
     out->src = NULL;
     out->nfields = 0;
+    out->unindexed = 0;
     out->rec_start = out->batch.len;
     if (out->status != 0)
         return;
@@ -252,35 +337,68 @@ void gf_out_begin(gf_out *out)
     open_record(out);
 }
 
-/* Index the pairs [p, end) just copied into the open record. */
-static int index_pairs(gf_out *out, const uint8_t *p, const uint8_t *end,
-                       uint32_t npairs)
+/*
+ * Index the copied pairs (put them in `fields` ahead of the fields set
+ * after the copy, which they precede in the record). Returns 0 or -ENOMEM.
+ */
+static int index_copied(gf_out *out)
 {
-    const uint8_t *base = out->batch.data + out->rec_start;
-    while (npairs-- > 0 && p < end) {
-        if (out->nfields == out->capfields && grow_fields(out) != 0)
+    uint32_t n = out->unindexed;
+    while (out->capfields - out->nfields < n)
+        if (grow_fields(out) != 0)
             return -ENOMEM;
-        gf_out_field *f = &out->fields[out->nfields];
-        gf_value k;
-        const uint8_t *v = gf_mp_read(p, &k);
-        if (k.type == GF_T_STR) {
-            f->key_off = (uint32_t)((const uint8_t *)k.v.s.ptr - base);
-            f->key_len = (uint32_t)k.v.s.len;
+    memmove(out->fields + n, out->fields, out->nfields * sizeof *out->fields);
+    const uint8_t *base = out->batch.data + out->rec_start, *p = base + 1;
+    for (uint32_t i = 0; i < n; i++) {
+        gf_out_field *f = &out->fields[i];
+        const uint8_t *v;
+        if (p[0] >= 0xa0 && p[0] <= 0xbf) { /* fixstr: the usual key */
+            f->key_off = (uint32_t)(p + 1 - base);
+            f->key_len = p[0] & 0x1fu;
+            v = p + 1 + f->key_len;
         } else {
-            /* not a string: a length no key of ours can have */
-            f->key_off = (uint32_t)(p - base);
-            f->key_len = UINT32_MAX;
+            gf_value k;
+            v = gf_mp_read(p, &k);
+            if (k.type == GF_T_STR) {
+                f->key_off = (uint32_t)((const uint8_t *)k.v.s.ptr - base);
+                f->key_len = (uint32_t)k.v.s.len;
+            } else {
+                /* not a string: a length no key of ours can have */
+                f->key_off = (uint32_t)(p - base);
+                f->key_len = UINT32_MAX;
+            }
         }
-        const uint8_t *e = gf_mp_skip(v);
+        const uint8_t *e = gf_mp_skip_fast(v);
         f->val_off = (uint32_t)(v - base);
         f->val_len = (uint32_t)(e - v);
         f->removed = false;
-        out->nfields++;
         p = e;
+    }
+    out->nfields += n;
+    out->unindexed = 0;
+    return 0;
+}
+
+/* Header size and pair count of the map at p, or 0 when p is no map. */
+static size_t map_head(const uint8_t *p, uint32_t *npairs)
+{
+    if (p[0] >= 0x80 && p[0] <= 0x8f) {
+        *npairs = p[0] & 0x0fu;
+        return 1;
+    }
+    if (p[0] == 0xde) {
+        *npairs = (uint32_t)p[1] << 8 | p[2];
+        return 3;
+    }
+    if (p[0] == 0xdf) {
+        *npairs = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+                  (uint32_t)p[3] << 8 | p[4];
+        return 5;
     }
     return 0;
 }
 
+/* The pairs are copied in one memcpy and indexed later, when needed. */
 void gf_out_begin_copy(gf_out *out, const gf_record *src)
 {
     open_record(out);
@@ -294,33 +412,26 @@ void gf_out_begin_copy(gf_out *out, const gf_record *src)
         fail(out, -E2BIG);
         return;
     }
-    if (in_batch(out, data)) {
-        /* copying a record of this very batch: the batch may move */
-        gf_buf_clear(&out->scratch);
-        if (gf_buf_append(&out->scratch, data, len) != 0) {
-            fail(out, -ENOMEM);
-            return;
-        }
-        data = out->scratch.data;
-    }
-    gf_value m;
-    gf_mp_read(data, &m);
-    if (m.type != GF_T_MAP) {
+    uint32_t npairs;
+    size_t hdr = map_head(data, &npairs);
+    if (hdr == 0 || hdr > len) {
         fail(out, -EINVAL);
         return;
     }
-    size_t hdr = data[0] <= 0x8f ? 1 : data[0] == 0xde ? 3 : 5;
-    size_t body = m.raw_len - hdr;
-    if (reserve(out, body) != 0) {
+    size_t off = 0;
+    bool alias = in_batch(out, data);
+    if (alias) /* copying a record of this very batch: the batch may move */
+        off = (size_t)(data - out->batch.data);
+    if (reserve(out, len - hdr) != 0) {
         fail(out, -ENOMEM);
         return;
     }
-    uint8_t *dst = out->batch.data + out->batch.len;
-    memcpy(dst, data + hdr, body);
-    out->batch.len += body;
+    if (alias)
+        data = out->batch.data + off;
+    memcpy(out->batch.data + out->batch.len, data + hdr, len - hdr);
+    out->batch.len += len - hdr;
+    out->unindexed = npairs;
     out->src = src;
-    if (index_pairs(out, dst, dst + body, m.n) != 0)
-        fail(out, -ENOMEM);
 }
 
 /*
@@ -356,6 +467,10 @@ static void put(gf_out *out, const char *key, size_t klen, const uint8_t *hdr,
     }
 
     long idx = find_field(out, key, klen);
+    if (idx == -2) {
+        fail(out, -ENOMEM);
+        return;
+    }
     if (idx < 0) {
         uint8_t kh[5];
         size_t khl = enc_str_hdr(kh, klen);
@@ -570,7 +685,11 @@ void gf_out_unset(gf_out *out, const char *key)
     size_t klen = set_key(out, key);
     if (klen == SIZE_MAX)
         return;
-    long idx = find_field(out, key, klen);
+    if (out->unindexed > 0 && index_copied(out) != 0) {
+        fail(out, -ENOMEM);
+        return;
+    }
+    long idx = find_indexed(out, key, klen);
     if (idx < 0)
         return;
     uint8_t *base = out->batch.data + out->rec_start;
@@ -616,7 +735,7 @@ int gf_out_end(gf_out *out)
         out->batch.len = out->rec_start;
         return out->status;
     }
-    size_t n = out->nfields;
+    size_t n = out->nfields + out->unindexed;
     uint8_t *rec;
     if (n <= 15) {
         out->batch.data[out->rec_start] = (uint8_t)(0x80 | n);

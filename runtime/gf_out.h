@@ -36,13 +36,13 @@ typedef struct gf_out_field {
 } gf_out_field;
 
 struct gf_out {
-    gf_buf batch;        /* encoded records laid end to end */
-    uint32_t nrec;       /* records in batch */
-    size_t batch_bytes;  /* target batch size */
+    gf_buf batch;       /* encoded records laid end to end */
+    uint32_t nrec;      /* records in batch */
+    size_t batch_bytes; /* target batch size */
     gf_out_full_fn on_full;
     void *arg;
-    int status;          /* first error (negative), sticky */
-    uint64_t records;    /* records ended on this out, in total */
+    int status;       /* first error (negative), sticky */
+    uint64_t records; /* records ended on this out, in total */
 
     /* the open record */
     bool open;
@@ -50,7 +50,10 @@ struct gf_out {
     gf_buf scratch;       /* temporary copies (sources aliasing batch) */
     gf_out_field *fields;
     size_t nfields, capfields;
-    size_t rec_start;     /* offset in batch of the open record (added) */
+    size_t rec_start; /* offset in batch of the open record (added) */
+    /* begin_copy pairs not indexed yet: they come first in the record and
+       `fields` indexes only what follows them (added by the perf helper) */
+    uint32_t unindexed;
 };
 
 /* Set up an empty output. Returns 0 or -ENOMEM. */

@@ -4,10 +4,13 @@
  *
  * Records are small maps (a dozen or two fields), so a lookup is a linear
  * scan over the keys: compare lengths first (most keys differ there), then
- * memcmp; values that are not wanted are skipped with gf_mp_skip, which
- * for scalars is one table-like switch. Nothing is allocated and nothing
- * is decoded except the value that is returned. Every function assumes its
- * input was validated (gf_mp_check_batch) or written by gf_out.
+ * memcmp; values that are not wanted are skipped with gf_mp_skip_fast.
+ * Short string keys and the commonest values (short strings, small
+ * integers) are decoded inline: every step of a walk waits for the one
+ * before it, so a call per field is what a lookup would otherwise cost. Nothing
+ * is allocated and nothing is decoded except the value that is returned. Every
+ * function assumes its input was validated (gf_mp_check_batch) or written by
+ * gf_out.
  */
 #include "gf_record.h"
 
@@ -70,6 +73,31 @@ static inline bool read_key(const uint8_t *p, gf_str *k, const uint8_t **next)
     return true;
 }
 
+/* gf_mp_read with the commonest values of records inline: short strings
+   and small non-negative integers. */
+static inline const uint8_t *read_value(const uint8_t *p, gf_value *v)
+{
+    uint8_t c = p[0];
+    if (c >= 0xa0 && c <= 0xbf) {
+        v->type = GF_T_STR;
+        v->n = 0;
+        v->v.s.ptr = (const char *)p + 1;
+        v->v.s.len = c & 0x1fu;
+        v->raw = p;
+        v->raw_len = 1 + v->v.s.len;
+        return p + v->raw_len;
+    }
+    if (c <= 0x7f) {
+        v->type = GF_T_INT;
+        v->n = 0;
+        v->v.i = c;
+        v->raw = p;
+        v->raw_len = 1;
+        return p + 1;
+    }
+    return gf_mp_read(p, v);
+}
+
 static void set_nil(gf_value *v)
 {
     memset(v, 0, sizeof *v);
@@ -89,14 +117,22 @@ bool gf_record_get_n(const gf_record *rec, const char *key, size_t key_len,
     for (uint32_t i = 0; i < n; i++) {
         gf_str k;
         const uint8_t *next;
-        if (read_key(p, &k, &next) && k.len == key_len &&
+        if (p[0] >= 0xa0 && p[0] <= 0xbf) { /* fixstr: the usual key */
+            k.ptr = (const char *)p + 1;
+            k.len = p[0] & 0x1fu;
+            next = p + 1 + k.len;
+        } else if (!read_key(p, &k, &next)) {
+            p = gf_mp_skip_fast(next);
+            continue;
+        }
+        if (k.len == key_len &&
             (key_len == 0 ||
              (k.ptr[0] == key[0] && memcmp(k.ptr, key, key_len) == 0))) {
             if (out)
-                gf_mp_read(next, out);
+                read_value(next, out);
             return true;
         }
-        p = gf_mp_skip(next);
+        p = gf_mp_skip_fast(next);
     }
     if (out)
         set_nil(out);
@@ -121,21 +157,20 @@ bool gf_record_next(const gf_record *rec, gf_iter *it, gf_str *key,
     }
     while (it->left > 0) {
         gf_str k;
-        const uint8_t *next;
+        const uint8_t *p = it->pos, *next;
         it->left--;
-        bool is_str = read_key(it->pos, &k, &next);
-        if (!is_str) {
+        if (p[0] >= 0xa0 && p[0] <= 0xbf) { /* fixstr: the usual key */
+            k.ptr = (const char *)p + 1;
+            k.len = p[0] & 0x1fu;
+            next = p + 1 + k.len;
+        } else if (!read_key(p, &k, &next)) {
             /* records have string keys; skip any other pair */
-            it->pos = gf_mp_skip(next);
+            it->pos = gf_mp_skip_fast(next);
             continue;
         }
         if (key)
             *key = k;
-        if (val) {
-            it->pos = gf_mp_read(next, val);
-        } else {
-            it->pos = gf_mp_skip(next);
-        }
+        it->pos = val ? read_value(next, val) : gf_mp_skip_fast(next);
         return true;
     }
     return false;

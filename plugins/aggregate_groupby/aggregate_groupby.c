@@ -19,8 +19,9 @@
  *
  * Memory grows with groups, not with records: groups live in an
  * open-addressing hash table (XXH3 of the encoded by-values) with their
- * state in an arena. The exceptions are distinct() (a hash set per group:
- * memory grows with the distinct values) and median() (which keeps every
+ * state in an arena; the fields a record is grouped and measured by are
+ * read in one walk over it. The exceptions are distinct() (a hash set per
+ * group: memory grows with the distinct values) and median() (which keeps every
  * value of its group: memory grows with the values). Nothing is allocated
  * per record except when a group, a distinct value or a median value
  * appears.
@@ -37,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL /* short keys: let the compiler specialise */
 #include <xxhash.h>
 
 #include <gigflow/plugin.h>
@@ -101,7 +103,8 @@ static int encode_value(gb_buf *b, const gf_value *v, bool numeric_eq)
     case GF_T_ARRAY:
     case GF_T_MAP:
         tag = v->type == GF_T_BIN     ? K_RAW_BIN
-              : v->type == GF_T_ARRAY ? K_RAW_ARR : K_RAW_MAP;
+              : v->type == GF_T_ARRAY ? K_RAW_ARR
+                                      : K_RAW_MAP;
         bytes = v->raw;
         n = v->raw_len;
         break;
@@ -147,7 +150,8 @@ static gf_value decode_value(const uint8_t **p)
         memcpy(&n, *p, 4);
         v.type = tag == K_STR       ? GF_T_STR
                  : tag == K_RAW_BIN ? GF_T_BIN
-                 : tag == K_RAW_ARR ? GF_T_ARRAY : GF_T_MAP;
+                 : tag == K_RAW_ARR ? GF_T_ARRAY
+                                    : GF_T_MAP;
         v.v.s.ptr = (const char *)*p + 4;
         v.v.s.len = n;
         v.raw = *p + 4;
@@ -161,14 +165,21 @@ static gf_value decode_value(const uint8_t **p)
 static int type_rank(gf_type t)
 {
     switch (t) {
-    case GF_T_NIL: return 0;
-    case GF_T_BOOL: return 1;
+    case GF_T_NIL:
+        return 0;
+    case GF_T_BOOL:
+        return 1;
     case GF_T_INT:
-    case GF_T_FLOAT: return 2;
-    case GF_T_STR: return 3;
-    case GF_T_BIN: return 4;
-    case GF_T_ARRAY: return 5;
-    default: return 6;
+    case GF_T_FLOAT:
+        return 2;
+    case GF_T_STR:
+        return 3;
+    case GF_T_BIN:
+        return 4;
+    case GF_T_ARRAY:
+        return 5;
+    default:
+        return 6;
     }
 }
 
@@ -352,7 +363,8 @@ static int dset_add(gb_state *s, gb_dset *d, const gf_value *v)
     size_t i = h & (d->cap - 1);
     while (d->tab[i].key)
         i = (i + 1) & (d->cap - 1);
-    d->tab[i] = (gb_dent){.hash = h, .key = key, .len = (uint32_t)s->scratch.len};
+    d->tab[i] =
+        (gb_dent){.hash = h, .key = key, .len = (uint32_t)s->scratch.len};
     d->n++;
     return 0;
 }
@@ -374,14 +386,20 @@ static int vals_add(gb_vals *m, double x)
 static bool truthy(const gf_value *v)
 {
     switch (v->type) {
-    case GF_T_BOOL: return v->v.b;
-    case GF_T_INT: return v->v.i != 0;
-    case GF_T_FLOAT: return v->v.f != 0 && !isnan(v->v.f);
+    case GF_T_BOOL:
+        return v->v.b;
+    case GF_T_INT:
+        return v->v.i != 0;
+    case GF_T_FLOAT:
+        return v->v.f != 0 && !isnan(v->v.f);
     case GF_T_STR:
-    case GF_T_BIN: return v->v.s.len > 0;
+    case GF_T_BIN:
+        return v->v.s.len > 0;
     case GF_T_ARRAY:
-    case GF_T_MAP: return v->n > 0;
-    default: return false;
+    case GF_T_MAP:
+        return v->n > 0;
+    default:
+        return false;
     }
 }
 
@@ -396,15 +414,23 @@ static int metric_add(gb_state *s, const gb_metric *m, gb_group *g,
     if (v->type == GF_T_NIL || (v->type == GF_T_FLOAT && isnan(v->v.f)))
         return 0;
     switch (m->fn) {
-    case M_COUNT_IF: *(uint64_t *)st += truthy(v); return 0;
+    case M_COUNT_IF:
+        *(uint64_t *)st += truthy(v);
+        return 0;
     case M_SUM:
-    case M_AVG: acc_add(st, v); return 0;
+    case M_AVG:
+        acc_add(st, v);
+        return 0;
     case M_MIN:
-    case M_MAX: ext_add(st, v, m->fn == M_MAX); return 0;
-    case M_DISTINCT: return dset_add(s, st, v);
+    case M_MAX:
+        ext_add(st, v, m->fn == M_MAX);
+        return 0;
+    case M_DISTINCT:
+        return dset_add(s, st, v);
     case M_MEDIAN:
         return vals_add(st, v->type == GF_T_INT ? (double)v->v.i : v->v.f);
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -441,10 +467,10 @@ static void metric_emit(const gf_host *h, gf_out *out, const gb_metric *m,
         if (!a->n)
             h->set_nil(out, m->name);
         else
-            h->set_float(out, m->name,
-                         (double)((a->is_float ? (long double)a->f
-                                               : (long double)a->i) /
-                                  a->n));
+            h->set_float(
+                out, m->name,
+                (double)((a->is_float ? (long double)a->f : (long double)a->i) /
+                         a->n));
         return;
     case M_MIN:
     case M_MAX:
@@ -463,8 +489,7 @@ static void metric_emit(const gf_host *h, gf_out *out, const gb_metric *m,
         qsort(mv->v, mv->n, sizeof *mv->v, dbl_cmp);
         h->set_float(out, m->name,
                      mv->n % 2 ? mv->v[mv->n / 2]
-                               : (mv->v[mv->n / 2 - 1] + mv->v[mv->n / 2]) /
-                                     2);
+                               : (mv->v[mv->n / 2 - 1] + mv->v[mv->n / 2]) / 2);
         return;
     }
 }
@@ -521,14 +546,54 @@ static const char *not_a_number(gb_state *s, const char *field,
     return s->msg;
 }
 
+/* memcmp(a, b, n) == 0 for short field names, without a call. */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+/*
+ * Read every field the stage needs into s->vals in one walk over the
+ * record, stopping when all were found: looking each up by name would walk
+ * the record once per field, and walking MessagePack is a chain of
+ * dependent loads. An absent field reads as nil; of a key present twice,
+ * the first counts (as with gf_host.get).
+ */
+static void read_fields(gb_state *s, const gf_host *h, const gf_record *rec)
+{
+    size_t left = s->nfields;
+    for (size_t f = 0; f < s->nfields; f++) {
+        s->vals[f].type = GF_T_NIL;
+        s->found[f] = false;
+    }
+    gf_iter it = {0};
+    gf_str k;
+    gf_value v;
+    while (left > 0 && h->next(rec, &it, &k, &v)) {
+        if (k.len < 64 && !(s->lens >> k.len & 1))
+            continue; /* no field is that long: most keys end here */
+        for (size_t f = 0; f < s->nfields; f++) {
+            if (s->found[f] || s->fieldlens[f] != k.len ||
+                !same_bytes(s->fields[f], k.ptr, k.len))
+                continue;
+            s->vals[f] = v;
+            s->found[f] = true;
+            left--;
+            break;
+        }
+    }
+}
+
 static int gb_process(gf_ctx *ctx, void *state, const gf_record *rec,
                       gf_out *out)
 {
     (void)out;
     gb_state *s = state;
     const gf_host *h = ctx->host;
-    for (size_t f = 0; f < s->nfields; f++)
-        h->get_n(rec, s->fields[f], s->fieldlens[f], &s->vals[f]);
+    read_fields(s, h, rec);
     for (size_t f = 0; f < s->nfields; f++) {
         const gf_value *v = &s->vals[f];
         if (s->numeric[f] && v->type != GF_T_NIL && v->type != GF_T_INT &&
@@ -543,8 +608,7 @@ static int gb_process(gf_ctx *ctx, void *state, const gf_record *rec,
     if (!g)
         goto fail_memory;
     for (size_t i = 0; i < s->nmetrics; i++)
-        if (metric_add(s, &s->metrics[i], g, &s->vals[s->metrics[i].field]) <
-            0)
+        if (metric_add(s, &s->metrics[i], g, &s->vals[s->metrics[i].field]) < 0)
             goto fail_memory;
     return GF_OK;
 fail_memory:
@@ -598,10 +662,14 @@ static void gb_destroy(gf_ctx *ctx, void *state)
 }
 
 static const gf_option gb_options[] = {
-    {.key = "by", .type = GF_OPT_LIST, .offset = offsetof(gb_config, by),
+    {.key = "by",
+     .type = GF_OPT_LIST,
+     .offset = offsetof(gb_config, by),
      .help = "fields to group by (absent: one group; a missing field "
              "groups as nil)"},
-    {.key = "metrics", .type = GF_OPT_MAP, .required = true,
+    {.key = "metrics",
+     .type = GF_OPT_MAP,
+     .required = true,
      .offset = offsetof(gb_config, metrics),
      .help = "name: expression, in output order; count(), count_if(F), "
              "sum(F), min(F), max(F), avg(F), distinct(F), median(F)"},

@@ -77,15 +77,15 @@ static const char *parse_expr(const char *expr, size_t *fi, const char **arg,
             memcmp(gb_fns[*fi].name, name, namelen) == 0)
             break;
     if (*fi == sizeof gb_fns / sizeof *gb_fns) {
-        snprintf(err, errlen, "unknown function '%.*s' (expected count, "
+        snprintf(err, errlen,
+                 "unknown function '%.*s' (expected count, "
                  "count_if, sum, min, max, avg, distinct or median)",
                  (int)namelen, name);
         return err;
     }
     p = skip_space(p);
     if (*p != '(') {
-        snprintf(err, errlen, "expected '(' after '%.*s'", (int)namelen,
-                 name);
+        snprintf(err, errlen, "expected '(' after '%.*s'", (int)namelen, name);
         return err;
     }
     p = skip_space(p + 1);
@@ -109,13 +109,15 @@ static const char *parse_expr(const char *expr, size_t *fi, const char **arg,
         return err;
     }
     if (gb_fns[*fi].fn == M_COUNT && *arglen) {
-        snprintf(err, errlen, "count() takes no field (count_if(%.*s) counts "
-                 "the records where it is true)", (int)*arglen, *arg);
+        snprintf(err, errlen,
+                 "count() takes no field (count_if(%.*s) counts "
+                 "the records where it is true)",
+                 (int)*arglen, *arg);
         return err;
     }
     if (gb_fns[*fi].fn != M_COUNT && !*arglen) {
-        snprintf(err, errlen, "%s() needs a field: %s(FIELD)",
-                 gb_fns[*fi].name, gb_fns[*fi].name);
+        snprintf(err, errlen, "%s() needs a field: %s(FIELD)", gb_fns[*fi].name,
+                 gb_fns[*fi].name);
         return err;
     }
     return NULL;
@@ -132,6 +134,8 @@ static int add_field(gb_state *s, const char *name, size_t len)
     memcpy(copy, name, len);
     s->fields[s->nfields] = copy;
     s->fieldlens[s->nfields] = len;
+    if (len < 64)
+        s->lens |= 1ull << len;
     return (int)s->nfields++;
 }
 
@@ -147,19 +151,22 @@ static int compile_by(gf_ctx *ctx, gb_state *s, const gf_strlist *by)
     for (size_t i = 0; by && i < by->n; i++) {
         const char *f = by->items[i];
         if (!*f) {
-            ctx->host->option_error(ctx, "by", "item %zu is empty: give a "
-                                    "field name", i + 1);
+            ctx->host->option_error(ctx, "by",
+                                    "item %zu is empty: give a "
+                                    "field name",
+                                    i + 1);
             errors++;
         } else if (reserved(f)) {
-            ctx->host->option_error(ctx, "by", "cannot group by '%s': the "
+            ctx->host->option_error(ctx, "by",
+                                    "cannot group by '%s': the "
                                     "output record's own '%s' field would "
-                                    "hide it", f, f);
+                                    "hide it",
+                                    f, f);
             errors++;
         } else if (add_field(s, f, strlen(f)) < 0) {
             return -1;
         } else if (s->nfields == s->nby) {
-            ctx->host->option_error(ctx, "by", "field '%s' is listed twice",
-                                    f);
+            ctx->host->option_error(ctx, "by", "field '%s' is listed twice", f);
             errors++;
         }
         s->nby = s->nfields;
@@ -172,7 +179,8 @@ static int compile_metrics(gf_ctx *ctx, gb_state *s, const gf_strmap *m)
     int errors = 0;
     char err[256];
     if (!m || m->n == 0) {
-        ctx->host->option_error(ctx, "metrics", "give at least one metric, "
+        ctx->host->option_error(ctx, "metrics",
+                                "give at least one metric, "
                                 "e.g. `metrics: {n: count()}`");
         return 1;
     }
@@ -185,9 +193,11 @@ static int compile_metrics(gf_ctx *ctx, gb_state *s, const gf_strmap *m)
         for (size_t j = 0; j < i; j++)
             clash |= strcmp(m->keys[j], name) == 0;
         if (clash) {
-            ctx->host->option_error(ctx, "metrics", "metric '%s': the name "
+            ctx->host->option_error(ctx, "metrics",
+                                    "metric '%s': the name "
                                     "is taken (kind, set, a by field or "
-                                    "another metric)", name);
+                                    "another metric)",
+                                    name);
             errors++;
             continue;
         }
@@ -228,8 +238,9 @@ gb_state *gb_state_new(gf_ctx *ctx, const gb_config *cfg)
     s->fieldlens = calloc(maxf, sizeof *s->fieldlens);
     s->numeric = calloc(maxf, sizeof *s->numeric);
     s->vals = calloc(maxf, sizeof *s->vals);
+    s->found = calloc(maxf, sizeof *s->found);
     s->metrics = calloc(nm + 1, sizeof *s->metrics);
-    if (!s->fields || !s->fieldlens || !s->numeric || !s->vals ||
+    if (!s->fields || !s->fieldlens || !s->numeric || !s->vals || !s->found ||
         !s->metrics)
         goto fail_state;
     s->group_size = (sizeof(gb_group) + 7) & ~(size_t)7;
@@ -275,6 +286,7 @@ void gb_state_free(gb_state **sp)
     free(s->fieldlens);
     free(s->numeric);
     free(s->vals);
+    free(s->found);
     free(s->metrics);
     free(s->slots);
     free(s->groups);

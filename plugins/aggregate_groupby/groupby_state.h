@@ -19,7 +19,14 @@ typedef struct gb_config {
 } gb_config;
 
 typedef enum gb_fn {
-    M_COUNT, M_COUNT_IF, M_SUM, M_MIN, M_MAX, M_AVG, M_DISTINCT, M_MEDIAN
+    M_COUNT,
+    M_COUNT_IF,
+    M_SUM,
+    M_MIN,
+    M_MAX,
+    M_AVG,
+    M_DISTINCT,
+    M_MEDIAN
 } gb_fn;
 
 /* One metric: its state lives at `off` bytes into every group. */
@@ -92,6 +99,8 @@ typedef struct gb_state {
     bool *numeric; /* a sum/min/max/avg/median argument */
     size_t nfields, nby;
     gf_value *vals;
+    bool *found;   /* per field: seen in the record being read */
+    uint64_t lens; /* bit n set: some field name is n bytes long (n < 64) */
     gb_metric *metrics;
     size_t nmetrics;
     size_t group_size; /* header + metric states, 8-aligned */

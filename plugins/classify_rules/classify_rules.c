@@ -23,10 +23,15 @@
  * every problem is reported as "FILE:LINE:COL: message". Per record the
  * plugin allocates nothing: each distinct tested field is looked up at most
  * once per record, into a slot that a later `set` of the same field
- * overrides.
+ * overrides. The strings of the list conditions on a field are in one hash
+ * table per field, each with the set of conditions listing it: a field's
+ * value is looked up once per record, however many lists test it and
+ * however long they are.
  */
 #include <math.h>
 #include <string.h>
+#define XXH_INLINE_ALL /* short keys: let the compiler specialise */
+#include <xxhash.h>
 
 #include "classify_rules.h"
 
@@ -62,10 +67,39 @@ static bool value_eq(const gf_value *a, const gf_value *b)
     return a->type == GF_T_NIL && b->type == GF_T_NIL;
 }
 
+/*
+ * The conditions listing the string v, the value of field f (NULL: none).
+ * Looked up once per record and field, whatever the number of list
+ * conditions on the field and the length of their lists.
+ */
+static const uint64_t *listed_in(rules *r, uint32_t f, const gf_value *v)
+{
+    if (r->looked[f] != r->gen) {
+        const field_strs *t = &r->strs[f];
+        uint64_t h = XXH3_64bits(v->v.s.ptr, v->v.s.len);
+        r->hits[f] = NULL;
+        for (size_t s = h & t->mask; t->slots[s].val; s = (s + 1) & t->mask) {
+            const gf_value *w = t->slots[s].val;
+            if (t->slots[s].hash == h && w->v.s.len == v->v.s.len &&
+                memcmp(w->v.s.ptr, v->v.s.ptr, v->v.s.len) == 0) {
+                r->hits[f] = t->slots[s].conds;
+                break;
+            }
+        }
+        r->looked[f] = r->gen;
+    }
+    return r->hits[f];
+}
+
 static bool cond_holds(rules *r, const rule_cond *c, const gf_value *v)
 {
     switch (c->op) {
     case OP_IN:
+        if (v->type == GF_T_STR || v->type == GF_T_BIN) {
+            const uint64_t *hits =
+                c->has_strs ? listed_in(r, c->field, v) : NULL;
+            return hits && (hits[c->bit / 64] >> (c->bit % 64) & 1);
+        }
         for (size_t i = 0; i < c->nvals; i++)
             if (value_eq(v, &c->vals[i]))
                 return true;
@@ -90,13 +124,21 @@ static bool cond_holds(rules *r, const rule_cond *c, const gf_value *v)
 static void write_set(const gf_host *h, gf_out *out, const rule_set *s)
 {
     switch (s->val.type) {
-    case GF_T_INT: h->set_int(out, s->key, s->val.v.i); break;
-    case GF_T_FLOAT: h->set_float(out, s->key, s->val.v.f); break;
-    case GF_T_BOOL: h->set_bool(out, s->key, s->val.v.b); break;
+    case GF_T_INT:
+        h->set_int(out, s->key, s->val.v.i);
+        break;
+    case GF_T_FLOAT:
+        h->set_float(out, s->key, s->val.v.f);
+        break;
+    case GF_T_BOOL:
+        h->set_bool(out, s->key, s->val.v.b);
+        break;
     case GF_T_STR:
         h->set_str(out, s->key, s->val.v.s.ptr, s->val.v.s.len);
         break;
-    default: h->set_nil(out, s->key); break;
+    default:
+        h->set_nil(out, s->key);
+        break;
     }
 }
 
@@ -146,6 +188,7 @@ static int rules_process(gf_ctx *ctx, void *state, const gf_record *rec,
             if (s->slot >= 0) {
                 r->vals[s->slot] = s->val;
                 r->seen[s->slot] = r->gen;
+                r->looked[s->slot] = 0; /* a new value: look it up again */
             }
         }
     }
@@ -165,7 +208,9 @@ static void rules_destroy(gf_ctx *ctx, void *state)
 }
 
 static const gf_option rules_options[] = {
-    {.key = "rules", .type = GF_OPT_PATH, .required = true,
+    {.key = "rules",
+     .type = GF_OPT_PATH,
+     .required = true,
      .offset = offsetof(rules_config, rules),
      .help = "YAML file of rules: when (conditions) -> set / drop / reject"},
     {0}};

@@ -26,6 +26,10 @@ typedef struct rule_cond {
     cond_op op;
     const gf_value *vals; /* OP_IN */
     size_t nvals;
+    /* OP_IN with string values: this condition's bit in the sets of its
+       field's string table (rules.strs) */
+    bool has_strs;
+    uint32_t bit;
     bool has_min, has_max; /* OP_RANGE */
     long double min, max;
     pcre2_code *re; /* OP_REGEX */
@@ -37,6 +41,25 @@ typedef struct rule_set {
     gf_value val;
     int32_t slot; /* the field's slot when a rule tests it, else -1 */
 } rule_set;
+
+/*
+ * The strings that the list conditions on one field compare with: an
+ * open-addressing table (XXH3 of the bytes) from each distinct string to
+ * the set of conditions listing it, a bitset of `nwords` words. One lookup
+ * per record answers every list condition on the field.
+ */
+typedef struct str_entry {
+    uint64_t hash;
+    const gf_value *val; /* NULL: an empty slot */
+    uint64_t *conds;     /* bit rule_cond.bit set: that condition lists it */
+} str_entry;
+
+typedef struct field_strs {
+    str_entry *slots; /* NULL when no list condition on the field */
+    uint32_t mask;    /* slots - 1 (a power of two minus one) */
+    uint32_t nconds;  /* conditions with a bit */
+    uint32_t nwords;  /* words of each bitset */
+} field_strs;
 
 typedef struct rule {
     rule_cond *conds;
@@ -58,6 +81,10 @@ typedef struct rules {
     /* per-record state, sized at compile time */
     gf_value *vals;        /* slot per field */
     uint64_t *seen;        /* record generation a slot was filled in */
+    field_strs *strs;      /* per field: its list conditions' strings */
+    const uint64_t **hits; /* per slot: the conditions listing its string
+                              (NULL: none) ... */
+    uint64_t *looked;      /* ... valid when equal to the generation */
     uint64_t gen;
     const rule_set **pend; /* sets to write on the copy */
     size_t npend_cap;

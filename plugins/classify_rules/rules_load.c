@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL /* short keys: let the compiler specialise */
+#include <xxhash.h>
 #include <yaml.h>
 
 #include "classify_rules.h"
@@ -136,7 +138,7 @@ static bool is_int_text(const char *s)
     if (!*s)
         return false;
     for (; *s; s++) {
-        bool ok = base == 16 ? strchr("0123456789abcdefABCDEF", *s) != NULL
+        bool ok = base == 16  ? strchr("0123456789abcdefABCDEF", *s) != NULL
                   : base == 8 ? *s >= '0' && *s <= '7'
                               : *s >= '0' && *s <= '9';
         if (!ok)
@@ -190,16 +192,16 @@ static int scalar_value(loader *l, const yaml_node_t *n, gf_value *v)
             return 0;
         }
         if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE") ||
-            !strcmp(s, "false") || !strcmp(s, "False") ||
-            !strcmp(s, "FALSE")) {
+            !strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")) {
             v->type = GF_T_BOOL;
             v->v.b = s[0] == 't' || s[0] == 'T';
             return 0;
         }
         if (is_int_text(s)) {
             const char *p = s + (*s == '-' || *s == '+');
-            int base = p[0] == '0' && p[1] == 'x' ? 16
-                       : p[0] == '0' && p[1] == 'o' ? 8 : 10;
+            int base = p[0] == '0' && p[1] == 'x'   ? 16
+                       : p[0] == '0' && p[1] == 'o' ? 8
+                                                    : 10;
             char *end;
             errno = 0;
             long long i = strtoll(base == 10 ? s : p + 2, &end, base);
@@ -276,14 +278,14 @@ static void compile_regex(loader *l, rule_cond *c, const yaml_node_t *n)
     }
     int code;
     PCRE2_SIZE off;
-    c->re = pcre2_compile(n->data.scalar.value, n->data.scalar.length,
-                          PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off,
-                          NULL);
+    c->re =
+        pcre2_compile(n->data.scalar.value, n->data.scalar.length,
+                      PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
     if (!c->re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(code, msg, sizeof msg);
-        lerr(l, n, "regex '%s' does not compile: %s at offset %zu",
-             yscalar(n), (const char *)msg, (size_t)off);
+        lerr(l, n, "regex '%s' does not compile: %s at offset %zu", yscalar(n),
+             (const char *)msg, (size_t)off);
         return;
     }
     (void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE); /* else interpreted */
@@ -320,11 +322,13 @@ static size_t compile_ops(loader *l, uint32_t field, const yaml_node_t *map,
                 lerr(l, v, "'exists' needs true or false");
                 continue;
             }
-            out[n++] = (rule_cond){.field = field, .op = OP_EXISTS,
-                                   .exists = b.v.b};
+            out[n++] =
+                (rule_cond){.field = field, .op = OP_EXISTS, .exists = b.v.b};
         } else {
-            lerr(l, k, "unknown condition operator '%s' (expected min, max, "
-                       "regex or exists)", op);
+            lerr(l, k,
+                 "unknown condition operator '%s' (expected min, max, "
+                 "regex or exists)",
+                 op);
         }
     }
     if (range.has_min && range.has_max && range.min > range.max)
@@ -385,8 +389,8 @@ static int compile_when(loader *l, rule *ru, const yaml_node_t *when)
             return -1;
         const yaml_node_t *v = ynode(l, p->value);
         if (v->type == YAML_MAPPING_NODE)
-            ru->nconds += compile_ops(l, (uint32_t)f, v,
-                                      ru->conds + ru->nconds);
+            ru->nconds +=
+                compile_ops(l, (uint32_t)f, v, ru->conds + ru->nconds);
         else if (!compile_in(l, (uint32_t)f, v, &ru->conds[ru->nconds++]))
             return -1;
     }
@@ -400,8 +404,8 @@ static int compile_set(loader *l, rule *ru, const yaml_node_t *set)
              ytype(set));
         return 0;
     }
-    size_t n = (size_t)(set->data.mapping.pairs.top -
-                        set->data.mapping.pairs.start);
+    size_t n =
+        (size_t)(set->data.mapping.pairs.top - set->data.mapping.pairs.start);
     ru->sets = pool_alloc(l->r, (n ? n : 1) * sizeof *ru->sets);
     if (!ru->sets)
         return -1;
@@ -413,8 +417,8 @@ static int compile_set(loader *l, rule *ru, const yaml_node_t *set)
             continue;
         const yaml_node_t *k = ynode(l, p->key), *v = ynode(l, p->value);
         if (v->type != YAML_SCALAR_NODE) {
-            lerr(l, v, "field '%s' can be set to a scalar, not %s",
-                 yscalar(k), ytype(v));
+            lerr(l, v, "field '%s' can be set to a scalar, not %s", yscalar(k),
+                 ytype(v));
             continue;
         }
         rule_set *s = &ru->sets[ru->nsets++];
@@ -464,8 +468,10 @@ static int compile_rule(loader *l, rule *ru, const yaml_node_t *n)
                                                 v->data.scalar.length)))
                 return -1;
         } else {
-            lerr(l, k, "unknown key '%s' in a rule (expected name, when, "
-                       "set, drop or reject)", key);
+            lerr(l, k,
+                 "unknown key '%s' in a rule (expected name, when, "
+                 "set, drop or reject)",
+                 key);
         }
     }
     if (ru->drop && reject_node)
@@ -486,8 +492,7 @@ static int compile_doc(loader *l)
         return 0;
     }
     if (root->type != YAML_MAPPING_NODE) {
-        lerr(l, root, "expected a mapping with 'rules:', not %s",
-             ytype(root));
+        lerr(l, root, "expected a mapping with 'rules:', not %s", ytype(root));
         return 0;
     }
     const yaml_node_t *list = NULL;
@@ -523,9 +528,81 @@ static int compile_doc(loader *l)
     return 0;
 }
 
-/* Per-record buffers and the slots that sets override. */
+/* The entry of string v in t (hash h): its own, or the empty slot where
+   it belongs. */
+static str_entry *strs_slot(field_strs *t, uint64_t h, const gf_value *v)
+{
+    size_t s = h & t->mask;
+    while (t->slots[s].val &&
+           !(t->slots[s].hash == h && t->slots[s].val->v.s.len == v->v.s.len &&
+             memcmp(t->slots[s].val->v.s.ptr, v->v.s.ptr, v->v.s.len) == 0))
+        s = (s + 1) & t->mask;
+    return &t->slots[s];
+}
+
+/*
+ * Give every list condition with strings a bit in its field's table, then
+ * fill the tables: each distinct string with the set of conditions that
+ * list it.
+ */
+static int build_strs(rules *r)
+{
+    size_t *nstr = pool_alloc(r, (r->nfields + 1) * sizeof *nstr);
+    r->strs = pool_alloc(r, (r->nfields + 1) * sizeof *r->strs);
+    if (!nstr || !r->strs)
+        return -1;
+    for (size_t i = 0; i < r->nrules; i++)
+        for (size_t j = 0; j < r->rules[i].nconds; j++) {
+            rule_cond *c = &r->rules[i].conds[j];
+            size_t n = 0;
+            for (size_t k = 0; c->op == OP_IN && k < c->nvals; k++)
+                n += c->vals[k].type == GF_T_STR;
+            if (n == 0)
+                continue;
+            c->has_strs = true;
+            c->bit = r->strs[c->field].nconds++;
+            nstr[c->field] += n;
+        }
+    for (size_t f = 0; f < r->nfields; f++) {
+        field_strs *t = &r->strs[f];
+        size_t cap = 8;
+        if (t->nconds == 0)
+            continue;
+        while (cap < 2 * nstr[f])
+            cap *= 2;
+        t->mask = (uint32_t)(cap - 1);
+        t->nwords = (t->nconds + 63) / 64;
+        if (!(t->slots = pool_alloc(r, cap * sizeof *t->slots)))
+            return -1;
+    }
+    for (size_t i = 0; i < r->nrules; i++)
+        for (size_t j = 0; j < r->rules[i].nconds; j++) {
+            const rule_cond *c = &r->rules[i].conds[j];
+            field_strs *t = &r->strs[c->field];
+            for (size_t k = 0; c->has_strs && k < c->nvals; k++) {
+                const gf_value *v = &c->vals[k];
+                if (v->type != GF_T_STR)
+                    continue;
+                uint64_t h = XXH3_64bits(v->v.s.ptr, v->v.s.len);
+                str_entry *e = strs_slot(t, h, v);
+                if (!e->val) {
+                    e->conds = pool_alloc(r, t->nwords * sizeof *e->conds);
+                    if (!e->conds)
+                        return -1;
+                    e->hash = h;
+                    e->val = v;
+                }
+                e->conds[c->bit / 64] |= 1ull << (c->bit % 64);
+            }
+        }
+    return 0;
+}
+
+/* Per-record buffers, string tables, and the slots that sets override. */
 static int prepare(rules *r)
 {
+    if (build_strs(r) < 0)
+        return -1;
     size_t nsets = 0;
     for (size_t i = 0; i < r->nrules; i++) {
         for (size_t j = 0; j < r->rules[i].nsets; j++) {
@@ -542,10 +619,15 @@ static int prepare(rules *r)
         r->fieldlens[f] = strlen(r->fields[f]);
     r->vals = pool_alloc(r, (r->nfields + 1) * sizeof *r->vals);
     r->seen = pool_alloc(r, (r->nfields + 1) * sizeof *r->seen);
+    r->hits = pool_alloc(r, (r->nfields + 1) * sizeof *r->hits);
+    r->looked = pool_alloc(r, (r->nfields + 1) * sizeof *r->looked);
     r->pend = pool_alloc(r, (nsets + 1) * sizeof *r->pend);
     r->npend_cap = nsets;
     r->md = pcre2_match_data_create(1, NULL);
-    return r->fieldlens && r->vals && r->seen && r->pend && r->md ? 0 : -1;
+    return r->fieldlens && r->vals && r->seen && r->hits && r->looked &&
+                   r->pend && r->md
+               ? 0
+               : -1;
 }
 
 /*
@@ -561,8 +643,10 @@ rules *cr_rules_load(gf_ctx *ctx, const char *path)
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
-        ctx->host->config_error(ctx, path, 0, 0, "cannot open the rules "
-                                "file: %s", strerror(errno));
+        ctx->host->config_error(ctx, path, 0, 0,
+                                "cannot open the rules "
+                                "file: %s",
+                                strerror(errno));
         goto fail_rules;
     }
     yaml_parser_t parser;
@@ -575,13 +659,11 @@ rules *cr_rules_load(gf_ctx *ctx, const char *path)
     }
     yaml_parser_set_input_file(&parser, f);
     if (!yaml_parser_load(&parser, &doc)) {
-        ctx->host->config_error(ctx, path,
-                                (unsigned)parser.problem_mark.line + 1,
-                                (unsigned)parser.problem_mark.column + 1,
-                                "YAML: %s%s%s",
-                                parser.problem ? parser.problem : "error",
-                                parser.context ? " " : "",
-                                parser.context ? parser.context : "");
+        ctx->host->config_error(
+            ctx, path, (unsigned)parser.problem_mark.line + 1,
+            (unsigned)parser.problem_mark.column + 1, "YAML: %s%s%s",
+            parser.problem ? parser.problem : "error",
+            parser.context ? " " : "", parser.context ? parser.context : "");
         goto fail_parser;
     }
     rc = compile_doc(&l);
@@ -600,4 +682,3 @@ fail_rules:
     cr_rules_free(&r);
     return NULL;
 }
-

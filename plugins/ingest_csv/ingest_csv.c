@@ -6,7 +6,9 @@
  * unescaped into a second, reused buffer), so nothing is allocated per row
  * and memory is bounded by the longest row, not by the file. A row cut by
  * the end of the buffer is moved to its front and scanned again after the
- * next read.
+ * next read. Delimiters and line ends are found 64 bytes at a time (SSE2
+ * compares giving one bit per byte, where available; eight bytes at a time
+ * otherwise), so that a field costs a shift and a count of zero bits.
  *
  * Text is UTF-8 inside gigflow. `encoding: gb18030` converts with glibc
  * iconv while reading, carrying a multibyte sequence split between two
@@ -43,6 +45,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <gigflow/plugin.h>
 
@@ -50,6 +55,7 @@
 #define CSV_MAX_ROW (64u << 20) /* the longest row held in memory */
 #define CSV_ROWS_PER_CALL 4096  /* rows handled per produce() */
 #define CSV_RAW_SHOWN 4096      /* bytes of an over-long line rejected */
+#define CSV_PAD 16              /* spare bytes after buffers: mp_copy() */
 
 typedef struct csv_config {
     const char *path;
@@ -139,7 +145,9 @@ typedef struct csv {
 
     char *buf; /* decoded UTF-8; unscanned bytes in [start, end) */
     size_t cap, start, end;
-    char *raw; /* GB18030: bytes read, not yet converted */
+    const char *stops_blk; /* csv_find_stop's block, or NULL ... */
+    uint64_t stops;        /* ... and where its stops are */
+    char *raw;             /* GB18030: bytes read, not yet converted */
     size_t raw_len, raw_cap;
     bool src_eof; /* read() returned 0 */
     bool bom_checked;
@@ -149,8 +157,7 @@ typedef struct csv {
     csv_col *cols;
     size_t ncols;
     bool have_cols;
-    csv_val *vals; /* ncols */
-    csv_field *f;  /* fields of the row being scanned */
+    csv_field *f; /* fields of the row being scanned */
     size_t nf, fcap;
     char *esc; /* unescaped quoted fields of that row */
     size_t esc_len, esc_cap;
@@ -299,6 +306,14 @@ static bool csv_parse_int(const char *p, size_t n, bool strict, int64_t *out)
     if (i == n || (strict && p[i] == '0' && n - i > 1))
         return false;
     uint64_t v = 0;
+    if (n - i <= 19) { /* 19 digits cannot overflow 64 bits */
+        for (; i < n; i++) {
+            unsigned d = (unsigned)(unsigned char)p[i] - '0';
+            if (d > 9)
+                return false;
+            v = v * 10 + d;
+        }
+    }
     for (; i < n; i++) {
         unsigned d = (unsigned)(unsigned char)p[i] - '0';
         if (d > 9 || __builtin_mul_overflow(v, 10, &v) ||
@@ -452,14 +467,49 @@ static bool csv_value(csv *c, csv_type t, const char *p, size_t n, csv_val *v)
  * per-field call or duplicate-key search is paid per row. Columns never
  * repeat a key (csv_set_columns skips all but the last of a name).
  */
-static uint8_t *mp_be(uint8_t *w, uint64_t v, unsigned bytes)
+/* v as `bytes` (1, 2, 4 or 8) big-endian bytes; each size spelt out so
+   that the compiler writes it as one swap and one store. */
+static inline uint8_t *mp_be(uint8_t *w, uint64_t v, unsigned bytes)
 {
-    for (unsigned i = bytes; i-- > 0; v >>= 8)
-        w[i] = (uint8_t)v;
+    switch (bytes) {
+    case 1:
+        w[0] = (uint8_t)v;
+        break;
+    case 2:
+        w[0] = (uint8_t)(v >> 8), w[1] = (uint8_t)v;
+        break;
+    case 4:
+        w[0] = (uint8_t)(v >> 24), w[1] = (uint8_t)(v >> 16);
+        w[2] = (uint8_t)(v >> 8), w[3] = (uint8_t)v;
+        break;
+    default:
+        w[0] = (uint8_t)(v >> 56), w[1] = (uint8_t)(v >> 48);
+        w[2] = (uint8_t)(v >> 40), w[3] = (uint8_t)(v >> 32);
+        w[4] = (uint8_t)(v >> 24), w[5] = (uint8_t)(v >> 16);
+        w[6] = (uint8_t)(v >> 8), w[7] = (uint8_t)v;
+        break;
+    }
     return w + bytes;
 }
 
-static uint8_t *mp_str(uint8_t *w, const char *s, size_t n)
+/*
+ * Copy n bytes in blocks of CSV_PAD: a fixed-size copy is a load and a
+ * store, where one of variable size is a call or a branch per size. It
+ * reads and writes up to CSV_PAD - 1 bytes past the n: every buffer a cell
+ * or a key is read from is allocated with CSV_PAD spare bytes (whatever
+ * they hold is never used), and the record buffer keeps as many spare,
+ * overwritten by what is written next.
+ */
+static inline uint8_t *mp_copy(uint8_t *w, const void *src, size_t n)
+{
+    const uint8_t *s = src;
+    for (size_t i = 0; i < n; i += CSV_PAD)
+        memcpy(w + i, s + i, CSV_PAD);
+    return w + n;
+}
+
+/* The header of a string of n bytes. */
+static inline uint8_t *mp_str_hdr(uint8_t *w, size_t n)
 {
     if (n < 32)
         *w++ = (uint8_t)(0xa0 | n);
@@ -469,6 +519,13 @@ static uint8_t *mp_str(uint8_t *w, const char *s, size_t n)
         *w++ = 0xda, w = mp_be(w, n, 2);
     else
         *w++ = 0xdb, w = mp_be(w, n, 4);
+    return w;
+}
+
+/* A string from anywhere (names, options). */
+static uint8_t *mp_str(uint8_t *w, const char *s, size_t n)
+{
+    w = mp_str_hdr(w, n);
     memcpy(w, s, n);
     return w + n;
 }
@@ -550,7 +607,7 @@ static int csv_esc_add(csv *c, const char *p, size_t n)
         size_t cap = c->esc_cap ? c->esc_cap : 4096;
         while (cap < c->esc_len + n)
             cap *= 2;
-        char *e = realloc(c->esc, cap);
+        char *e = realloc(c->esc, cap + CSV_PAD);
         if (!e)
             return -1;
         c->esc = e;
@@ -585,10 +642,52 @@ static int csv_row_end(csv_row *r, const char *s, const char *q, size_t nl_len,
 #define CSV_ZERO_BYTE(w)                                                       \
     (((w)-0x0101010101010101ull) & ~(w)&0x8080808080808080ull)
 
-/* The first delimiter, CR or LF in [q, e), or e; eight bytes at a time. */
-static inline const char *csv_find_stop(const csv *c, const char *q,
-                                        const char *e)
+#if defined(__SSE2__)
+/*
+ * Bit i set when byte i of the 64 at p is a delimiter, CR or LF: four
+ * 16-byte compares against each. Computed once per block and then read
+ * field by field, so that a field costs a shift and a count of zeros
+ * rather than a loop over its bytes.
+ */
+static uint64_t csv_block_stops(const csv *c, const char *p)
 {
+    const __m128i d = _mm_set1_epi8(c->delim), lf = _mm_set1_epi8('\n'),
+                  cr = _mm_set1_epi8('\r');
+    uint64_t bits = 0;
+    for (int i = 0; i < 4; i++) {
+        __m128i v =
+            _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+        __m128i hit = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, d), _mm_cmpeq_epi8(v, lf)),
+            _mm_cmpeq_epi8(v, cr));
+        bits |= (uint64_t)(uint16_t)_mm_movemask_epi8(hit) << (16 * i);
+    }
+    return bits;
+}
+#endif
+
+/* The first delimiter, CR or LF in [q, e), or e. */
+static inline const char *csv_find_stop(csv *c, const char *q, const char *e)
+{
+#if defined(__SSE2__)
+    /* 64-byte blocks counted from the start of the buffer, each scanned
+       once (the one last used is cached); a block reaching past e is left
+       to the loops below */
+    for (;;) {
+        size_t off = (size_t)(q - c->buf) & 63;
+        const char *blk = q - off;
+        if (e - blk < 64)
+            break;
+        if (blk != c->stops_blk) {
+            c->stops_blk = blk;
+            c->stops = csv_block_stops(c, blk);
+        }
+        uint64_t m = c->stops >> off;
+        if (m)
+            return q + __builtin_ctzll(m);
+        q = blk + 64;
+    }
+#endif
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ /* lowest address = low bits */
     const uint64_t ones = 0x0101010101010101ull;
     const uint64_t d = ones * (unsigned char)c->delim;
@@ -815,6 +914,7 @@ static int csv_decide(gf_ctx *ctx, csv *c, size_t from)
  */
 static int csv_fill(gf_ctx *ctx, csv *c)
 {
+    c->stops_blk = NULL; /* the bytes move */
     if (c->start > 0) {
         memmove(c->buf, c->buf + c->start, c->end - c->start);
         c->end -= c->start;
@@ -823,7 +923,7 @@ static int csv_fill(gf_ctx *ctx, csv *c)
     if (c->cap - c->end < 16) {
         if (c->cap >= CSV_MAX_ROW)
             return 1;
-        char *b = realloc(c->buf, c->cap * 2);
+        char *b = realloc(c->buf, c->cap * 2 + CSV_PAD);
         if (!b) {
             ctx->host->error(ctx, "out of memory");
             return GF_ERROR;
@@ -912,8 +1012,7 @@ static int csv_set_columns(gf_ctx *ctx, csv *c, bool from_header)
     const gf_strmap *map = c->cfg->columns, *types = c->cfg->types;
     size_t n = c->nf;
     c->cols = calloc(n, sizeof *c->cols);
-    c->vals = calloc(n, sizeof *c->vals);
-    if (!c->cols || !c->vals)
+    if (!c->cols)
         goto fail_nomem;
     c->ncols = n;
     for (size_t i = 0; i < n; i++) {
@@ -934,7 +1033,7 @@ static int csv_set_columns(gf_ctx *ctx, csv *c, bool from_header)
         c->cols[i].skip = name[0] == '\0' || /* renamed to "": dropped */
                           (c->cfg->kind && strcmp(name, "kind") == 0);
         size_t nl = strlen(name);
-        if (!(c->cols[i].key = malloc(nl + 5)))
+        if (!(c->cols[i].key = calloc(1, nl + 5 + CSV_PAD)))
             goto fail_nomem;
         c->cols[i].key_len =
             (size_t)(mp_str(c->cols[i].key, name, nl) - c->cols[i].key);
@@ -1016,24 +1115,10 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
         return csv_reject(ctx, c, r->content, "%zu fields, %s has %zu", c->nf,
                           c->cfg->header ? "header" : "the first row",
                           c->ncols);
-    for (size_t i = 0; i < c->nf; i++) {
-        const csv_field *f = &c->f[i];
-        if (f->len == 0 || c->cols[i].skip)
-            continue;
-        if (!csv_value(c, c->cols[i].type, f->p, f->len, &c->vals[i])) {
-            size_t shown = csv_cut(f->p, f->len, 40);
-            return csv_reject(ctx, c, r->content,
-                              "field %s is not %s %s: "
-                              "\"%.*s%s\"",
-                              c->cols[i].name,
-                              c->cols[i].type == CT_INT ? "an" : "a",
-                              csv_type_names[c->cols[i].type], (int)shown, f->p,
-                              shown < f->len ? "..." : "");
-        }
-    }
     /* at most: map header, kind, every key, 9 bytes of value header or
        number per cell, and the cells' text (no longer than the row) */
-    size_t need = 5 + c->kind_mp_len + c->keys_len + 9 * c->nf + r->content;
+    size_t need =
+        5 + c->kind_mp_len + c->keys_len + 9 * c->nf + r->content + CSV_PAD;
     if (need > c->rec_cap) {
         uint8_t *p = realloc(c->rec, need);
         if (!p) {
@@ -1043,6 +1128,8 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
         c->rec = p;
         c->rec_cap = need;
     }
+    /* type and encode each cell in one pass; a cell that does not fit its
+       declared type abandons the record */
     uint8_t *w = c->rec + 5;
     size_t pairs = 0;
     if (c->kind_mp_len) {
@@ -1052,24 +1139,33 @@ static int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
     }
     for (size_t i = 0; i < c->nf; i++) {
         const csv_field *f = &c->f[i];
-        const csv_val *v = &c->vals[i];
-        if (f->len == 0 || c->cols[i].skip)
+        const csv_col *col = &c->cols[i];
+        csv_val v;
+        if (f->len == 0 || col->skip)
             continue;
-        memcpy(w, c->cols[i].key, c->cols[i].key_len);
-        w += c->cols[i].key_len;
+        if (!csv_value(c, col->type, f->p, f->len, &v)) {
+            size_t shown = csv_cut(f->p, f->len, 40);
+            return csv_reject(ctx, c, r->content,
+                              "field %s is not %s %s: "
+                              "\"%.*s%s\"",
+                              col->name, col->type == CT_INT ? "an" : "a",
+                              csv_type_names[col->type], (int)shown, f->p,
+                              shown < f->len ? "..." : "");
+        }
+        w = mp_copy(w, col->key, col->key_len);
         pairs++;
-        switch (v->t) {
+        switch (v.t) {
         case CT_INT:
-            w = mp_int(w, v->u.i);
+            w = mp_int(w, v.u.i);
             break;
         case CT_FLOAT:
-            w = mp_float(w, v->u.f);
+            w = mp_float(w, v.u.f);
             break;
         case CT_BOOL:
-            *w++ = v->u.b ? 0xc3 : 0xc2;
+            *w++ = v.u.b ? 0xc3 : 0xc2;
             break;
         default:
-            w = mp_str(w, f->p, f->len);
+            w = mp_copy(mp_str_hdr(w, f->len), f->p, f->len);
             break;
         }
     }
@@ -1114,7 +1210,7 @@ static int csv_open(gf_ctx *ctx, const void *config, void **state)
     c->enc = (csv_enc)csv_encoding(cfg->encoding);
     c->cap = CSV_CHUNK;
     c->cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    c->buf = malloc(c->cap);
+    c->buf = malloc(c->cap + CSV_PAD);
     if (!c->cloc || !c->buf)
         goto fail_nomem;
 
@@ -1259,7 +1355,6 @@ static void csv_destroy(gf_ctx *ctx, void *state)
     free(c->rec);
     free(c->kind_mp);
     free(c->cols);
-    free(c->vals);
     free(c->f);
     free(c->esc);
     free(c->raw);

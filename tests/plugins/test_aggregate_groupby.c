@@ -51,13 +51,12 @@ static void expect_int(gf_harness *h, size_t i, const char *key, int64_t want)
                  key, (long long)want, v.type, (long long)v.v.i, v.v.f);
 }
 
-static void expect_float(gf_harness *h, size_t i, const char *key,
-                         double want)
+static void expect_float(gf_harness *h, size_t i, const char *key, double want)
 {
     gf_value v = field(h, i, key);
     if (v.type != GF_T_FLOAT || fabs(v.v.f - want) > 1e-9 * fabs(want))
-        fail_msg("output %zu %s: want float %.17g, got type %d (%.17g)", i,
-                 key, want, v.type, v.v.f);
+        fail_msg("output %zu %s: want float %.17g, got type %d (%.17g)", i, key,
+                 want, v.type, v.v.f);
 }
 
 static void expect_nil(gf_harness *h, size_t i, const char *key)
@@ -79,17 +78,16 @@ static void push(gf_harness *h, const char *json)
     assert_int_equal(gf_harness_push_json(h, json), 0);
 }
 
-static const char *const all_metrics =
-    "by: [g]\n"
-    "metrics:\n"
-    "  n: count()\n"
-    "  t: count_if(t)\n"
-    "  sum: sum(v)\n"
-    "  mn: min(v)\n"
-    "  mx: max(v)\n"
-    "  avg: avg(v)\n"
-    "  d: distinct(s)\n"
-    "  med: median(v)\n";
+static const char *const all_metrics = "by: [g]\n"
+                                       "metrics:\n"
+                                       "  n: count()\n"
+                                       "  t: count_if(t)\n"
+                                       "  sum: sum(v)\n"
+                                       "  mn: min(v)\n"
+                                       "  mx: max(v)\n"
+                                       "  avg: avg(v)\n"
+                                       "  d: distinct(s)\n"
+                                       "  med: median(v)\n";
 
 /* Answers worked out by hand (see each group's comment). */
 static void test_metrics_by_hand(void **state)
@@ -114,8 +112,8 @@ static void test_metrics_by_hand(void **state)
     assert_int_equal(gf_harness_rejects(h), 0);
 
     /* fields in order: kind, set, by, metrics as written */
-    static const char *const order[] = {"kind", "set", "g", "n", "t", "sum",
-                                        "mn", "mx", "avg", "d", "med"};
+    static const char *const order[] = {"kind", "set", "g",   "n", "t",  "sum",
+                                        "mn",   "mx",  "avg", "d", "med"};
     gf_iter it = {0};
     gf_str k;
     gf_value v;
@@ -255,12 +253,12 @@ static void test_not_a_number(void **state)
     push(h, "{\"g\":\"a\",\"v\":[1]}");
     push(h, "{\"g\":\"a\",\"v\":2,\"w\":\"abd\"}");
     assert_int_equal(gf_harness_rejects(h), 4);
-    assert_non_null(strstr(gf_harness_reject(h, 0),
-                           "field v: 'abc' is not a number"));
-    assert_non_null(strstr(gf_harness_reject(h, 1),
-                           "field v: 'true' is not a number"));
-    assert_non_null(strstr(gf_harness_reject(h, 2),
-                           "field v: '12' is not a number"));
+    assert_non_null(
+        strstr(gf_harness_reject(h, 0), "field v: 'abc' is not a number"));
+    assert_non_null(
+        strstr(gf_harness_reject(h, 1), "field v: 'true' is not a number"));
+    assert_non_null(
+        strstr(gf_harness_reject(h, 2), "field v: '12' is not a number"));
     assert_non_null(strstr(gf_harness_reject(h, 3), "is not a number"));
     assert_int_equal(gf_harness_flush(h), 0);
     assert_int_equal(gf_harness_count(h), 1); /* no group b */
@@ -288,10 +286,8 @@ static void test_bad_expressions(void **state)
     (void)state;
     expect_option_error("metrics: {m: \"sum(\"}", "metric 'm': 'sum(': "
                                                   "missing ')'");
-    expect_option_error("metrics: {m: \"foo(x)\"}",
-                        "unknown function 'foo'");
-    expect_option_error("metrics: {m: \"count(x)\"}",
-                        "count() takes no field");
+    expect_option_error("metrics: {m: \"foo(x)\"}", "unknown function 'foo'");
+    expect_option_error("metrics: {m: \"count(x)\"}", "count() takes no field");
     expect_option_error("metrics: {m: \"sum()\"}",
                         "sum() needs a field: sum(FIELD)");
     expect_option_error("metrics: {m: \"sum(a) + 1\"}",
@@ -327,8 +323,8 @@ static void add(char *json, char *csv, const char *key, const char *jv,
                 const char *cv)
 {
     if (jv)
-        sprintf(json + strlen(json), "%s\"%s\":%s",
-                strlen(json) > 1 ? "," : "", key, jv);
+        sprintf(json + strlen(json), "%s\"%s\":%s", strlen(json) > 1 ? "," : "",
+                key, jv);
     sprintf(csv + strlen(csv), ",%s", cv); /* the row drops its first ',' */
 }
 
@@ -343,23 +339,21 @@ static void test_against_sqlite(void **state)
     snprintf(sqlpath, sizeof sqlpath, "%s/q.sql", dir);
     FILE *csv = fopen(csvpath, "w");
     assert_non_null(csv);
-    gf_harness *h = open_gb(
-        "by: [platform, district]\n"
-        "metrics:\n"
-        "  n: count()\n"
-        "  members: count_if(party)\n"
-        "  age_sum: sum(age)\n"
-        "  pmin: min(points)\n"
-        "  pmax: max(points)\n"
-        "  age_avg: avg(age)\n"
-        "  stations: distinct(station)\n"
-        "  age_med: median(age)\n"
-        "  pts_sum: sum(points)\n");
-    static const char *const platforms[] = {"\"美团\"", "\"饿了么\"",
-                                            "\"盒马\"", "\"顺丰\"", NULL,
-                                            "null"};
-    static const char *const pcsv[] = {"美团", "饿了么", "盒马", "顺丰", "",
-                                       ""};
+    gf_harness *h = open_gb("by: [platform, district]\n"
+                            "metrics:\n"
+                            "  n: count()\n"
+                            "  members: count_if(party)\n"
+                            "  age_sum: sum(age)\n"
+                            "  pmin: min(points)\n"
+                            "  pmax: max(points)\n"
+                            "  age_avg: avg(age)\n"
+                            "  stations: distinct(station)\n"
+                            "  age_med: median(age)\n"
+                            "  pts_sum: sum(points)\n");
+    static const char *const platforms[] = {
+        "\"美团\"", "\"饿了么\"", "\"盒马\"", "\"顺丰\"", NULL, "null"};
+    static const char *const pcsv[] = {"美团", "饿了么", "盒马",
+                                       "顺丰", "",       ""};
     uint64_t seed = 42;
     for (int i = 0; i < 2000; i++) {
         char json[512] = "{", line[256] = "", jv[64], cv[64];
@@ -379,8 +373,13 @@ static void test_against_sqlite(void **state)
             snprintf(jv, sizeof jv, "%.2f", pts * 0.25);
         add(json, line, "points", pts % 7 ? jv : NULL, pts % 7 ? jv : "");
         int party = (int)(rng(&seed) % 3);
-        add(json, line, "party", party == 2 ? NULL : party ? "true" : "false",
-            party == 2 ? "" : party ? "1" : "0");
+        add(json, line, "party",
+            party == 2 ? NULL
+            : party    ? "true"
+                       : "false",
+            party == 2 ? ""
+            : party    ? "1"
+                       : "0");
         int st = (int)(rng(&seed) % 12);
         snprintf(jv, sizeof jv, "\"STN-%02d\"", st);
         snprintf(cv, sizeof cv, "STN-%02d", st);
@@ -395,31 +394,31 @@ static void test_against_sqlite(void **state)
     FILE *sql = fopen(sqlpath, "w");
     assert_non_null(sql);
     fprintf(sql,
-        "CREATE TABLE t(platform TEXT, district INTEGER, age INTEGER,"
-        " points REAL, party INTEGER, station TEXT);\n"
-        ".mode csv\n.import %s t\n"
-        "UPDATE t SET platform=NULL WHERE platform='';\n"
-        "UPDATE t SET district=NULL WHERE district='';\n"
-        "UPDATE t SET age=NULL WHERE age='';\n"
-        "UPDATE t SET points=NULL WHERE points='';\n"
-        "UPDATE t SET party=NULL WHERE party='';\n"
-        "UPDATE t SET station=NULL WHERE station='';\n"
-        ".mode list\n.separator |\n.nullvalue NULL\n"
-        "WITH med AS (SELECT platform p, district d, avg(age) m FROM"
-        " (SELECT platform, district, age, row_number() OVER (PARTITION BY"
-        " platform, district ORDER BY age) rn, count(*) OVER (PARTITION BY"
-        " platform, district) c FROM t WHERE age IS NOT NULL)"
-        " WHERE rn IN ((c+1)/2, (c+2)/2) GROUP BY platform, district),"
-        " g AS (SELECT platform, district, count(*) n,"
-        " count(CASE WHEN party=1 THEN 1 END) members, sum(age) age_sum,"
-        " min(points) pmin, max(points) pmax, avg(age) age_avg,"
-        " count(DISTINCT station) stations, sum(points) pts_sum"
-        " FROM t GROUP BY platform, district)"
-        " SELECT g.platform, g.district, n, members, age_sum, pmin, pmax,"
-        " age_avg, stations, med.m, pts_sum FROM g LEFT JOIN med"
-        " ON med.p IS g.platform AND med.d IS g.district"
-        " ORDER BY g.platform, g.district;\n",
-        csvpath);
+            "CREATE TABLE t(platform TEXT, district INTEGER, age INTEGER,"
+            " points REAL, party INTEGER, station TEXT);\n"
+            ".mode csv\n.import %s t\n"
+            "UPDATE t SET platform=NULL WHERE platform='';\n"
+            "UPDATE t SET district=NULL WHERE district='';\n"
+            "UPDATE t SET age=NULL WHERE age='';\n"
+            "UPDATE t SET points=NULL WHERE points='';\n"
+            "UPDATE t SET party=NULL WHERE party='';\n"
+            "UPDATE t SET station=NULL WHERE station='';\n"
+            ".mode list\n.separator |\n.nullvalue NULL\n"
+            "WITH med AS (SELECT platform p, district d, avg(age) m FROM"
+            " (SELECT platform, district, age, row_number() OVER (PARTITION BY"
+            " platform, district ORDER BY age) rn, count(*) OVER (PARTITION BY"
+            " platform, district) c FROM t WHERE age IS NOT NULL)"
+            " WHERE rn IN ((c+1)/2, (c+2)/2) GROUP BY platform, district),"
+            " g AS (SELECT platform, district, count(*) n,"
+            " count(CASE WHEN party=1 THEN 1 END) members, sum(age) age_sum,"
+            " min(points) pmin, max(points) pmax, avg(age) age_avg,"
+            " count(DISTINCT station) stations, sum(points) pts_sum"
+            " FROM t GROUP BY platform, district)"
+            " SELECT g.platform, g.district, n, members, age_sum, pmin, pmax,"
+            " age_avg, stations, med.m, pts_sum FROM g LEFT JOIN med"
+            " ON med.p IS g.platform AND med.d IS g.district"
+            " ORDER BY g.platform, g.district;\n",
+            csvpath);
     fclose(sql);
     char cmd[160];
     snprintf(cmd, sizeof cmd, "sqlite3 :memory: < %s", sqlpath);
@@ -427,10 +426,9 @@ static void test_against_sqlite(void **state)
     assert_non_null(out);
     char line[1024];
     size_t row = 0;
-    static const char *const cols[] = {"platform", "district", "n",
-                                       "members", "age_sum", "pmin", "pmax",
-                                       "age_avg", "stations", "age_med",
-                                       "pts_sum"};
+    static const char *const cols[] = {
+        "platform", "district", "n",        "members", "age_sum", "pmin",
+        "pmax",     "age_avg",  "stations", "age_med", "pts_sum"};
     while (fgets(line, sizeof line, out)) {
         line[strcspn(line, "\n")] = '\0';
         char *save = NULL, *cell = strtok_r(line, "|", &save);
@@ -465,6 +463,60 @@ static void test_against_sqlite(void **state)
     if (!getenv("GF_KEEP"))
         unlink(csvpath), unlink(sqlpath);
     rmdir(dir);
+}
+
+/*
+ * Fields are read in one walk over each record: in any order, absent ones
+ * nil, and of a key written twice the first counts (as gf_host.get reads
+ * it).
+ */
+static void test_field_order_and_duplicates(void **state)
+{
+    (void)state;
+    gf_harness *h = open_gb("by: [k, j]\nmetrics: {n: count(), s: sum(v)}");
+    mpb b = {0};
+    mpb_map(&b, 5);
+    mpb_str(&b, "v");
+    mpb_int(&b, 5);
+    mpb_str(&b, "k");
+    mpb_int(&b, 1);
+    mpb_str(&b, "kind");
+    mpb_str(&b, "member");
+    mpb_str(&b, "k");
+    mpb_int(&b, 2);
+    mpb_str(&b, "v");
+    mpb_int(&b, 7);
+    assert_int_equal(gf_harness_push(h, b.p, b.len), 0);
+    push(h, "{\"j\":\"x\",\"k\":1,\"v\":10}");
+    push(h, "{\"kind\":\"member\",\"v\":1}");
+    assert_int_equal(gf_harness_flush(h), 0);
+    assert_int_equal(gf_harness_count(h), 3);
+    /* nil sorts first: (nil, nil), (1, nil), (1, "x") */
+    expect_nil(h, 0, "k");
+    expect_int(h, 0, "s", 1);
+    expect_int(h, 1, "k", 1);
+    expect_nil(h, 1, "j");
+    expect_int(h, 1, "s", 5);
+    expect_int(h, 1, "n", 1);
+    expect_str(h, 2, "j", "x");
+    expect_int(h, 2, "s", 10);
+    free(b.p);
+    gf_harness_destroy(&h);
+
+    /* a field name longer than 63 bytes */
+    char name[71], opts[160], rec[128];
+    memset(name, 'x', 70);
+    name[70] = '\0';
+    snprintf(opts, sizeof opts, "by: [%s]\nmetrics: {n: count()}", name);
+    h = open_gb(opts);
+    snprintf(rec, sizeof rec, "{\"a\":1,\"%s\":7}", name);
+    push(h, rec);
+    push(h, rec);
+    assert_int_equal(gf_harness_flush(h), 0);
+    assert_int_equal(gf_harness_count(h), 1);
+    expect_int(h, 0, name, 7);
+    expect_int(h, 0, "n", 2);
+    gf_harness_destroy(&h);
 }
 
 /* --- many groups ------------------------------------------------------ */
@@ -553,13 +605,13 @@ static void test_bench(void **state)
     }
     double t0 = seconds();
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(gf_harness_push(h, recs[i % 1024].p,
-                                         recs[i % 1024].len),
-                         0);
+        assert_int_equal(
+            gf_harness_push(h, recs[i % 1024].p, recs[i % 1024].len), 0);
     assert_int_equal(gf_harness_flush(h), 0);
     double t = seconds() - t0;
     printf("aggregate_groupby: %zu records, %zu groups, 7 metrics: %.3f s, "
-           "%.0f records/s\n", n, gf_harness_count(h), t, n / t);
+           "%.0f records/s\n",
+           n, gf_harness_count(h), t, n / t);
     for (size_t i = 0; i < 1024; i++)
         free(recs[i].p);
     free(recs);
@@ -593,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_not_a_number),
         cmocka_unit_test(test_bad_expressions),
         cmocka_unit_test(test_against_sqlite),
+        cmocka_unit_test(test_field_order_and_duplicates),
         cmocka_unit_test(test_100k_groups),
         cmocka_unit_test(test_bench),
     };

@@ -214,21 +214,21 @@ static void test_reject_and_drop(void **state)
    ends the record; a field set twice keeps the later value. */
 static void test_order(void **state)
 {
-    gf_harness *h = open_rules(*state,
-        "rules:\n"
-        "  - set: {seen: 1}\n"                       /* no when: always */
-        "  - when: {points: {min: 100}}\n"
-        "    set: {tier: gold, seen: 2}\n"
-        "  - when: {tier: gold}\n"
-        "    set: {badge: true}\n"
-        "  - when: {tier: gold, badge: true, vip: {exists: false}}\n"
-        "    set: {checked: yes}\n"
-        "  - when: {tier: banned}\n"
-        "    reject: banned\n"
-        "  - when: {tier: [banned, hidden]}\n"
-        "    drop: true\n"
-        "  - when: {seen: 2}\n"
-        "    set: {last: true}\n");
+    gf_harness *h = open_rules(
+        *state, "rules:\n"
+                "  - set: {seen: 1}\n" /* no when: always */
+                "  - when: {points: {min: 100}}\n"
+                "    set: {tier: gold, seen: 2}\n"
+                "  - when: {tier: gold}\n"
+                "    set: {badge: true}\n"
+                "  - when: {tier: gold, badge: true, vip: {exists: false}}\n"
+                "    set: {checked: yes}\n"
+                "  - when: {tier: banned}\n"
+                "    reject: banned\n"
+                "  - when: {tier: [banned, hidden]}\n"
+                "    drop: true\n"
+                "  - when: {seen: 2}\n"
+                "    set: {last: true}\n");
     /* the record's own tier is overridden by the set before rule 3 */
     assert_int_equal(push(h, "{\"tier\":\"silver\",\"points\":150}"), 1);
     bool ok;
@@ -256,21 +256,106 @@ static void test_order(void **state)
     gf_harness_destroy(&h);
 }
 
+/*
+ * Lists: a long list of strings (looked up in a hash set), lists mixing
+ * types, and a field tested, then set, then tested again (the second test
+ * must see the new value, not the first one's lookup).
+ */
+static void test_lists(void **state)
+{
+    char rules[4096];
+    size_t n =
+        (size_t)snprintf(rules, sizeof rules, "rules:\n  - when: {station: [");
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(rules + n, sizeof rules - n, "%sSTN-%04d",
+                              i ? ", " : "", i * 7);
+    snprintf(rules + n, sizeof rules - n,
+             "]}\n"
+             "    set: {listed: true}\n"
+             "  - when: {p: [a, b, \"1\"]}\n"
+             "    set: {p: x, hit1: true}\n"
+             "  - when: {p: [x, y]}\n"
+             "    set: {hit2: true}\n"
+             "  - when: {p: [a, 1]}\n"
+             "    set: {hit3: true}\n"
+             "  - when: {q: [1, true, \"one\", ~]}\n"
+             "    set: {hitq: true}\n");
+    gf_harness *h = open_rules(*state, rules);
+    bool ok;
+    /* every listed station, and unlisted ones of the same length */
+    for (int i = 0; i < 280; i++) {
+        char rec[64];
+        snprintf(rec, sizeof rec, "{\"station\":\"STN-%04d\"}", i);
+        assert_int_equal(push(h, rec), 1);
+        out_field(h, (size_t)i, "listed", &ok);
+        if (ok != (i % 7 == 0))
+            fail_msg("station STN-%04d: listed %d", i, ok);
+    }
+    size_t at = 280;
+    assert_int_equal(push(h, "{\"p\":\"a\"}"), 1);
+    assert_str_field(h, at, "p", "x");
+    assert_true(out_field(h, at, "hit1", &ok).v.b);
+    assert_true(out_field(h, at, "hit2", &ok).v.b);
+    assert_absent(h, at, "hit3"); /* p is x by then */
+    at++;
+    /* an integer 1 is not the string "1", and the other way round */
+    assert_int_equal(push(h, "{\"p\":1}"), 1);
+    assert_absent(h, at, "hit1");
+    assert_true(out_field(h, at, "hit3", &ok).v.b);
+    at++;
+    assert_int_equal(push(h, "{\"p\":\"1\",\"q\":\"one\"}"), 1);
+    assert_true(out_field(h, at, "hit1", &ok).v.b);
+    assert_true(out_field(h, at, "hitq", &ok).v.b);
+    at++;
+    assert_int_equal(push(h, "{\"q\":true}"), 1);
+    assert_true(out_field(h, at, "hitq", &ok).v.b);
+    at++;
+    assert_int_equal(push(h, "{\"q\":\"ONE\",\"p\":\"c\"}"), 1);
+    assert_absent(h, at, "hitq");
+    assert_absent(h, at, "hit1");
+    at++;
+    assert_int_equal(push(h, "{\"p\":\"z\"}"), 1); /* q absent: nil */
+    assert_true(out_field(h, at, "hitq", &ok).v.b);
+    gf_harness_destroy(&h);
+
+    /* 70 list conditions on one field (more than one word of bits), each
+       listing its own value and the common one */
+    static char many[16384];
+    n = (size_t)snprintf(many, sizeof many, "rules:\n");
+    for (int i = 0; i < 70; i++)
+        n += (size_t)snprintf(many + n, sizeof many - n,
+                              "  - when: {z: [v%d, all]}\n"
+                              "    set: {hit%d: true}\n",
+                              i, i);
+    h = open_rules(*state, many);
+    assert_int_equal(push(h, "{\"z\":\"v65\"}"), 1);
+    assert_int_equal(push(h, "{\"z\":\"all\"}"), 1);
+    for (int i = 0; i < 70; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "hit%d", i);
+        out_field(h, 0, key, &ok);
+        if (ok != (i == 65))
+            fail_msg("z v65: %s is %d", key, ok);
+        out_field(h, 1, key, &ok);
+        assert_true(ok);
+    }
+    gf_harness_destroy(&h);
+}
+
 /* Scalars compare by type: numbers numerically, bools, strings bytewise. */
 static void test_equality(void **state)
 {
-    gf_harness *h = open_rules(*state,
-        "rules:\n"
-        "  - when: {n: 2}\n"
-        "    set: {hit_n: true}\n"
-        "  - when: {s: \"2\"}\n"
-        "    set: {hit_s: true}\n"
-        "  - when: {big: 9007199254740993}\n"
-        "    set: {hit_big: true}\n"
-        "  - when: {z: ~}\n"
-        "    set: {hit_z: true}\n");
-    assert_int_equal(push(h, "{\"n\":2.0,\"s\":\"2\",\"big\":9007199254740993}"),
-                     1);
+    gf_harness *h = open_rules(*state, "rules:\n"
+                                       "  - when: {n: 2}\n"
+                                       "    set: {hit_n: true}\n"
+                                       "  - when: {s: \"2\"}\n"
+                                       "    set: {hit_s: true}\n"
+                                       "  - when: {big: 9007199254740993}\n"
+                                       "    set: {hit_big: true}\n"
+                                       "  - when: {z: ~}\n"
+                                       "    set: {hit_z: true}\n");
+    assert_int_equal(
+        push(h, "{\"n\":2.0,\"s\":\"2\",\"big\":9007199254740993}"), 1);
     bool ok;
     assert_true(out_field(h, 0, "hit_n", &ok).v.b);
     assert_true(out_field(h, 0, "hit_s", &ok).v.b);
@@ -290,10 +375,10 @@ static void test_equality(void **state)
    its fields in order and appends the new ones. */
 static void test_byte_copy(void **state)
 {
-    gf_harness *h = open_rules(*state,
-        "rules:\n"
-        "  - when: {age: {min: 60}}\n"
-        "    set: {senior: true, kind: elder}\n");
+    gf_harness *h =
+        open_rules(*state, "rules:\n"
+                           "  - when: {age: {min: 60}}\n"
+                           "    set: {senior: true, kind: elder}\n");
     mpb b = {0};
     mpb_map(&b, 3);
     mpb_str(&b, "kind");
@@ -337,14 +422,16 @@ static void test_byte_copy(void **state)
 /* Bad bytes in a string never crash the regex (UTF-8 checked by PCRE2). */
 static void test_invalid_utf8(void **state)
 {
-    gf_harness *h = open_rules(*state,
-        "rules:\n"
-        "  - when: {s: {regex: \"^a.c$\"}}\n"
-        "    set: {hit: true}\n");
+    gf_harness *h = open_rules(*state, "rules:\n"
+                                       "  - when: {s: {regex: \"^a.c$\"}}\n"
+                                       "    set: {hit: true}\n");
     mpb b = {0};
     mpb_map(&b, 1);
     mpb_str(&b, "s");
-    mpb_strn(&b, "a\xff" "c", 3);
+    mpb_strn(&b,
+             "a\xff"
+             "c",
+             3);
     assert_int_equal(gf_harness_push(h, b.p, b.len), 0);
     b.len = 0;
     mpb_map(&b, 1);
@@ -446,8 +533,8 @@ static void test_unknown_key(void **state)
 
 static void test_wrong_types(void **state)
 {
-    char *err = load_error(*state,
-                           "rules:\n"
+    char *err =
+        load_error(*state, "rules:\n"
                            "  - when: {age: {min: abc}}\n"
                            "    drop: yes\n"
                            "  - when: [a]\n"
@@ -496,9 +583,8 @@ static void test_missing_file(void **state)
 {
     fixture *f = *state;
     char *err = NULL;
-    gf_harness *h = gf_harness_new("classify_rules",
-                                   "rules: /nonexistent/gf/rules.yaml", NULL,
-                                   &err);
+    gf_harness *h = gf_harness_new(
+        "classify_rules", "rules: /nonexistent/gf/rules.yaml", NULL, &err);
     assert_null(h);
     assert_non_null(err);
     assert_non_null(strstr(err, "/nonexistent/gf/rules.yaml"));
@@ -517,14 +603,12 @@ static double seconds(void)
 }
 
 /* Push `n` records cycling through `recs`; returns records/s. */
-static double push_timed(gf_harness *h, const mpb *recs, size_t nrecs,
-                         size_t n)
+static double push_timed(gf_harness *h, const mpb *recs, size_t nrecs, size_t n)
 {
     double t0 = seconds();
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(gf_harness_push(h, recs[i % nrecs].p,
-                                         recs[i % nrecs].len),
-                         0);
+        assert_int_equal(
+            gf_harness_push(h, recs[i % nrecs].p, recs[i % nrecs].len), 0);
     return n / (seconds() - t0);
 }
 
@@ -559,9 +643,8 @@ static void test_bench(void **state)
            "(out %zu, rejected %zu, dropped %zu)\n",
            n, rate, gf_harness_count(h), gf_harness_rejects(h),
            gf_harness_drops(h));
-    assert_int_equal(gf_harness_count(h) + gf_harness_rejects(h) +
-                         gf_harness_drops(h),
-                     n);
+    assert_int_equal(
+        gf_harness_count(h) + gf_harness_rejects(h) + gf_harness_drops(h), n);
     gf_harness_destroy(&h);
     /* the same rules ending in a catch-all drop: the harness keeps no
        output, so this times the rule evaluation itself */
@@ -571,7 +654,8 @@ static void test_bench(void **state)
     h = open_rules(*state, rules);
     rate = push_timed(h, recs, 64, n);
     printf("classify_rules: %zu records, example rules + final drop: "
-           "%.0f records/s\n", n, rate);
+           "%.0f records/s\n",
+           n, rate);
     assert_int_equal(gf_harness_count(h), 0);
     gf_harness_destroy(&h);
     free(rules);
@@ -590,10 +674,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reject_and_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_equality, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_byte_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_utf8, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_operator, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_operator, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_regex, setup, teardown),
         cmocka_unit_test_setup_teardown(test_min_above_max, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_action, setup, teardown),

@@ -404,6 +404,114 @@ static void test_mutations_agree_with_msgpackc(void **state)
     msgpack_sbuffer_destroy(&sb);
 }
 
+/*
+ * The batch check by definition, the slow way: each of `count` records is
+ * one object gf_mp_check accepts, a map whose keys are all strings, and the
+ * records fill the payload exactly.
+ */
+static bool batch_ok_reference(const uint8_t *p, size_t len, uint32_t count)
+{
+    const uint8_t *end = p + len;
+    for (uint32_t r = 0; r < count; r++) {
+        long n = gf_mp_check(p, end, GF_MP_MAX_DEPTH);
+        if (n < 0)
+            return false;
+        gf_value m;
+        gf_mp_read(p, &m);
+        if (m.type != GF_T_MAP)
+            return false;
+        gf_value k, v;
+        const uint8_t *q = p + (p[0] <= 0x8f ? 1 : p[0] == 0xde ? 3 : 5);
+        for (uint32_t i = 0; i < m.n; i++) {
+            q = gf_mp_read(q, &k);
+            if (k.type != GF_T_STR)
+                return false;
+            q = gf_mp_read(q, &v);
+        }
+        p += n;
+    }
+    return p == end;
+}
+
+/* Four records: flat ones (what batches mostly hold, the fast path) and
+   one with long strings, a str16 key and nested values. */
+static void pack_batch(msgpack_sbuffer *sb)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    for (int i = 0; i < 3; i++) {
+        msgpack_pack_map(&pk, 6);
+        pk_str(&pk, "kind");
+        pk_str(&pk, "member");
+        pk_str(&pk, "platform");
+        pk_str(&pk, "\xe7\xbe\x8e\xe5\x9b\xa2");
+        pk_str(&pk, "age");
+        msgpack_pack_int64(&pk, 20 + i);
+        pk_str(&pk, "points");
+        msgpack_pack_int64(&pk, 300 * i - 200);
+        pk_str(&pk, "party");
+        msgpack_pack_true(&pk);
+        pk_str(&pk, "ratio");
+        msgpack_pack_double(&pk, 0.5);
+    }
+    pack_sample(sb);
+    msgpack_pack_map(&pk, 2);
+    msgpack_pack_str(&pk, 300);
+    char key[300];
+    memset(key, 'k', sizeof key);
+    msgpack_pack_str_body(&pk, key, sizeof key);
+    msgpack_pack_nil(&pk);
+    pk_str(&pk, "z");
+    msgpack_pack_int64(&pk, 1);
+}
+
+static void test_batch_mutations_agree_with_reference(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    pack_batch(&sb);
+    uint8_t *whole = exact_copy(sb.data, sb.size);
+    assert_true(batch_ok_reference(whole, sb.size, 5));
+    assert_int_equal(gf_mp_check_batch(whole, sb.size, 5, NULL), 0);
+    free(whole);
+    uint64_t seed = 0x2545f4914f6cdd1dull;
+    int accepted = 0, refused = 0;
+    for (int round = 0; round < 50000; round++) {
+        uint8_t *p = exact_copy(sb.data, sb.size);
+        int flips = (int)(rnd(&seed) % 4);
+        for (int f = 0; f < flips; f++)
+            p[rnd(&seed) % sb.size] = (uint8_t)rnd(&seed);
+        size_t len = sb.size - (rnd(&seed) % 4 == 0 ? rnd(&seed) % sb.size : 0);
+        uint32_t count = 5 - (uint32_t)(rnd(&seed) % 3);
+        bool want = batch_ok_reference(p, len, count);
+        const char *why = NULL;
+        int got = gf_mp_check_batch(p, len, count, &why);
+        if (want != (got == 0))
+            fail_msg("round %d: reference says %d, gf_mp_check_batch %d (%s)",
+                     round, want, got, why ? why : "");
+        if (got == 0) {
+            /* accepted: the reader walks the same records */
+            accepted++;
+            const uint8_t *pos = p;
+            gf_record rec;
+            uint32_t n = 0;
+            while (gf_mp_batch_next(&pos, p + len, &rec)) {
+                long sz = gf_mp_check(rec.data, p + len, GF_MP_MAX_DEPTH);
+                assert_int_equal(sz, (long)rec.len);
+                n++;
+            }
+            assert_int_equal(n, count);
+        } else {
+            refused++;
+            assert_non_null(why);
+        }
+        free(p);
+    }
+    assert_true(accepted > 100 && refused > 100);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_scalars_read),
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_mutations_agree_with_msgpackc),
+        cmocka_unit_test(test_batch_mutations_agree_with_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

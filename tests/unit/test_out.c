@@ -338,6 +338,104 @@ static void test_copy_override(void **state)
     free(src);
 }
 
+/*
+ * begin_copy indexes the copied pairs only when a set or unset needs them:
+ * mixes of appending, overriding copied keys and unsetting, on a source of
+ * 17 fields (a map16) with one key longer than a fixstr.
+ */
+static void test_copy_lazy_index(void **state)
+{
+    (void)state;
+    static const char longkey[] = "a_key_of_forty_bytes_xxxxxxxxxxxxxxxxxxx";
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 17);
+    for (int i = 0; i < 16; i++) {
+        char k[8];
+        snprintf(k, sizeof k, "k%d", i);
+        pk_str(&pk, k);
+        msgpack_pack_int64(&pk, i * 1000);
+    }
+    pk_str(&pk, longkey);
+    pk_str(&pk, "long");
+    gf_record rec;
+    gf_record_view(&rec, (const uint8_t *)sb.data, sb.size);
+    char keys[512], want[512];
+    size_t n = 0;
+    for (int i = 0; i < 16; i++)
+        n += (size_t)snprintf(want + n, sizeof want - n, "k%d,", i);
+    snprintf(want + n, sizeof want - n, "%s", longkey);
+
+    /* append, override a copied key, unset the appended one, append */
+    gf_out o = out_plain();
+    gf_out_begin_copy(&o, &rec);
+    gf_out_set_int(&o, "new", 1);
+    gf_out_set_str(&o, "k3", "three", 5);
+    gf_out_unset(&o, "new");
+    gf_out_set_int(&o, "new2", 2);
+    gf_out_set_str(&o, longkey, "LONG", 4);
+    assert_int_equal(gf_out_end(&o), 0);
+    decoded d;
+    decode_only(&d, &o);
+    char exp[600];
+    snprintf(exp, sizeof exp, "%s,new2", want);
+    assert_string_equal(keys_of(&d, keys, sizeof keys), exp);
+    assert_int_equal(field(&d, "k3")->via.str.size, 5);
+    assert_true(field(&d, "k15")->via.u64 == 15000);
+    assert_true(field(&d, "new2")->via.u64 == 2);
+    assert_memory_equal(field(&d, longkey)->via.str.ptr, "LONG", 4);
+    undecode(&d);
+    gf_out_release(&o);
+
+    /* unset an appended field while the copy is not indexed */
+    o = out_plain();
+    gf_out_begin_copy(&o, &rec);
+    gf_out_set_int(&o, "a", 1);
+    gf_out_unset(&o, "a");
+    gf_out_unset(&o, "missing");
+    assert_int_equal(gf_out_end(&o), 0);
+    assert_int_equal(o.batch.len, sb.size);
+    assert_memory_equal(o.batch.data, sb.data, sb.size);
+    gf_out_release(&o);
+
+    /* unset copied keys: the first, the long one; the map header shrinks
+       to a fixmap */
+    o = out_plain();
+    gf_out_begin_copy(&o, &rec);
+    gf_out_unset(&o, "k0");
+    gf_out_unset(&o, longkey);
+    gf_out_set_int(&o, "k0", 7);
+    assert_int_equal(gf_out_end(&o), 0);
+    decode_only(&d, &o);
+    assert_int_equal(d.map.size, 16);
+    assert_true(field(&d, "k0")->via.u64 == 7);
+    assert_null(field(&d, longkey));
+    undecode(&d);
+    gf_out_release(&o);
+    msgpack_sbuffer_destroy(&sb);
+
+    /* keys written as str8 rather than fixstr (another producer may): a
+       set must still find and replace them */
+    static const uint8_t str8keys[] = {0x82, 0xd9, 0x06, 's',  'e',  'c', 't',
+                                       'o',  'r',  0x01, 0xd9, 0x01, 'k', 0x02};
+    gf_record_view(&rec, str8keys, sizeof str8keys);
+    o = out_plain();
+    gf_out_begin_copy(&o, &rec);
+    gf_out_set_int(&o, "sector", 5);
+    gf_out_set_int(&o, "k", 6);
+    gf_out_set_int(&o, "sectors", 7);
+    assert_int_equal(gf_out_end(&o), 0);
+    decode_only(&d, &o);
+    assert_int_equal(d.map.size, 3);
+    assert_true(field(&d, "sector")->via.u64 == 5);
+    assert_true(field(&d, "k")->via.u64 == 6);
+    assert_true(field(&d, "sectors")->via.u64 == 7);
+    undecode(&d);
+    gf_out_release(&o);
+}
+
 static void test_copy_from_own_batch(void **state)
 {
     (void)state;
@@ -773,6 +871,7 @@ int main(void)
         cmocka_unit_test(test_small_record_bytes),
         cmocka_unit_test(test_replace_and_unset),
         cmocka_unit_test(test_copy_override),
+        cmocka_unit_test(test_copy_lazy_index),
         cmocka_unit_test(test_copy_from_own_batch),
         cmocka_unit_test(test_raw_and_value),
         cmocka_unit_test(test_begin_abandons),
