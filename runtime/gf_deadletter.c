@@ -22,6 +22,7 @@
 
 #include "gf_alloc.h"
 #include "gf_json.h"
+#include "gf_pii.h"
 
 struct gf_deadletter {
     char *path;           /* NULL for stderr */
@@ -48,11 +49,30 @@ int gf_deadletter_format(gf_buf *b, const char *stage, const char *reason,
     if (line > 0 && gf_buf_printf(b, ",\"line\":%" PRIu64, line) != 0)
         goto fail_nomem;
     if (rec && rec->data && rec->len) {
-        if (gf_buf_puts(b, ",\"record\":") != 0 || gf_json_record(b, rec) != 0)
+        gf_buf scratch = {0};
+        gf_record masked;
+        const gf_record *r = rec;
+        if (gf_pii_apply(gf_pii_mask_policy(), rec, &scratch, &masked))
+            r = &masked;
+        int rc = gf_buf_puts(b, ",\"record\":");
+        if (rc == 0)
+            rc = gf_json_record(b, r);
+        gf_buf_free(&scratch);
+        if (rc != 0)
             goto fail_nomem;
     } else if (raw) {
-        if (gf_buf_puts(b, ",\"raw\":") != 0 ||
-            gf_json_string(b, raw, len) != 0)
+        gf_buf text = {0};
+        bool cut = len > GF_DEADLETTER_MAX_RAW;
+        int rc = gf_pii_mask_text(&text, raw, cut ? GF_DEADLETTER_MAX_RAW : len);
+        if (rc == 0)
+            rc = gf_buf_puts(b, ",\"raw\":");
+        if (rc == 0)
+            rc = gf_json_string(b, (const char *)text.data, text.len);
+        if (rc == 0 && cut)
+            rc = gf_buf_printf(b, ",\"raw_bytes\":%zu,\"raw_truncated\":true",
+                               len);
+        gf_buf_free(&text);
+        if (rc != 0)
             goto fail_nomem;
     }
     if (gf_buf_puts(b, "}\n") != 0)
@@ -101,7 +121,7 @@ static int open_lazily(gf_deadletter *dl)
         dl->fd = STDERR_FILENO;
         return 0;
     }
-    int fd = open(dl->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(dl->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
     dl->fd = fd;

@@ -3,8 +3,12 @@
  *   {"stage":S,"reason":R,"file":F,"line":N,"record":{...}}   or
  *   {"stage":S,"reason":R,"file":F,"line":N,"raw":"text"}
  * ("file"/"line" only when known). Writers in several threads share one
- * file; lines are written whole under a lock. Personal fields are written
- * as they came: the dead-letter file is for the operator to mend input.
+ * file; lines are written whole under a lock. Personal data is masked as
+ * in exports: `phone` and `id_number` of records (gf_pii's default policy),
+ * and in raw lines every run of 11+ digits (gf_pii_mask_text); the file
+ * and line say where to find the original. The file is created 0600, and a
+ * raw line longer than GF_DEADLETTER_MAX_RAW bytes is cut there
+ * ("raw_truncated": true, "raw_bytes": its length).
  */
 #ifndef GF_DEADLETTER_H
 #define GF_DEADLETTER_H
@@ -15,6 +19,9 @@
 #include <gigflow/record.h>
 
 #include "gf_buf.h"
+
+/* The most bytes of a raw line a dead letter keeps. */
+#define GF_DEADLETTER_MAX_RAW 65536
 
 typedef struct gf_deadletter gf_deadletter;
 

@@ -424,3 +424,67 @@ fail_memory:
     out->nfields = 0;
     return true;
 }
+
+const gf_pii *gf_pii_mask_policy(void)
+{
+    static const gf_pii mask = {.mode = GF_PII_MASK};
+    return &mask;
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+int gf_pii_mask_text(gf_buf *b, const char *text, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (!is_digit(text[i])) {
+            size_t j = i;
+            while (j < len && !is_digit(text[j]))
+                j++;
+            if (gf_buf_append(b, text + i, j - i) != 0)
+                return -ENOMEM;
+            i = j;
+            continue;
+        }
+        /* a run: digits, single separators between them, a final X */
+        size_t j = i, digits = 0;
+        while (j < len) {
+            if (is_digit(text[j])) {
+                digits++;
+                j++;
+            } else if ((text[j] == ' ' || text[j] == '-') && j + 1 < len &&
+                       is_digit(text[j + 1])) {
+                j++;
+            } else {
+                break;
+            }
+        }
+        bool id_x = digits == 17 && j < len && (text[j] == 'X' || text[j] == 'x');
+        if (id_x) {
+            digits++;
+            j++;
+        }
+        if (digits < 11) {
+            if (gf_buf_append(b, text + i, j - i) != 0)
+                return -ENOMEM;
+            i = j;
+            continue;
+        }
+        size_t keep_head = digits == 18 ? 6 : 3, keep_tail = 4, n = 0;
+        for (size_t k = i; k < j; k++) {
+            char c = text[k];
+            if (is_digit(c) || c == 'X' || c == 'x') {
+                if (n >= keep_head && n < digits - keep_tail)
+                    c = '*';
+                n++;
+            }
+            if (gf_buf_append(b, &c, 1) != 0)
+                return -ENOMEM;
+        }
+        i = j;
+    }
+    return 0;
+}

@@ -42,4 +42,17 @@ bool gf_pii_apply(const gf_pii *pii, const gf_record *in, gf_buf *scratch,
                   gf_record *out);
 void gf_pii_free(gf_pii **pp);
 
+/* The default masking policy, shared and never freed (dead letters). */
+const gf_pii *gf_pii_mask_policy(void);
+
+/*
+ * Append `text` to b with every run of 11 or more digits (a phone, an ID
+ * number: single spaces or hyphens between digits belong to the run, and
+ * a final X of an 18-character ID too) masked: an 18-character ID keeps
+ * its first 6 and last 4 characters, any other run its first 3 and last 4
+ * digits. For raw input lines that never became records. Returns 0 or
+ * -ENOMEM.
+ */
+int gf_pii_mask_text(gf_buf *b, const char *text, size_t len);
+
 #endif

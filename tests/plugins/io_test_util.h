@@ -166,6 +166,8 @@ static inline void io_write(const char *path, const void *data, size_t len)
 
 /* printf into a malloc'd string. */
 static inline char *io_fmt(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static inline char *io_fmt(const char *fmt, ...)
 {
     va_list ap;
     char *s = NULL;

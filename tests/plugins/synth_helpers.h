@@ -158,6 +158,8 @@ static inline char *th_sql(const char *dir, const char *sql)
 
 /* Append printf text to a growing malloc'd string. */
 static inline void th_cat(char **s, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static inline void th_cat(char **s, size_t *len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

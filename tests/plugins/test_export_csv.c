@@ -290,8 +290,8 @@ static void test_split_own_columns(void **state)
     static const char *const recs[] = {
         "{\"set\":\"cov\",\"district\":\"滨江区\",\"coverage\":0.5}",
         "{\"set\":\"top\",\"rank\":1,\"name\":\"王某\",\"points\":90}",
-        "{\"set\":\"cov\",\"district\":\"临湖区\",\"coverage\":1,"
-        "\"extra\":true}",
+        ("{\"set\":\"cov\",\"district\":\"临湖区\",\"coverage\":1,"
+         "\"extra\":true}"),
         /* fields in another order, one missing */
         "{\"points\":80,\"set\":\"top\",\"rank\":2}",
         "{\"set\":\"lvl\",\"level\":3,\"demands\":27}",

@@ -19,6 +19,7 @@
 
 #include "gf_alloc.h"
 #include "gf_buf.h"
+#include "gf_deadletter.h"
 #include "gf_pii.h"
 #include "gf_record.h"
 
@@ -480,10 +481,68 @@ static int teardown(void **state)
     return rmdir(tmpdir);
 }
 
+/* Raw text: digit runs of 11+ masked, shorter ones and the rest kept. */
+static void expect_masked_text(const char *in, const char *want)
+{
+    gf_buf b = {0};
+    assert_int_equal(gf_pii_mask_text(&b, in, strlen(in)), 0);
+    assert_int_equal(b.len, strlen(want));
+    assert_memory_equal(b.data, want, b.len);
+    gf_buf_free(&b);
+}
+
+static void test_mask_text(void **state)
+{
+    (void)state;
+    expect_masked_text("M1,张某,13812341234,美团", "M1,张某,138****1234,美团");
+    expect_masked_text("138 1234 5678;x", "138 **** 5678;x");
+    expect_masked_text("138-1234-5678", "138-****-5678");
+    expect_masked_text("id 11010519491231002X end",
+                       "id 110105********002X end");
+    expect_masked_text("110105194912310021", "110105********0021");
+    /* short numbers, dates and amounts stay */
+    expect_masked_text("2025-06-30,173500.00,1234567890",
+                       "2025-06-30,173500.00,1234567890");
+    expect_masked_text("", "");
+    expect_masked_text("12345678901", "123****8901");
+}
+
+/* Dead letters mask records and raw lines alike. */
+static void test_deadletter_masks(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    msgpack_pack_str_with_body(&pk, "id", 2);
+    msgpack_pack_str_with_body(&pk, "m1", 2);
+    msgpack_pack_str_with_body(&pk, "phone", 5);
+    msgpack_pack_str_with_body(&pk, "13812341234", 11);
+    gf_record rec;
+    gf_record_view(&rec, (const uint8_t *)sb.data, sb.size);
+    gf_buf b = {0};
+    assert_int_equal(gf_deadletter_format(&b, "s", "why", &rec, NULL, 0,
+                                          NULL, 0), 0);
+    assert_non_null(memmem(b.data, b.len, "138****1234", 11));
+    assert_null(memmem(b.data, b.len, "13812341234", 11));
+    gf_buf_clear(&b);
+    const char *raw = "m2,13912345678";
+    assert_int_equal(gf_deadletter_format(&b, "s", "why", NULL, raw,
+                                          strlen(raw), "f.csv", 3), 0);
+    assert_non_null(memmem(b.data, b.len, "139****5678", 11));
+    assert_null(memmem(b.data, b.len, "13912345678", 11));
+    gf_buf_free(&b);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mask_phone),
+        cmocka_unit_test(test_mask_text),
+        cmocka_unit_test(test_deadletter_masks),
         cmocka_unit_test(test_mask_id),
         cmocka_unit_test(test_other_fields_untouched),
         cmocka_unit_test(test_records_without_fields),
