@@ -405,6 +405,20 @@ static void read_kinds(gf_diag *d, const gf_ynode *v, const char *who,
                                              : gf_ynode_type_name(k->type));
             continue;
         }
+        static const char *const known[] = {"org", "member", "project",
+                                            "demand", "metric"};
+        bool ok = false;
+        for (size_t j = 0; j < sizeof known / sizeof *known; j++)
+            ok = ok || strcmp(k->scalar, known[j]) == 0;
+        if (!ok) {
+            const char *hint = gf_options_closest(k->scalar, known,
+                                                  sizeof known / sizeof *known);
+            perr(d, k, "%s'kinds': '%s' is not a record kind (org, member, "
+                       "project, demand, metric)%s%s%s",
+                 who, k->scalar, hint ? "; did you mean '" : "",
+                 hint ? hint : "", hint ? "'?" : "");
+            continue;
+        }
         if ((st->kinds[st->nkinds] = gf_strdup(k->scalar)) != NULL)
             st->nkinds++;
     }

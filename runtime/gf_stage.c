@@ -174,8 +174,11 @@ static int process_batch(gf_inst *in, gf_edge_msg *m)
     gf_record rec;
     while (gf_mp_batch_next(&pos, end, &rec)) {
         if (in->def->nkinds && !kind_wanted(in->def, &rec)) {
-            /* not for this stage: it passes by, uncounted */
+            /* not for this plugin: uncounted in `in`; a classify stage
+               passes it on unchanged, the others have no output for it */
             atomic_fetch_sub_explicit(&in->cnt->in, 1, memory_order_relaxed);
+            if (pl->kind == GF_KIND_CLASSIFY && gf_out_emit(&in->out, &rec) < 0)
+                return out_failed(in);
             continue;
         }
         const gf_record *r = &rec;
