@@ -15,8 +15,9 @@
  * reads over to the next; bytes invalid in GB18030 become 0xFF, which no
  * UTF-8 text contains, so the UTF-8 check every row gets finds them.
  * `encoding: auto` reads UTF-8 while the input is ASCII and decides at the
- * first chunk holding other bytes: a BOM, or text that is UTF-8 but for
- * at most 5% bad non-ASCII bytes (a stray GBK row), stays UTF-8,
+ * first chunk holding other bytes: a BOM, or text whose well-formed UTF-8
+ * sequences outnumber its bad bytes (a stray GBK row is not enough to flip
+ * a UTF-8 file), stays UTF-8,
  * anything else is GB18030 from there on.
  *
  * A bad row (wrong field count, unterminated quote, bytes invalid in the
@@ -865,22 +866,44 @@ static int csv_open_iconv(gf_ctx *ctx, csv *c)
 }
 
 /*
- * Does [p, p+n) read as UTF-8 with at most a few bad bytes? Office exports
- * in UTF-8 now and then carry a row pasted from a GBK source: that row is a
- * dead letter, not a reason to read the whole file as GB18030. GB18030 text
- * is almost all invalid as UTF-8, so 5% bad non-ASCII bytes separates them.
+ * Does [p, p+n) read as UTF-8? Count the well-formed multibyte sequences
+ * and the bytes that start none: UTF-8 text is all of the first kind, and
+ * an office export in UTF-8 that carries one row pasted from a GBK source
+ * still has far more of them; GB18030 text is almost all of the second
+ * kind (its byte pairs rarely happen to form UTF-8 sequences). So: UTF-8
+ * when the sequences outnumber the bad bytes. A sequence cut by the end of
+ * the chunk counts as neither when more input follows (trunc_ok).
  */
 static bool csv_looks_utf8(const char *p, size_t n, bool trunc_ok)
 {
-    size_t bad = 0, high = 0;
-    for (size_t i = 0; i < n; i++)
-        high += (unsigned char)p[i] >= 0x80;
-    for (size_t i = 0; i < n; i++) {
-        i += csv_utf8_bad(p + i, n - i, trunc_ok);
-        if (i < n)
+    const unsigned char *s = (const unsigned char *)p;
+    size_t good = 0, bad = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        size_t k = c < 0x80   ? 0
+                   : c < 0xc2 ? SIZE_MAX
+                   : c < 0xe0 ? 1
+                   : c < 0xf0 ? 2
+                   : c < 0xf5 ? 3
+                              : SIZE_MAX;
+        if (k == 0) {
+            i++;
+            continue;
+        }
+        size_t j = 1;
+        while (k != SIZE_MAX && j <= k && i + j < n && (s[i + j] & 0xc0) == 0x80)
+            j++;
+        if (k != SIZE_MAX && j == k + 1) {
+            good++;
+            i += j;
+        } else if (k != SIZE_MAX && i + j == n && trunc_ok) {
+            break; /* cut by the chunk's end */
+        } else {
             bad++;
+            i++;
+        }
     }
-    return bad * 20 <= high;
+    return good > bad;
 }
 
 /* encoding: auto, still undecided: look at fresh bytes [from, end). */

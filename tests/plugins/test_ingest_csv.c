@@ -190,6 +190,27 @@ static void test_gb18030_as_utf8_fails_on_header(void **state)
     gf_harness_destroy(&h);
 }
 
+/* auto: a UTF-8 file (no BOM) with one GBK row stays UTF-8; the row is a
+   dead letter, the others read right */
+static void test_auto_utf8_with_stray_gbk_row(void **state)
+{
+    (void)state;
+    char *dir = io_tmpdir();
+    char *path = io_fmt("%s/x.csv", dir);
+    static const char bytes[] = "id,name\n1,张三\n2,李四\n3,\xd5\xc5\xc8\xfd\n"
+                                "4,王五\n";
+    io_write(path, bytes, sizeof bytes - 1);
+    gf_harness *h = io_open("ingest_csv", "path: x.csv\nencoding: auto", dir);
+    assert_int_equal(gf_harness_produce(h), GF_DONE);
+    assert_int_equal(gf_harness_count(h), 3);
+    io_expect_json(h, 0, "{\"id\":1,\"name\":\"张三\"}");
+    io_expect_json(h, 2, "{\"id\":4,\"name\":\"王五\"}");
+    assert_int_equal(gf_harness_rejects(h), 1);
+    gf_harness_destroy(&h);
+    free(path);
+    io_rmdir(dir);
+}
+
 static void test_gb18030_invalid_bytes(void **state)
 {
     (void)state;
@@ -513,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_bom),
         cmocka_unit_test(test_gb18030),
         cmocka_unit_test(test_gb18030_as_utf8_fails_on_header),
+        cmocka_unit_test(test_auto_utf8_with_stray_gbk_row),
         cmocka_unit_test(test_gb18030_invalid_bytes),
         cmocka_unit_test(test_no_header_tab),
         cmocka_unit_test(test_encoding_widths),
