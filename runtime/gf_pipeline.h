@@ -37,6 +37,10 @@ typedef struct gf_stage_def {
     /* export stages: `mask_pii` (default true), `pseudonymize_key_file` */
     gf_pii_mode pii_mode;
     char *pii_key_file;      /* absolute path, or NULL */
+    /* placement (added by dist): `listen` as one endpoint per worker
+       instance; a single endpoint gives nlisten 1 (listen == listens[0]) */
+    char **listens;
+    unsigned nlisten;
 } gf_stage_def;
 
 typedef struct gf_pipeline {

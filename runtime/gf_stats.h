@@ -21,6 +21,13 @@
 typedef struct gf_counters {
     _Atomic uint64_t in, out, rejected, dropped;
     _Atomic int64_t start_ns, end_ns; /* 0: not yet */
+    /* distributed runs (added by dist, read by gf_metrics): batches sent
+       over links (resends included), acknowledged, marked for resending
+       after an instance died; duplicates dropped; frames rejected; peers
+       connected now; credit granted to this instance by its consumers */
+    _Atomic uint64_t batches_sent, batches_acked, batches_resent;
+    _Atomic uint64_t duplicates, bad_frames;
+    _Atomic int64_t peers, credit;
 } gf_counters;
 
 typedef struct gf_stats gf_stats;
