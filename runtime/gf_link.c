@@ -116,6 +116,7 @@ typedef struct tx_item {
     uint64_t batches;     /* EOS */
     uint32_t records;     /* EOS */
     bool direct;          /* EOS */
+    bool unsent;          /* EOS: not queued yet (connection down) */
     long peer;            /* where it went; -1: to resend */
 } tx_item;
 
@@ -397,6 +398,11 @@ static int tx_handle(gf_link_tx *tx, size_t p, const gf_frame_hdr *h,
 /* Send waiting resends while some instance has credit. */
 static void tx_pump(gf_link_tx *tx)
 {
+    for (size_t i = 0; i < tx->nitems; i++) {
+        tx_item *it = &tx->items[i];
+        if (it->unsent && tx->peers[it->peer].state == PEER_LIVE)
+            it->unsent = tx_send_eos(tx, it, (size_t)it->peer) < 0;
+    }
     for (size_t i = 0; i < tx->nitems && tx->resend > 0; i++) {
         tx_item *it = &tx->items[i];
         if (it->peer >= 0)
@@ -563,11 +569,8 @@ int gf_link_tx_eos(gf_link_tx *tx, uint64_t origin, uint64_t batches,
         it->records = records;
         it->direct = direct;
         it->peer = (long)p;
-        if (tx_send_eos(tx, it, p) < 0) {
-            /* not connected right now: it will be found dead or finish */
-            say(tx->o, "%s: end of stream could not be queued, retried",
-                tx->peers[p].name);
-        }
+        /* not connected right now: retried by tx_pump */
+        it->unsent = tx_send_eos(tx, it, p) < 0;
         sent = true;
     }
     if (!sent && tx->on_ack)
