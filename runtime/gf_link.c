@@ -630,6 +630,7 @@ typedef struct rx_src {
     uint64_t producer;
     bool origin; /* losing it before its end of stream fails the run */
     bool live;
+    bool gone; /* given up on: whatever it still sends is ignored */
     char addr[64];
     uint32_t inflight; /* DATA taken and not yet acknowledged */
     int64_t heard_ns, sent_ns;
@@ -787,6 +788,8 @@ static void rx_hello(gf_link_rx *rx, zmq_msg_t *ridm,
             if (rx->srcs[i].producer == h->producer)
                 s = &rx->srcs[i]; /* reconnected under another id */
     }
+    if (s && s->gone)
+        return; /* its work went elsewhere: it does not come back */
     if (!s) {
         if (rx->nsrc == rx->capsrc) {
             size_t cap = rx->capsrc ? rx->capsrc * 2 : 8;
@@ -909,11 +912,9 @@ static int rx_read_one(gf_link_rx *rx, int64_t now)
                h.type == GF_FRAME_DATA ? "DATA" : "a");
         goto done_payload;
     }
+    if (s->gone)
+        goto done_payload; /* late words of a producer given up on */
     s->heard_ns = now;
-    if (!s->live) {
-        s->live = true; /* came back before it was given up on */
-        ADD(rx->cnt->peers, 1);
-    }
     switch (h.type) {
     case GF_FRAME_HEARTBEAT:
         if (h.aux == GF_LINK_HB_ABORT) {
@@ -968,6 +969,7 @@ int gf_link_rx_service(gf_link_rx *rx, int64_t now)
             continue;
         if (now - s->heard_ns > hb) {
             s->live = false;
+            s->gone = true;
             ADD(rx->cnt->peers, -1);
             if (s->origin)
                 return rx_fail(rx,
