@@ -203,6 +203,7 @@ static void test_dead_instance_resend(void **state)
 static void test_critical_and_origin_loss(void **state)
 {
     fix *f = *state;
+    ready(f); /* rx[1] knows producer 1 */
     const char *err;
     static char e0[] = "inproc://c0";
     char *eps[1] = {e0};
