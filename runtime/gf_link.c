@@ -24,7 +24,7 @@
 
 #define NS_PER_MS 1000000LL
 /* HELLO is repeated this often until answered. */
-#define HELLO_EVERY_NS (250 * NS_PER_MS)
+#define HELLO_EVERY_NS (50 * NS_PER_MS)
 /* Lingering of link sockets at close, so that a last ABORT gets out. */
 #define LINK_LINGER_MS 500
 /* Bad frames logged one by one, then one line per this many. */
@@ -117,6 +117,7 @@ typedef struct tx_item {
     uint32_t records;     /* EOS */
     bool direct;          /* EOS */
     bool unsent;          /* EOS: not queued yet (connection down) */
+    bool redo;            /* DATA: resent after an instance died */
     long peer;            /* where it went; -1: to resend */
 } tx_item;
 
@@ -130,6 +131,8 @@ struct gf_link_tx {
     tx_item *items;
     size_t nitems, capitems;
     size_t resend; /* items with peer -1 */
+    size_t redo;   /* resent items not acknowledged yet */
+    uint64_t redone; /* resent items acknowledged since the last report */
     size_t rr;
     int64_t start_ns;
     gf_link_ack_fn on_ack;
@@ -217,6 +220,8 @@ static void tx_drop_item(gf_link_tx *tx, size_t i)
 {
     if (tx->items[i].peer < 0)
         tx->resend--;
+    if (tx->items[i].redo)
+        tx->redo--;
     gf_edge_batch_unref(tx->items[i].b);
     tx->items[i] = tx->items[--tx->nitems];
 }
@@ -255,6 +260,9 @@ static void tx_lose_peer(gf_link_tx *tx, size_t p, peer_state st)
             continue;
         }
         it->peer = -1;
+        if (!it->redo)
+            tx->redo++;
+        it->redo = true;
         tx->resend++;
         ADD(tx->cnt->batches_resent, 1);
         i++;
@@ -379,6 +387,16 @@ static int tx_handle(gf_link_tx *tx, size_t p, const gf_frame_hdr *h,
                 it->seq != h->seq)
                 continue;
             uint64_t origin = it->origin, seq = it->seq;
+            if (it->redo) {
+                it->redo = false;
+                tx->redone++;
+                if (--tx->redo == 0) {
+                    say(tx->o, "the %" PRIu64 " batches of lost instances "
+                               "were redone",
+                        tx->redone);
+                    tx->redone = 0;
+                }
+            }
             tx_drop_item(tx, i);
             pe->credit += h->count;
             if (seq != 0)
