@@ -26,14 +26,19 @@ static const char run_help[] =
     "                            (default 64k)\n"
     "  --quiet, -q               no summary table at the end\n"
     "  --no-progress             no live progress line on a terminal\n"
-    "  --stage NAME[#I]          run only instance I of stage NAME here (I may\n"
+    "  --stage NAME[#I]          run only instance I of stage NAME here (I "
+    "may\n"
     "                            be left out for a stage of one worker);\n"
     "                            repeatable. The other stages run in other\n"
-    "                            processes, started with the same FILE; stages\n"
-    "                            with `listen` are reached over ipc:// or tcp://\n"
+    "                            processes, started with the same FILE; "
+    "stages\n"
+    "                            with `listen` are reached over ipc:// or "
+    "tcp://\n"
     "  --instance I              the instance of the --stage just before\n"
-    "  --wait SECONDS            how long producers wait for their consumers to\n"
-    "                            answer, and consumers for producers (default 60)\n"
+    "  --wait SECONDS            how long producers wait for their consumers "
+    "to\n"
+    "                            answer, and consumers for producers (default "
+    "60)\n"
     "  --heartbeat MS            a peer silent this long is taken as dead\n"
     "                            (default 3000)\n"
     "  --help, -h                this help\n"
@@ -90,8 +95,8 @@ int cli_run(int argc, char **argv)
                 goto done;
             }
             o.batch_bytes = (size_t)n;
-        } else if ((r = cli_take_value("run", "--stage", argc, argv, &i,
-                                       &v)) != 0) {
+        } else if ((r = cli_take_value("run", "--stage", argc, argv, &i, &v)) !=
+                   0) {
             if (r < 0)
                 goto done;
             char **n = gf_realloc(place, (nplace + 1) * sizeof *n);
@@ -110,8 +115,9 @@ int cli_run(int argc, char **argv)
                 goto done;
             if (nplace == 0 || strchr(place[nplace - 1], '#')) {
                 code = cli_usage_error(
-                    "run", "--instance %s: give it right after a --stage "
-                           "NAME without #I",
+                    "run",
+                    "--instance %s: give it right after a --stage "
+                    "NAME without #I",
                     v);
                 goto done;
             }
@@ -127,8 +133,8 @@ int cli_run(int argc, char **argv)
             }
             gf_free(place[nplace - 1]);
             place[nplace - 1] = sp;
-        } else if ((r = cli_take_value("run", "--wait", argc, argv, &i,
-                                       &v)) != 0) {
+        } else if ((r = cli_take_value("run", "--wait", argc, argv, &i, &v)) !=
+                   0) {
             long long n;
             if (r < 0)
                 goto done;

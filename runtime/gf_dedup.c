@@ -97,8 +97,8 @@ int gf_dedup_eos(gf_dedup *d, uint64_t origin, uint64_t batches,
     if (o->taken != batches || o->max_seq > batches) {
         snprintf(why, n,
                  "producer %" PRIu64 ": end of stream says %" PRIu64
-                 " batches, %" PRIu64 " distinct batches arrived (highest %" PRIu64
-                 ")",
+                 " batches, %" PRIu64
+                 " distinct batches arrived (highest %" PRIu64 ")",
                  origin, batches, o->taken, o->max_seq);
         return -EPROTO;
     }

@@ -91,8 +91,8 @@ int gf_dist_place(const gf_pipeline *p, const char *const *specs, size_t n,
         long s = gf_pipeline_find(p, name);
         gf_free(name);
         if (s < 0) {
-            *err = errf("--stage %s: no stage named '%.*s' in %s", sp,
-                        (int)len, sp, p->file);
+            *err = errf("--stage %s: no stage named '%.*s' in %s", sp, (int)len,
+                        sp, p->file);
             return -1;
         }
         const gf_stage_def *d = &p->stages[s];
@@ -104,8 +104,8 @@ int gf_dist_place(const gf_pipeline *p, const char *const *specs, size_t n,
             if (!hash[1] || *end || errno || inst >= d->workers) {
                 *err = errf("--stage %s: stage %s has %u worker%s: the "
                             "instance is 0 to %u",
-                            sp, d->name, d->workers,
-                            d->workers == 1 ? "" : "s", d->workers - 1);
+                            sp, d->name, d->workers, d->workers == 1 ? "" : "s",
+                            d->workers - 1);
                 return -1;
             }
         } else if (d->workers > 1) {
@@ -242,11 +242,11 @@ static int setup_input(gf_run *run, gf_inst *inst, const size_t *first,
         goto done;
     }
     if (d->nlisten != d->workers) {
-        *err = errf("stage %s has %u workers but `listen` gives %u "
-                    "endpoint%s: give one endpoint per worker (a list) to "
-                    "run it across processes",
-                    d->name, d->workers, d->nlisten,
-                    d->nlisten == 1 ? "" : "s");
+        *err =
+            errf("stage %s has %u workers but `listen` gives %u "
+                 "endpoint%s: give one endpoint per worker (a list) to "
+                 "run it across processes",
+                 d->name, d->workers, d->nlisten, d->nlisten == 1 ? "" : "s");
         goto done;
     }
     const char *lerr = NULL;
@@ -317,10 +317,9 @@ static int setup_output(gf_run *run, gf_inst *inst, const size_t *first,
                 return -1;
             }
             const char *lerr = NULL;
-            di->ltx[t] = gf_link_tx_new(run->lctx, &di->lo, in->producer,
-                                        td->name, td->listens, td->workers,
-                                        !is_stateless(td), on_ack, in,
-                                        in->cnt, &lerr);
+            di->ltx[t] = gf_link_tx_new(
+                run->lctx, &di->lo, in->producer, td->name, td->listens,
+                td->workers, !is_stateless(td), on_ack, in, in->cnt, &lerr);
             if (!di->ltx[t]) {
                 *err = errf("stage %s: cannot connect to stage %s: %s",
                             di->name, td->name, lerr);
@@ -358,8 +357,8 @@ static int setup_output(gf_run *run, gf_inst *inst, const size_t *first,
     return 0;
 }
 
-int gf_dist_setup(gf_run *run, gf_inst *inst, size_t ninst,
-                  const size_t *first, char **err)
+int gf_dist_setup(gf_run *run, gf_inst *inst, size_t ninst, const size_t *first,
+                  char **err)
 {
     *err = NULL;
     for (size_t i = 0; i < ninst; i++) {
@@ -500,7 +499,8 @@ static size_t unacked(const gf_inst *in)
 static int wait_ready(gf_inst *in)
 {
     struct gf_dist_inst *di = in->dist;
-    int64_t t0 = gf_stats_now_ns(), logged = t0 - WAIT_LOG_NS + 1000 * NS_PER_MS;
+    int64_t t0 = gf_stats_now_ns(),
+            logged = t0 - WAIT_LOG_NS + 1000 * NS_PER_MS;
     for (;;) {
         bool ready = true;
         for (size_t t = 0; t < in->ndown; t++)
@@ -769,8 +769,7 @@ static int passthru_eos(gf_inst *in, gf_link_msg *m)
 static int stateful_data(gf_inst *in, gf_link_msg *m)
 {
     struct gf_dist_inst *di = in->dist;
-    int r = gf_dedup_take(di->dedup, m->hdr.producer, m->hdr.seq,
-                          m->hdr.count);
+    int r = gf_dedup_take(di->dedup, m->hdr.producer, m->hdr.seq, m->hdr.count);
     if (r == -ENOMEM)
         return dist_fail(in, "out of memory");
     if (r == GF_DEDUP_UNKNOWN) {
@@ -944,10 +943,9 @@ static int finish(gf_inst *in)
         if (wait_acked(in) < 0)
             return -1;
         for (size_t t = 0; t < in->ndown; t++)
-            if (di->ltx[t] && gf_link_tx_eos(di->ltx[t], in->producer,
-                                             di->own_seq,
-                                             (uint32_t)di->own_records,
-                                             true) < 0)
+            if (di->ltx[t] &&
+                gf_link_tx_eos(di->ltx[t], in->producer, di->own_seq,
+                               (uint32_t)di->own_records, true) < 0)
                 return dist_fail(in, "out of memory");
         if (wait_acked(in) < 0)
             return -1;

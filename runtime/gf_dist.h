@@ -46,8 +46,8 @@ int gf_dist_place(const gf_pipeline *p, const char *const *specs, size_t n,
  * (gf_malloc'd): a placement the file cannot support (an inproc edge to
  * another process), or a socket that failed (an endpoint in use).
  */
-int gf_dist_setup(gf_run *run, gf_inst *inst, size_t ninst,
-                  const size_t *first, char **err);
+int gf_dist_setup(gf_run *run, gf_inst *inst, size_t ninst, const size_t *first,
+                  char **err);
 
 /* gf_out's on_full callback for local instances of a distributed run. */
 int gf_dist_send(gf_out *out, void *arg);

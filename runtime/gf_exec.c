@@ -481,8 +481,7 @@ static int start_threads(exec_state *x)
         if (!x->inst[i].local)
             continue;
         rc = -pthread_create(&x->inst[i].thread, NULL,
-                             x->inst[i].dist ? gf_dist_thread
-                                             : gf_stage_thread,
+                             x->inst[i].dist ? gf_dist_thread : gf_stage_thread,
                              &x->inst[i]);
         if (rc < 0) {
             gf_run_fail(&x->run, "cannot start a thread: %s", strerror(-rc));

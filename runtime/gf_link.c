@@ -130,8 +130,8 @@ struct gf_link_tx {
     tx_peer *peers;
     tx_item *items;
     size_t nitems, capitems;
-    size_t resend; /* items with peer -1 */
-    size_t redo;   /* resent items not acknowledged yet */
+    size_t resend;   /* items with peer -1 */
+    size_t redo;     /* resent items not acknowledged yet */
     uint64_t redone; /* resent items acknowledged since the last report */
     size_t rr;
     int64_t start_ns;
@@ -269,11 +269,10 @@ static void tx_lose_peer(gf_link_tx *tx, size_t p, peer_state st)
     }
 }
 
-gf_link_tx *gf_link_tx_new(void *lctx, const gf_link_opts *o,
-                           uint64_t producer, const char *stage,
-                           char *const *endpoints, size_t n, bool critical,
-                           gf_link_ack_fn on_ack, void *arg, gf_counters *cnt,
-                           const char **err)
+gf_link_tx *gf_link_tx_new(void *lctx, const gf_link_opts *o, uint64_t producer,
+                           const char *stage, char *const *endpoints, size_t n,
+                           bool critical, gf_link_ack_fn on_ack, void *arg,
+                           gf_counters *cnt, const char **err)
 {
     *err = "out of memory";
     gf_link_tx *tx = gf_calloc(1, sizeof *tx);
@@ -391,8 +390,9 @@ static int tx_handle(gf_link_tx *tx, size_t p, const gf_frame_hdr *h,
                 it->redo = false;
                 tx->redone++;
                 if (--tx->redo == 0) {
-                    say(tx->o, "the %" PRIu64 " batches of lost instances "
-                               "were redone",
+                    say(tx->o,
+                        "the %" PRIu64 " batches of lost instances "
+                        "were redone",
                         tx->redone);
                     tx->redone = 0;
                 }
@@ -453,8 +453,8 @@ int gf_link_tx_service(gf_link_tx *tx, int64_t now)
             bool more = zmq_msg_more(&hm);
             gf_frame_hdr h;
             const char *why;
-            int dec = gf_frame_decode(zmq_msg_data(&hm), zmq_msg_size(&hm),
-                                      &h, &why);
+            int dec =
+                gf_frame_decode(zmq_msg_data(&hm), zmq_msg_size(&hm), &h, &why);
             zmq_msg_close(&hm);
             drain(pe->sock, more);
             if (dec != 0) {
@@ -472,7 +472,8 @@ int gf_link_tx_service(gf_link_tx *tx, int64_t now)
     size_t alive = 0;
     for (size_t p = 0; p < tx->n; p++) {
         tx_peer *pe = &tx->peers[p];
-        if (pe->state == PEER_CONNECTING && now - pe->hello_ns >= HELLO_EVERY_NS) {
+        if (pe->state == PEER_CONNECTING &&
+            now - pe->hello_ns >= HELLO_EVERY_NS) {
             gf_frame_hdr h = {.type = GF_FRAME_HELLO, .producer = tx->producer};
             if (send_ctl(pe->sock, NULL, 0, &h) == 0)
                 pe->sent_ns = now;
@@ -483,9 +484,8 @@ int gf_link_tx_service(gf_link_tx *tx, int64_t now)
             continue;
         }
         if (now - pe->heard_ns > hb) {
-            say(tx->o,
-                "%s at %s: no message for %.1f s, taken as dead%s", pe->name,
-                pe->endpoint, (double)(now - pe->heard_ns) / 1e9,
+            say(tx->o, "%s at %s: no message for %.1f s, taken as dead%s",
+                pe->name, pe->endpoint, (double)(now - pe->heard_ns) / 1e9,
                 tx->critical ? "" : "; its batches go to other instances");
             if (tx->critical)
                 return tx_fail(tx,
@@ -763,7 +763,8 @@ static void rx_bad(gf_link_rx *rx, const char *addr, const char *fmt, ...)
 static rx_src *find_src(gf_link_rx *rx, const void *rid, size_t len)
 {
     for (size_t i = 0; i < rx->nsrc; i++)
-        if (rx->srcs[i].rid_len == len && memcmp(rx->srcs[i].rid, rid, len) == 0)
+        if (rx->srcs[i].rid_len == len &&
+            memcmp(rx->srcs[i].rid, rid, len) == 0)
             return &rx->srcs[i];
     return NULL;
 }
@@ -785,13 +786,14 @@ static int rx_send(gf_link_rx *rx, rx_src *s, const gf_frame_hdr *h)
 }
 
 /* A HELLO from routing id rid: register (or re-register) its producer. */
-static void rx_hello(gf_link_rx *rx, zmq_msg_t *ridm,
-                     const gf_frame_hdr *h, const char *addr, int64_t now)
+static void rx_hello(gf_link_rx *rx, zmq_msg_t *ridm, const gf_frame_hdr *h,
+                     const char *addr, int64_t now)
 {
     const rx_expect *e = find_expect(rx, h->producer);
     if (!e) {
-        rx_bad(rx, addr, "HELLO from producer %" PRIu64 ", not one of this "
-                         "stage's producers",
+        rx_bad(rx, addr,
+               "HELLO from producer %" PRIu64 ", not one of this "
+               "stage's producers",
                h->producer);
         return;
     }
@@ -936,15 +938,15 @@ static int rx_read_one(gf_link_rx *rx, int64_t now)
     switch (h.type) {
     case GF_FRAME_HEARTBEAT:
         if (h.aux == GF_LINK_HB_ABORT) {
-            ret = rx_fail(rx, "producer %" PRIu64 " at %s failed: the run stops",
-                          s->producer, s->addr);
+            ret =
+                rx_fail(rx, "producer %" PRIu64 " at %s failed: the run stops",
+                        s->producer, s->addr);
         }
         break;
     case GF_FRAME_DATA:
         if (s->inflight >= (rx->o->credit ? rx->o->credit : GF_LINK_CREDIT)) {
             rx_bad(rx, addr,
-                   "producer %" PRIu64 ": batch %" PRIu64
-                   " beyond its credit",
+                   "producer %" PRIu64 ": batch %" PRIu64 " beyond its credit",
                    h.producer, h.seq);
             break;
         }

@@ -102,11 +102,10 @@ typedef void (*gf_link_ack_fn)(void *arg, uint64_t origin, uint64_t seq);
  * an instance fails the run. Returns NULL with *err (static text) on
  * failure.
  */
-gf_link_tx *gf_link_tx_new(void *lctx, const gf_link_opts *o,
-                           uint64_t producer, const char *stage,
-                           char *const *endpoints, size_t n, bool critical,
-                           gf_link_ack_fn on_ack, void *arg, gf_counters *cnt,
-                           const char **err);
+gf_link_tx *gf_link_tx_new(void *lctx, const gf_link_opts *o, uint64_t producer,
+                           const char *stage, char *const *endpoints, size_t n,
+                           bool critical, gf_link_ack_fn on_ack, void *arg,
+                           gf_counters *cnt, const char **err);
 /* Poll items for the tx's sockets (POLLIN) into items[]; returns how many
    (at most gf_link_tx_npoll). */
 size_t gf_link_tx_pollitems(gf_link_tx *tx, zmq_pollitem_t *items);

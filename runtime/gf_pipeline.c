@@ -292,8 +292,8 @@ static bool endpoint_ok(gf_diag *d, const gf_ynode *v, const char *who,
 {
     if (strncmp(s, "tcp://", 6) == 0 || strncmp(s, "ipc://", 6) == 0)
         return true;
-    perr(d, v, "%s'listen' must be a tcp:// or ipc:// endpoint, got '%s'",
-         who, s);
+    perr(d, v, "%s'listen' must be a tcp:// or ipc:// endpoint, got '%s'", who,
+         s);
     return false;
 }
 
@@ -304,8 +304,9 @@ static void read_listen(gf_stage_def *st, const gf_ynode *v, const char *who,
 {
     if (v->type == GF_Y_SEQ) {
         if (v->n == 0) {
-            perr(d, v, "%s'listen' is an empty list; give one endpoint per "
-                       "worker",
+            perr(d, v,
+                 "%s'listen' is an empty list; give one endpoint per "
+                 "worker",
                  who);
             return;
         }

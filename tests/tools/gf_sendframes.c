@@ -122,8 +122,8 @@ static uint32_t hello(uint64_t producer)
 static void send_bad(unsigned k, uint64_t producer, uint64_t seq)
 {
     uint8_t hdr[GF_FRAME_HDR_SIZE], pl[256];
-    gf_frame_hdr h = {.type = GF_FRAME_DATA, .producer = producer, .seq = seq,
-                      .count = 1};
+    gf_frame_hdr h = {
+        .type = GF_FRAME_DATA, .producer = producer, .seq = seq, .count = 1};
     size_t n = record(pl, 7);
     switch (k) {
     case 0: /* truncated header */
@@ -252,9 +252,8 @@ int main(int argc, char **argv)
                 acked++;
             }
         bool do_bad = bad < nbad &&
-                      (sent == nvalid ||
-                       (uint64_t)rand() * (nvalid + nbad) <
-                           (uint64_t)RAND_MAX * nbad);
+                      (sent == nvalid || (uint64_t)rand() * (nvalid + nbad) <
+                                             (uint64_t)RAND_MAX * nbad);
         if (do_bad) {
             send_bad(bad % NKINDS, producer, sent + 1);
             bad++;
@@ -284,15 +283,17 @@ int main(int argc, char **argv)
             acked++;
     }
     if (acked < nvalid) {
-        fprintf(stderr, "gf_sendframes: %u of %u batches acknowledged\n",
-                acked, nvalid);
+        fprintf(stderr, "gf_sendframes: %u of %u batches acknowledged\n", acked,
+                nvalid);
         return 1;
     }
     if (oversize) {
         size_t big = GF_FRAME_MAX_PAYLOAD + 8192;
         uint8_t *p = calloc(1, big);
-        gf_frame_hdr h = {.type = GF_FRAME_DATA, .producer = producer,
-                          .seq = nvalid + 1, .count = 1,
+        gf_frame_hdr h = {.type = GF_FRAME_DATA,
+                          .producer = producer,
+                          .seq = nvalid + 1,
+                          .count = 1,
                           .payload_len = (uint32_t)big};
         if (p)
             send_msg(&h, p, big);

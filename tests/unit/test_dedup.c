@@ -31,13 +31,11 @@ static void test_take_and_eos(void **state)
     assert_int_equal(gf_dedup_take(d, 7, 0, 10), GF_DEDUP_UNKNOWN);
     assert_int_equal(gf_dedup_duplicates(d), 1);
     /* 2 is missing: K = 3 refused */
-    assert_int_equal(gf_dedup_eos(d, 7, 3, 60, true, why, sizeof why),
-                     -EPROTO);
+    assert_int_equal(gf_dedup_eos(d, 7, 3, 60, true, why, sizeof why), -EPROTO);
     assert_non_null(strstr(why, "3 batches, 2 distinct"));
     assert_int_equal(gf_dedup_take(d, 7, 2, 20), GF_DEDUP_NEW);
     /* records: 10 + 20 + 30 = 60, not 61 */
-    assert_int_equal(gf_dedup_eos(d, 7, 3, 61, true, why, sizeof why),
-                     -EPROTO);
+    assert_int_equal(gf_dedup_eos(d, 7, 3, 61, true, why, sizeof why), -EPROTO);
     assert_non_null(strstr(why, "61 records, 60 arrived"));
     /* forwarded EOS: records not checked */
     assert_int_equal(gf_dedup_eos(d, 7, 3, 61, false, why, sizeof why), 1);

@@ -65,7 +65,10 @@ static gf_edge_batch *batch(void)
 {
     /* one record: {"a": 1} */
     uint8_t *g = gf_malloc(4);
-    memcpy(g, "\x81\xa1" "a\x01", 4);
+    memcpy(g,
+           "\x81\xa1"
+           "a\x01",
+           4);
     return gf_edge_batch_new(g, 4, 1);
 }
 
@@ -79,9 +82,8 @@ static int setup(void **state)
     static char e0[] = "inproc://c0", e1[] = "inproc://c1";
     char *eps[2] = {e0, e1};
     for (int i = 0; i < 2; i++) {
-        f->rx[i] = gf_link_rx_new(f->ctx, &opts, 10 + (uint64_t)i, "c",
-                                  eps[i], prod, origin, 1, &f->rx_cnt[i],
-                                  &err);
+        f->rx[i] = gf_link_rx_new(f->ctx, &opts, 10 + (uint64_t)i, "c", eps[i],
+                                  prod, origin, 1, &f->rx_cnt[i], &err);
         assert_non_null(f->rx[i]);
         f->serve[i] = true;
     }
@@ -209,8 +211,8 @@ static void test_critical_and_origin_loss(void **state)
     char *eps[1] = {e0};
     gf_counters cnt;
     memset(&cnt, 0, sizeof cnt);
-    gf_link_tx *tx = gf_link_tx_new(f->ctx, &opts, 1, "agg", eps, 1, true,
-                                    NULL, NULL, &cnt, &err);
+    gf_link_tx *tx = gf_link_tx_new(f->ctx, &opts, 1, "agg", eps, 1, true, NULL,
+                                    NULL, &cnt, &err);
     assert_non_null(tx);
     for (int k = 0; k < 100 && !gf_link_tx_ready(tx); k++)
         pump(f, tx, 10);
@@ -244,14 +246,23 @@ static void test_bad_messages(void **state)
     void *d = zmq_socket(f->ctx, ZMQ_DEALER);
     assert_int_equal(zmq_connect(d, "inproc://c0"), 0);
     uint8_t hdr[GF_FRAME_HDR_SIZE];
-    gf_frame_hdr h = {.type = GF_FRAME_DATA, .producer = 1, .seq = 1,
-                      .count = 1, .payload_len = 4};
+    gf_frame_hdr h = {.type = GF_FRAME_DATA,
+                      .producer = 1,
+                      .seq = 1,
+                      .count = 1,
+                      .payload_len = 4};
     gf_frame_encode(&h, hdr);
     zmq_send(d, hdr, 20, ZMQ_SNDMORE); /* short header */
-    zmq_send(d, "\x81\xa1" "a\x01", 4, 0);
-    zmq_send(d, hdr, sizeof hdr, 0); /* no payload */
+    zmq_send(d,
+             "\x81\xa1"
+             "a\x01",
+             4, 0);
+    zmq_send(d, hdr, sizeof hdr, 0);           /* no payload */
     zmq_send(d, hdr, sizeof hdr, ZMQ_SNDMORE); /* DATA before HELLO */
-    zmq_send(d, "\x81\xa1" "a\x01", 4, 0);
+    zmq_send(d,
+             "\x81\xa1"
+             "a\x01",
+             4, 0);
     zmq_send(d, hdr, sizeof hdr, ZMQ_SNDMORE); /* array32 bomb */
     zmq_send(d, "\xdd\xff\xff\xff\xff", 4, 0);
     pump(f, f->tx, 30);
