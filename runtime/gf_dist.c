@@ -179,6 +179,19 @@ static void link_log(void *arg, const char *line)
 
 static void on_ack(void *arg, uint64_t origin, uint64_t seq);
 
+/* A line for GIGFLOW_DEBUG=1: the end-of-stream steps of the links. */
+static void debug(gf_inst *in, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void debug(gf_inst *in, const char *fmt, ...)
+{
+    char line[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    in->rt.ops->log(&in->ctx, GF_LOG_DEBUG, line);
+}
+
 static bool all_local(const gf_inst *inst, const size_t *first,
                       const gf_stage_def *d, size_t s)
 {
@@ -227,6 +240,7 @@ static int setup_input(gf_run *run, gf_inst *inst, const size_t *first,
                         "`listen` endpoint (one per worker) so that its "
                         "producers can reach it",
                         d->name, ud->name, d->name);
+            rc = -2;
             goto done;
         }
     }
@@ -314,7 +328,7 @@ static int setup_output(gf_run *run, gf_inst *inst, const size_t *first,
                             "endpoint%s: give one endpoint per worker",
                             td->name, td->workers, td->nlisten,
                             td->nlisten == 1 ? "" : "s");
-                return -1;
+                return -2;
             }
             const char *lerr = NULL;
             di->ltx[t] = gf_link_tx_new(
@@ -334,7 +348,7 @@ static int setup_output(gf_run *run, gf_inst *inst, const size_t *first,
                         "instance of both runs in this process: give %s a "
                         "`listen` endpoint (one per worker)",
                         d->name, td->name, td->name);
-            return -1;
+            return -2;
         }
         f->tx = gf_calloc(td->workers, sizeof *f->tx);
         if (!f->tx) {
@@ -382,10 +396,12 @@ int gf_dist_setup(gf_run *run, gf_inst *inst, size_t ninst, const size_t *first,
             .log = link_log,
             .log_arg = in,
         };
-        if (in->def->nfrom > 0 && setup_input(run, inst, first, in, err) < 0)
-            return -1;
-        if (setup_output(run, inst, first, in, err) < 0)
-            return -1;
+        int rc = in->def->nfrom > 0 ? setup_input(run, inst, first, in, err)
+                                    : 0;
+        if (rc == 0)
+            rc = setup_output(run, inst, first, in, err);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
@@ -582,6 +598,8 @@ static void on_ack(void *arg, uint64_t origin, uint64_t seq)
         dist_origin *o = find_origin(di, origin);
         if (!o || o->eos_wait == 0 || --o->eos_wait > 0)
             return;
+        debug(in, "end of stream of %" PRIu64 " acknowledged downstream",
+              origin);
         for (size_t i = 0; i < di->nchain;) {
             if (di->chain[i].seq == 0 && di->chain[i].origin == origin) {
                 gf_link_rx_ack(di->lrx, di->chain[i].src, origin, 0);
@@ -739,6 +757,8 @@ static int passthru_eos(gf_inst *in, gf_link_msg *m)
 {
     struct gf_dist_inst *di = in->dist;
     dist_origin *o = find_origin(di, m->hdr.producer);
+    debug(in, "end of stream of %" PRIu64 " (%" PRIu64 " batches) from src %zu",
+          m->hdr.producer, m->hdr.aux, m->src);
     if (!o) {
         link_log(in, "end of stream from an unexpected producer; ignored");
         return 0;
@@ -856,6 +876,7 @@ static int run_link_input(gf_inst *in)
         if (service_sometimes(in) < 0)
             return -1;
     }
+    debug(in, "input complete");
     gf_link_rx_finish(di->lrx);
     return 0;
 }
@@ -942,6 +963,8 @@ static int finish(gf_inst *in)
     if (!di->passthru && di->nltx > 0) {
         if (wait_acked(in) < 0)
             return -1;
+        debug(in, "%" PRIu64 " batches acknowledged, end of stream",
+              di->own_seq);
         for (size_t t = 0; t < in->ndown; t++)
             if (di->ltx[t] &&
                 gf_link_tx_eos(di->ltx[t], in->producer, di->own_seq,
@@ -949,6 +972,7 @@ static int finish(gf_inst *in)
                 return dist_fail(in, "out of memory");
         if (wait_acked(in) < 0)
             return -1;
+        debug(in, "end of stream acknowledged");
     }
     for (size_t d = 0; d < in->ndown; d++) {
         for (size_t i = 0; !di->ltx[d] && i < in->down[d].n; i++) {
@@ -985,6 +1009,15 @@ void *gf_dist_thread(void *arg)
         snprintf(msg, sizeof msg, "%" PRIu64 " bad frames were rejected",
                  gf_link_rx_bad(di->lrx));
         link_log(in, msg);
+    }
+    if (rc == 0 && di->lrx) {
+        /* stay until the producers have read this end's last words */
+        int64_t end = gf_stats_now_ns() + hb_ms(in) * NS_PER_MS;
+        while (!gf_link_rx_all_bye(di->lrx) && gf_stats_now_ns() < end)
+            if (service(in, 20, false) < 0) {
+                rc = -1;
+                break;
+            }
     }
     if (rc < 0 || gf_run_stopping(run)) {
         /* tell every peer at once rather than let them time out */

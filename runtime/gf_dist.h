@@ -42,9 +42,10 @@ int gf_dist_place(const gf_pipeline *p, const char *const *specs, size_t n,
 
 /*
  * Create the sockets of every local instance (links and inproc edges),
- * after gf_dist_place and before init(). Returns 0, or -1 with *err
- * (gf_malloc'd): a placement the file cannot support (an inproc edge to
- * another process), or a socket that failed (an endpoint in use).
+ * after gf_dist_place and before init(). Returns 0; -2 with *err
+ * (gf_malloc'd) for a placement the file cannot support (an inproc edge to
+ * another process, endpoints that do not match the workers); -1 with *err
+ * when a socket failed (an endpoint in use) or memory ran out.
  */
 int gf_dist_setup(gf_run *run, gf_inst *inst, size_t ninst, const size_t *first,
                   char **err);

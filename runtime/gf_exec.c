@@ -640,7 +640,9 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
     rc = make_instances(x);
     if (rc == 0 && x->local) {
         char *err = NULL;
-        if (gf_dist_setup(run, x->inst, x->ninst, x->first, &err) < 0) {
+        rc = gf_dist_setup(run, x->inst, x->ninst, x->first, &err);
+        if (rc < 0) {
+            run->config_failure = rc == -2;
             gf_run_fail(run, "gigflow: %s", err ? err : "out of memory");
             rc = -1;
         }

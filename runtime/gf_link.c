@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gf_alloc.h"
@@ -240,7 +241,10 @@ static void tx_lose_peer(gf_link_tx *tx, size_t p, peer_state st)
 {
     tx_peer *pe = &tx->peers[p];
     pe->state = st;
-    if (pe->sock) {
+    /* A finished consumer's socket stays open until this end is destroyed:
+       with ZMQ_IMMEDIATE, a disconnect discards what the other end has not
+       read yet (its last acknowledgements). A dead one's is closed. */
+    if (pe->sock && st == PEER_DEAD) {
         set_int(pe->sock, ZMQ_LINGER, 0);
         zmq_close(pe->sock);
         pe->sock = NULL;
@@ -338,7 +342,7 @@ size_t gf_link_tx_pollitems(gf_link_tx *tx, zmq_pollitem_t *items)
 {
     size_t k = 0;
     for (size_t i = 0; i < tx->n; i++)
-        if (tx->peers[i].sock)
+        if (tx->peers[i].sock && tx->peers[i].state != PEER_DONE)
             items[k++] = (zmq_pollitem_t){.socket = tx->peers[i].sock,
                                           .events = ZMQ_POLLIN};
     return k;
@@ -376,8 +380,16 @@ static int tx_handle(gf_link_tx *tx, size_t p, const gf_frame_hdr *h,
         if (h->aux == GF_LINK_HB_ABORT)
             return tx_fail(tx, "%s at %s failed: the run stops", pe->name,
                            pe->endpoint);
-        if (h->aux == GF_LINK_HB_DONE && pe->state == PEER_LIVE)
+        if (h->aux == GF_LINK_HB_DONE && pe->state == PEER_LIVE) {
+            if (getenv("GIGFLOW_DEBUG"))
+                say(tx->o, "%s: its input is complete", pe->name);
+            /* echo it: the consumer may close once every producer has */
+            gf_frame_hdr e = {.type = GF_FRAME_HEARTBEAT,
+                              .producer = tx->producer,
+                              .aux = GF_LINK_HB_DONE};
+            send_ctl(pe->sock, NULL, 0, &e);
             tx_lose_peer(tx, p, PEER_DONE);
+        }
         return 0;
     case GF_FRAME_ACK:
         for (size_t i = 0; i < tx->nitems; i++) {
@@ -443,7 +455,7 @@ int gf_link_tx_service(gf_link_tx *tx, int64_t now)
 {
     for (size_t p = 0; p < tx->n; p++) {
         tx_peer *pe = &tx->peers[p];
-        while (pe->sock) {
+        while (pe->sock && pe->state != PEER_DONE) {
             zmq_msg_t hm;
             zmq_msg_init(&hm);
             if (zmq_msg_recv(&hm, pe->sock, ZMQ_DONTWAIT) < 0) {
@@ -463,6 +475,11 @@ int gf_link_tx_service(gf_link_tx *tx, int64_t now)
                 ADD(tx->cnt->bad_frames, 1);
                 continue;
             }
+            if (getenv("GIGFLOW_DEBUG") &&
+                (h.type != GF_FRAME_ACK || h.seq == 0) &&
+                h.type != GF_FRAME_HEARTBEAT)
+                say(tx->o, "%s: got type %u seq %" PRIu64, pe->name,
+                    (unsigned)h.type, h.seq);
             if (tx_handle(tx, p, &h, now) < 0)
                 return -1;
         }
@@ -649,6 +666,7 @@ typedef struct rx_src {
     bool origin; /* losing it before its end of stream fails the run */
     bool live;
     bool gone; /* given up on: whatever it still sends is ignored */
+    bool bye;  /* it echoed this end's "input complete" */
     char addr[64];
     uint32_t inflight; /* DATA taken and not yet acknowledged */
     int64_t heard_ns, sent_ns;
@@ -782,6 +800,11 @@ static int rx_send(gf_link_rx *rx, rx_src *s, const gf_frame_hdr *h)
     int rc = send_ctl(rx->sock, s->rid, s->rid_len, h);
     if (rc == 0)
         s->sent_ns = gf_stats_now_ns();
+    else if (getenv("GIGFLOW_DEBUG"))
+        say(rx->o, "sending type %u to producer %" PRIu64 ": %s",
+            (unsigned)h->type, s->producer, zmq_strerror(-rc));
+    else if (h->type == GF_FRAME_ACK && h->seq == 0 && getenv("GIGFLOW_DEBUG"))
+        say(rx->o, "EOS ack sent to producer %" PRIu64, s->producer);
     return rc;
 }
 
@@ -937,6 +960,8 @@ static int rx_read_one(gf_link_rx *rx, int64_t now)
     s->heard_ns = now;
     switch (h.type) {
     case GF_FRAME_HEARTBEAT:
+        if (h.aux == GF_LINK_HB_DONE)
+            s->bye = true;
         if (h.aux == GF_LINK_HB_ABORT) {
             ret =
                 rx_fail(rx, "producer %" PRIu64 " at %s failed: the run stops",
@@ -1074,6 +1099,14 @@ static void rx_tell_all(gf_link_rx *rx, uint64_t aux)
 void gf_link_rx_finish(gf_link_rx *rx)
 {
     rx_tell_all(rx, GF_LINK_HB_DONE);
+}
+
+bool gf_link_rx_all_bye(const gf_link_rx *rx)
+{
+    for (size_t i = 0; i < rx->nsrc; i++)
+        if (rx->srcs[i].live && !rx->srcs[i].bye)
+            return false;
+    return true;
 }
 
 void gf_link_rx_abort(gf_link_rx *rx)

@@ -169,8 +169,11 @@ int gf_link_rx_next(gf_link_rx *rx, gf_link_msg *m);
 void gf_link_rx_ack(gf_link_rx *rx, size_t src, uint64_t origin, uint64_t seq);
 /* Producers heard from recently. */
 size_t gf_link_rx_live(const gf_link_rx *rx);
-/* Tell the producers this instance's input is complete. */
+/* Tell the producers this instance's input is complete; each echoes it. */
 void gf_link_rx_finish(gf_link_rx *rx);
+/* True once every live producer echoed gf_link_rx_finish: this end may
+   close without its last messages being discarded unread. */
+bool gf_link_rx_all_bye(const gf_link_rx *rx);
 /* Tell the producers this run failed (best effort). */
 void gf_link_rx_abort(gf_link_rx *rx);
 /* Bad messages dropped so far. */
