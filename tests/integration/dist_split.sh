@@ -67,7 +67,7 @@ gf run pipeline.yaml --stage 'sector#2'
 expect_rc 2 "instance out of range"
 expect_err "the instance is 0 to 1"
 gf run pipeline.yaml --stage groups
-expect_rc 1 "an inproc edge to another process"
+expect_rc 2 "an inproc edge to another process"
 expect_err "give out a \`listen\` endpoint"
 cat >badlisten.yaml <<'Y'
 name: bad

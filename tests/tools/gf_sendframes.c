@@ -310,8 +310,22 @@ int main(int argc, char **argv)
         gf_frame_hdr r;
         int t = recv_reply(&r, 1000);
         if (t == GF_FRAME_ACK && r.seq == 0) {
+            /* the stage says its input is complete: echo it, as gigflow
+               producers do, so that it may close at once */
+            int64_t until = now_ms() + 5000;
+            while (now_ms() < until) {
+                if (recv_reply(&r, 100) == GF_FRAME_HEARTBEAT && r.aux == 2) {
+                    gf_frame_hdr e = {.type = GF_FRAME_HEARTBEAT,
+                                      .producer = producer,
+                                      .aux = 2};
+                    send_msg(&e, "", 0);
+                    break;
+                }
+            }
             printf("sent %u valid, %u malformed; all acknowledged\n", nvalid,
                    nbad);
+            int linger = 1000;
+            zmq_setsockopt(g_sock, ZMQ_LINGER, &linger, sizeof linger);
             zmq_close(g_sock);
             zmq_ctx_term(ctx);
             return 0;
