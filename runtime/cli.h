@@ -14,6 +14,8 @@
 int cli_run(int argc, char **argv);
 int cli_validate(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
+/* `gigflow keygen NAME [--dir DIR]` (added by the sec helper) */
+int cli_keygen(int argc, char **argv);
 
 /* Options shared by run and validate. */
 typedef struct cli_common {

@@ -24,6 +24,10 @@ static const char run_help[] =
     "                            to the dead letters (default: no limit)\n"
     "  --batch-bytes N           target batch size, k/m suffixes allowed\n"
     "                            (default 64k)\n"
+    "  --metrics-addr HOST:PORT  serve Prometheus metrics at\n"
+    "                            http://HOST:PORT/metrics and /health while\n"
+    "                            the run lasts (127.0.0.1:9100: this machine\n"
+    "                            only; PORT 0 picks a free port)\n"
     "  --quiet, -q               no summary table at the end\n"
     "  --no-progress             no live progress line on a terminal\n"
     "  --stage NAME[#I]          run only instance I of stage NAME here (I "
@@ -159,6 +163,11 @@ int cli_run(int argc, char **argv)
                 goto done;
             }
             o.heartbeat_ms = (long)n;
+        } else if ((r = cli_take_value("run", "--metrics-addr", argc, argv, &i,
+                                       &v)) != 0) {
+            if (r < 0)
+                goto done;
+            o.metrics_addr = v;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             o.summary = false;
         } else if (strcmp(a, "--no-progress") == 0) {

@@ -20,6 +20,7 @@
 #include "gf_alloc.h"
 #include "gf_dedup.h"
 #include "gf_link.h"
+#include "gf_security.h"
 
 #define NS_PER_MS 1000000LL
 /* "waiting for consumers" is repeated this often. */
@@ -371,10 +372,88 @@ static int setup_output(gf_run *run, gf_inst *inst, const size_t *first,
     return 0;
 }
 
+/* gf_link_opts.secure: CURVE on every link socket when the pipeline has
+   a security section, the inbound limits on listening ones always. */
+static int secure_socket(void *arg, void *sock, bool server,
+                         const char *peer_stage)
+{
+    gf_inst *in = arg;
+    gf_security *sec = in->run->sec ? in->run->sec[in->stage] : NULL;
+    int rc;
+    if (server)
+        rc = sec ? gf_security_server(sec, sock, in->def->name)
+                 : gf_security_harden(sock);
+    else
+        rc = sec ? gf_security_client(sec, sock, peer_stage) : 0;
+    if (rc < 0) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "cannot secure the %s%s: %s",
+                 server ? "listening socket" : "connection to stage ",
+                 server ? "" : peer_stage, strerror(errno));
+        link_log(in, msg);
+    }
+    return rc;
+}
+
+/* Load the keys of every stage with an instance here and start the ZAP
+   handler once. -2: a key problem (printed), -1: the handler failed. */
+static int setup_security(gf_run *run, gf_inst *inst, size_t ninst, char **err)
+{
+    const gf_pipeline *p = run->p;
+    run->sec = gf_calloc(p->nstages, sizeof *run->sec);
+    if (!run->sec) {
+        *err = errf("out of memory");
+        return -1;
+    }
+    gf_security *zap = NULL, *any = NULL;
+    for (size_t i = 0; i < ninst; i++) {
+        size_t s = inst[i].stage;
+        if (!inst[i].local || run->sec[s])
+            continue;
+        gf_diag d = {0};
+        int rc = gf_security_load(p, p->stages[s].name, &run->sec[s], &d);
+        gf_diag_print(&d, stderr);
+        gf_diag_free(&d);
+        if (rc < 0) {
+            *err = errf("stage %s: cannot load its keys (see above)",
+                        p->stages[s].name);
+            return -2;
+        }
+        if (!run->sec[s])
+            return 0; /* no security section: plaintext everywhere */
+        /* one handler per context: the first listening stage's */
+        if (p->stages[s].nlisten > 0 && !zap)
+            zap = run->sec[s];
+        if (!any)
+            any = run->sec[s];
+    }
+    if (!zap)
+        zap = any;
+    if (zap && gf_security_start(zap, run->lctx) < 0) {
+        *err = errf("cannot start the CURVE handshake handler: %s",
+                    strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void gf_dist_free_security(gf_run *run)
+{
+    if (!run->sec)
+        return;
+    for (size_t s = 0; s < run->p->nstages; s++)
+        gf_security_free(&run->sec[s]);
+    gf_free(run->sec);
+    run->sec = NULL;
+}
+
 int gf_dist_setup(gf_run *run, gf_inst *inst, size_t ninst, const size_t *first,
                   char **err)
 {
     *err = NULL;
+    int src = setup_security(run, inst, ninst, err);
+    if (src < 0)
+        return src;
     for (size_t i = 0; i < ninst; i++) {
         gf_inst *in = &inst[i];
         if (!in->local)
@@ -395,9 +474,11 @@ int gf_dist_setup(gf_run *run, gf_inst *inst, size_t ninst, const size_t *first,
             .credit = GF_LINK_CREDIT,
             .log = link_log,
             .log_arg = in,
+            .secure = secure_socket,
+            .secure_arg = in,
         };
-        int rc = in->def->nfrom > 0 ? setup_input(run, inst, first, in, err)
-                                    : 0;
+        int rc =
+            in->def->nfrom > 0 ? setup_input(run, inst, first, in, err) : 0;
         if (rc == 0)
             rc = setup_output(run, inst, first, in, err);
         if (rc < 0)
@@ -793,7 +874,7 @@ static int stateful_data(gf_inst *in, gf_link_msg *m)
     if (r == -ENOMEM)
         return dist_fail(in, "out of memory");
     if (r == GF_DEDUP_UNKNOWN) {
-        atomic_fetch_add_explicit(&in->cnt->bad_frames, 1,
+        atomic_fetch_add_explicit(&in->cnt->frames_rejected, 1,
                                   memory_order_relaxed);
         char msg[160];
         snprintf(msg, sizeof msg,

@@ -56,6 +56,10 @@ int gf_dist_send(gf_out *out, void *arg);
 /* Thread entry of a local instance of a distributed run: arg is a gf_inst. */
 void *gf_dist_thread(void *arg);
 
+/* Free the keys loaded by gf_dist_setup (after the links' context was
+   terminated or not; accepts a run without them). */
+void gf_dist_free_security(gf_run *run);
+
 /* Free an instance's links (after its thread was joined). */
 void gf_dist_teardown(gf_inst *in);
 

@@ -27,6 +27,7 @@
 
 #include "gf_alloc.h"
 #include "gf_dist.h"
+#include "gf_metrics.h"
 #include "gf_stage.h"
 
 /* Signals received during the current run. A process-wide fact, hence
@@ -208,6 +209,7 @@ typedef struct exec_state {
     const char **names;
     unsigned *workers;
     unsigned char *local; /* distributed: instance runs here; else NULL */
+    gf_metrics *metrics; /* --metrics-addr, or NULL */
 } exec_state;
 
 static void endpoint(char *buf, size_t n, const exec_state *x, size_t stage,
@@ -407,6 +409,42 @@ static int make_instances(exec_state *x)
     return 0;
 }
 
+/* A scrape of --metrics-addr: every stage's counters and the run's. */
+static void render_run(gf_buf *b, void *arg)
+{
+    exec_state *x = arg;
+    int64_t now = gf_stats_now_ns();
+    gf_stats_prometheus(x->run.stats, b, now);
+    gf_metrics_gauge(b, "gigflow_run_healthy",
+                     "1 while the run goes well, 0 once a stage failed.", NULL,
+                     NULL, gf_run_stopping(&x->run) ? 0 : 1);
+    gf_metrics_gauge(b, "gigflow_run_seconds", "Seconds since the run began.",
+                     NULL, NULL, (double)(now - x->run.t0_ns) / 1e9);
+}
+
+/* The metrics endpoint, when asked for; it reads the stats. */
+static int start_metrics(exec_state *x)
+{
+    gf_run *run = &x->run;
+    if (!run->opts.metrics_addr)
+        return 0;
+    char *err = NULL;
+    x->metrics = gf_metrics_start(run->opts.metrics_addr, render_run, x, &err);
+    if (!x->metrics) {
+        gf_run_fail(run, "gigflow: %s", err ? err : "out of memory");
+        run->config_failure = true;
+        gf_free(err);
+        return -1;
+    }
+    const char *addr = run->opts.metrics_addr;
+    size_t len = strlen(addr);
+    if (len >= 2 && strcmp(addr + len - 2, ":0") == 0) /* a port picked */
+        fprintf(stderr, "gigflow: metrics on port %u (%.*s:%u/metrics)\n",
+                gf_metrics_port(x->metrics), (int)(len - 2), addr,
+                gf_metrics_port(x->metrics));
+    return 0;
+}
+
 /* Masking policies of export stages. */
 static int make_pii(exec_state *x)
 {
@@ -510,6 +548,8 @@ static void wait_threads(exec_state *x)
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&run->done, &run->lock, &ts);
+        if (x->metrics)
+            gf_metrics_set_healthy(x->metrics, !atomic_load(&run->stop));
         if (run->opts.progress && run->finished < started) {
             gf_stats_progress(run->stats, stderr, gf_stats_now_ns(),
                               run->t0_ns);
@@ -578,11 +618,13 @@ static void teardown(exec_state *x)
     gf_free(x->names);
     gf_free(x->workers);
     gf_free(x->local);
+    gf_metrics_stop(&x->metrics); /* before the stats it reads */
     gf_stats_free(&x->run.stats);
     if (x->run.zctx)
         zmq_ctx_term(x->run.zctx);
     if (x->run.lctx)
         zmq_ctx_term(x->run.lctx);
+    gf_dist_free_security(&x->run);
     gf_free(x->run.info_inputs);
     gf_free(x->run.error);
     pthread_cond_destroy(&x->run.done);
@@ -663,8 +705,12 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
     if (rc < 0 && !gf_run_stopping(run))
         gf_run_fail(run, "gigflow: cannot set up the run: out of memory");
     if (rc == 0)
+        rc = start_metrics(x);
+    if (rc == 0)
         start_threads(x);
     wait_threads(x);
+    if (x->metrics)
+        gf_metrics_set_healthy(x->metrics, !gf_run_stopping(run));
 
     if (!gf_run_stopping(run) && atomic_load(&g_signals) == 0) {
         /* the dead letters are complete before any output appears */

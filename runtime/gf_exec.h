@@ -42,6 +42,9 @@ typedef struct gf_run_opts {
     size_t nplace;
     long wait_ms;
     long heartbeat_ms;
+    /* Prometheus endpoint "HOST:PORT" (gf_metrics) while the run lasts,
+       or NULL. (Added by the sec helper.) */
+    const char *metrics_addr;
 } gf_run_opts;
 
 typedef struct gf_stage_stats {

@@ -181,6 +181,7 @@ static int tx_send_item(gf_link_tx *tx, tx_item *it, size_t p)
     if (rc < 0)
         return -errno;
     pe->credit--;
+    ADD(tx->cnt->credit, -1);
     pe->sent_ns = gf_stats_now_ns();
     it->peer = (long)p;
     return 0;
@@ -241,6 +242,8 @@ static void tx_lose_peer(gf_link_tx *tx, size_t p, peer_state st)
 {
     tx_peer *pe = &tx->peers[p];
     pe->state = st;
+    ADD(tx->cnt->credit, -(int64_t)pe->credit);
+    pe->credit = 0;
     /* A finished consumer's socket stays open until this end is destroyed:
        with ZMQ_IMMEDIATE, a disconnect discards what the other end has not
        read yet (its last acknowledgements). A dead one's is closed. */
@@ -411,6 +414,7 @@ static int tx_handle(gf_link_tx *tx, size_t p, const gf_frame_hdr *h,
             }
             tx_drop_item(tx, i);
             pe->credit += h->count;
+            ADD(tx->cnt->credit, (int64_t)h->count);
             if (seq != 0)
                 ADD(tx->cnt->batches_acked, 1);
             if (tx->on_ack && (seq != 0 || !tx_eos_pending(tx, origin)))
@@ -472,7 +476,7 @@ int gf_link_tx_service(gf_link_tx *tx, int64_t now)
             if (dec != 0) {
                 say(tx->o, "%s at %s: bad frame dropped: %s", pe->name,
                     pe->endpoint, why);
-                ADD(tx->cnt->bad_frames, 1);
+                ADD(tx->cnt->frames_rejected, 1);
                 continue;
             }
             if (getenv("GIGFLOW_DEBUG") &&
@@ -766,7 +770,7 @@ static void rx_bad(gf_link_rx *rx, const char *addr, const char *fmt, ...)
 static void rx_bad(gf_link_rx *rx, const char *addr, const char *fmt, ...)
 {
     rx->bad++;
-    ADD(rx->cnt->bad_frames, 1);
+    ADD(rx->cnt->frames_rejected, 1);
     if (rx->bad > BAD_LOG_FIRST && rx->bad % BAD_LOG_EVERY != 0)
         return;
     char what[300];

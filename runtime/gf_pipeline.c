@@ -6,7 +6,8 @@
  * of a file at once:
  *
  *   1. ${VAR} and ${VAR:-default} are replaced in every scalar;
- *   2. the top level (name, dead_letters, stages) and each stage's keys are
+ *   2. the top level (name, dead_letters, security, stages) and each
+ *      stage's keys are
  *      read and checked;
  *   3. --set STAGE.OPTION=VALUE overrides are spliced into the stages'
  *      `with` maps (their nodes say "--set STAGE.OPTION" where a file
@@ -226,7 +227,9 @@ static bool valid_stage_name(const char *s)
 /* ------------------------------------------------------------------ */
 /* 2. top level and stages                                             */
 
-static const char *const top_keys[] = {"name", "dead_letters", "stages"};
+static const char *const top_keys[] = {"name", "dead_letters", "security",
+                                       "stages"};
+static const char *const security_keys[] = {"keys", "allow"};
 static const char *const stage_keys[] = {
     "name",    "plugin", "from",     "with",
     "workers", "listen", "mask_pii", "pseudonymize_key_file"};
@@ -264,6 +267,89 @@ static char *file_dir(const char *file)
     return abs;
 }
 
+/*
+ * The `security` section: `keys` (a directory, relative to the pipeline
+ * file) and an optional `allow` list of .pub files. The key files
+ * themselves are read by gf_security_load in the process that needs them:
+ * a machine holds only its own stages' secret keys.
+ */
+static void read_security(gf_pipeline *p, const gf_ynode *v, gf_diag *d)
+{
+    if (v->type != GF_Y_MAP) {
+        perr(d, v,
+             "'security' must be a mapping with 'keys: DIR' (and optionally "
+             "'allow: [FILE.pub, ...]'), got %s",
+             gf_ynode_type_name(v->type));
+        return;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < v->n; i++) {
+        const gf_ynode *k = v->keys[i];
+        if (strcmp(k->scalar, "keys") != 0 && strcmp(k->scalar, "allow") != 0) {
+            unknown_key(d, k, "security: ", security_keys, 2);
+            ok = false;
+        }
+    }
+    const gf_ynode *keys = gf_ynode_get(v, "keys");
+    const char *dir = NULL;
+    if (!keys) {
+        perr(d, v,
+             "security: no 'keys' directory; name the directory with each "
+             "stage's STAGE.key and STAGE.pub (made by `gigflow keygen "
+             "STAGE --dir DIR`)");
+        ok = false;
+    } else if (!(dir = scalar_of(d, keys, "security: ", "keys"))) {
+        ok = false;
+    } else {
+        char *abs = gf_options_resolve_path(dir, p->dir);
+        struct stat sb;
+        if (!abs) {
+            perr(d, keys, "out of memory");
+            ok = false;
+        } else if (stat(abs, &sb) != 0) {
+            perr(d, keys,
+                 "security: 'keys' directory %s: %s (make the keys with "
+                 "`gigflow keygen STAGE --dir DIR` for each stage)",
+                 abs, strerror(errno));
+            ok = false;
+        } else if (!S_ISDIR(sb.st_mode)) {
+            perr(d, keys, "security: 'keys' %s is not a directory", abs);
+            ok = false;
+        }
+        gf_free(abs);
+    }
+    const gf_ynode *allow = gf_ynode_get(v, "allow");
+    if (allow && allow->type != GF_Y_SEQ) {
+        perr(d, allow,
+             "security: 'allow' must be a list of public key files "
+             "([keys/a.pub, ...]), got %s",
+             gf_ynode_type_name(allow->type));
+        ok = false;
+    } else if (allow && allow->n == 0) {
+        perr(d, allow,
+             "security: 'allow' is empty, which would refuse every client; "
+             "leave it out to accept the stages that feed each listening "
+             "stage");
+        ok = false;
+    }
+    for (size_t i = 0; allow && allow->type == GF_Y_SEQ && i < allow->n; i++) {
+        const gf_ynode *e = allow->items[i];
+        const char *f = scalar_of(d, e, "security: ", "allow");
+        size_t len = f ? strlen(f) : 0;
+        if (!f) {
+            ok = false;
+        } else if (len >= 4 && strcmp(f + len - 4, ".key") == 0) {
+            perr(d, e,
+                 "security: '%s' is a secret key file; 'allow' lists public "
+                 "keys (.pub)",
+                 f);
+            ok = false;
+        }
+    }
+    if (ok)
+        p->security = v;
+}
+
 static void read_top(pipeline_priv *pp, gf_diag *d)
 {
     gf_pipeline *p = &pp->pub;
@@ -280,8 +366,10 @@ static void read_top(pipeline_priv *pp, gf_diag *d)
             const char *s = scalar_of(d, v, "", "dead_letters");
             if (s)
                 p->dead_letters = gf_options_resolve_path(s, p->dir);
+        } else if (strcmp(k->scalar, "security") == 0) {
+            read_security(p, v, d);
         } else if (strcmp(k->scalar, "stages") != 0) {
-            unknown_key(d, k, "", top_keys, 3);
+            unknown_key(d, k, "", top_keys, 4);
         }
     }
 }
@@ -1015,6 +1103,8 @@ static bool complete(const gf_pipeline *p)
         p->nstages != gf_ynode_get(p->root, "stages")->n)
         return false;
     if (gf_ynode_get(p->root, "dead_letters") && !p->dead_letters)
+        return false;
+    if (gf_ynode_get(p->root, "security") && !p->security)
         return false;
     for (size_t i = 0; i < p->nstages; i++) {
         const gf_stage_def *st = &p->stages[i];

@@ -52,6 +52,10 @@ typedef struct gf_pipeline {
     gf_stage_def *stages; /* file order */
     size_t *order;       /* a topological order (upstream first) */
     gf_ynode *root;
+    /* the top-level `security` mapping (keys checked: `keys` a directory,
+       `allow` a list of .pub files), or NULL: plaintext edges. Read by
+       gf_security_load. (Added by the sec helper.) */
+    const gf_ynode *security;
 } gf_pipeline;
 
 /*

@@ -94,6 +94,9 @@ int gf_stage_send(gf_out *out, void *arg)
     for (size_t d = 0; d < in->ndown && rc == 0; d++) {
         gf_fanout *f = &in->down[d];
         rc = gf_edge_tx_send_any(f->tx, f->n, &f->rr, b);
+        if (rc == 0)
+            atomic_fetch_add_explicit(&in->cnt->batches_sent, 1,
+                                      memory_order_relaxed);
         if (rc < 0) {
             const char *to = in->run->p->stages[f->stage].name;
             if (rc != -ETERM && !gf_run_stopping(in->run))
@@ -143,6 +146,8 @@ int gf_stage_process(gf_inst *in, const uint8_t *pos, const uint8_t *end,
                      uint32_t count)
 {
     atomic_fetch_add_explicit(&in->cnt->in, count, memory_order_relaxed);
+    atomic_fetch_add_explicit(&in->cnt->batches_received, 1,
+                              memory_order_relaxed);
     if (gf_run_interrupted(in->run))
         return 0; /* draining: nothing will be committed */
     const gf_plugin *pl = in->plugin;
@@ -202,6 +207,8 @@ static int run_consumer(gf_inst *in)
                 return gf_stage_out_failed(in);
             break;
         case GF_EDGE_BAD:
+            atomic_fetch_add_explicit(&in->cnt->frames_rejected, 1,
+                                      memory_order_relaxed);
             in->rt.ops->log(&in->ctx, GF_LOG_WARN, why);
             break;
         case GF_EDGE_EOS:

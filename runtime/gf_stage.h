@@ -65,6 +65,9 @@ typedef struct gf_run {
        between processes (not shut down by gf_run_fail, so that a failing
        instance can still tell its peers), NULL in a one-process run */
     void *lctx;
+    struct gf_security **sec; /* per stage (gf_dist): CURVE keys, NULL
+                                 entries for plaintext; NULL array in a
+                                 one-process run */
 } gf_run;
 
 /* The sending ends towards one downstream stage. */

@@ -6,10 +6,12 @@
 #include "gf_stats.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
 #include "gf_alloc.h"
+#include "gf_metrics.h"
 
 struct gf_stats {
     size_t nstages;
@@ -146,6 +148,96 @@ void gf_stats_summary(const gf_stats *s, FILE *f, int64_t now_ns)
                 " %9.3f %12.0f\n",
                 w, s->names[i], st.in, st.out, st.rejected, st.dropped,
                 st.seconds, rate);
+    }
+}
+
+/* One per-stage family: which counter, and how to write it. */
+typedef struct family {
+    const char *name;
+    const char *help;
+    size_t offset; /* of the _Atomic field in gf_counters */
+    bool gauge;    /* an int64 gauge; else a uint64 counter */
+} family;
+
+#define COUNTER(f) offsetof(gf_counters, f), false
+#define GAUGE(f) offsetof(gf_counters, f), true
+
+static const family families[] = {
+    {"gigflow_records_in_total", "Records a stage received.", COUNTER(in)},
+    {"gigflow_records_out_total", "Records a stage emitted.", COUNTER(out)},
+    {"gigflow_records_rejected_total",
+     "Records a stage rejected to the dead letters.", COUNTER(rejected)},
+    {"gigflow_records_dropped_total",
+     "Records a stage dropped on purpose (filters).", COUNTER(dropped)},
+    {"gigflow_batches_sent_total",
+     "Batches (DATA frames) a stage sent downstream.", COUNTER(batches_sent)},
+    {"gigflow_batches_received_total", "Batches a stage received.",
+     COUNTER(batches_received)},
+    {"gigflow_batches_acked_total",
+     "Batches a stage sent that a consumer acknowledged.",
+     COUNTER(batches_acked)},
+    {"gigflow_batches_resent_total",
+     "Batches a stage sent again (no acknowledgement, consumer lost).",
+     COUNTER(batches_resent)},
+    {"gigflow_duplicates_dropped_total",
+     "Batches a stage received again and dropped (same producer and "
+     "sequence).",
+     COUNTER(duplicates)},
+    {"gigflow_frames_rejected_total",
+     "Invalid frames a stage refused (bad header, length or MessagePack).",
+     COUNTER(frames_rejected)},
+    {"gigflow_peers_connected",
+     "Peers (other processes) a stage is "
+     "connected to.",
+     GAUGE(peers)},
+    {"gigflow_credit",
+     "Batches a stage may still send before it waits for "
+     "credit.",
+     GAUGE(credit)},
+};
+
+void gf_stats_prometheus(const gf_stats *s, gf_buf *b, int64_t now_ns)
+{
+    for (size_t k = 0; k < sizeof families / sizeof *families; k++) {
+        const family *f = &families[k];
+        for (size_t i = 0; i < s->nstages; i++) {
+            uint64_t sum = 0;
+            int64_t gsum = 0;
+            for (unsigned w = 0; w < s->instances[i]; w++) {
+                const char *c = (const char *)&s->c[s->first[i] + w];
+                if (f->gauge)
+                    gsum += LOAD(*(const _Atomic int64_t *)(c + f->offset));
+                else
+                    sum += LOAD(*(const _Atomic uint64_t *)(c + f->offset));
+            }
+            if (f->gauge)
+                gf_metrics_gauge(b, f->name, f->help, "stage", s->names[i],
+                                 (double)gsum);
+            else
+                gf_metrics_counter(b, f->name, f->help, "stage", s->names[i],
+                                   sum);
+        }
+    }
+    for (size_t i = 0; i < s->nstages; i++)
+        gf_metrics_gauge(b, "gigflow_stage_instances",
+                         "Instances (workers) of a stage in this process.",
+                         "stage", s->names[i], s->instances[i]);
+    for (size_t i = 0; i < s->nstages; i++) {
+        unsigned running = 0;
+        for (unsigned w = 0; w < s->instances[i]; w++) {
+            const gf_counters *c = &s->c[s->first[i] + w];
+            running += LOAD(c->start_ns) != 0 && LOAD(c->end_ns) == 0;
+        }
+        gf_metrics_gauge(b, "gigflow_stage_running",
+                         "Instances of a stage running now.", "stage",
+                         s->names[i], running);
+    }
+    for (size_t i = 0; i < s->nstages; i++) {
+        gf_stage_stats st;
+        gf_stats_sum(s, i, now_ns, &st);
+        gf_metrics_gauge(b, "gigflow_stage_seconds",
+                         "Seconds a stage has run (its longest instance).",
+                         "stage", s->names[i], st.seconds);
     }
 }
 

@@ -16,18 +16,27 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "gf_buf.h"
 #include "gf_exec.h"
 
 typedef struct gf_counters {
     _Atomic uint64_t in, out, rejected, dropped;
     _Atomic int64_t start_ns, end_ns; /* 0: not yet */
-    /* distributed runs (added by dist, read by gf_metrics): batches sent
-       over links (resends included), acknowledged, marked for resending
-       after an instance died; duplicates dropped; frames rejected; peers
-       connected now; credit granted to this instance by its consumers */
-    _Atomic uint64_t batches_sent, batches_acked, batches_resent;
-    _Atomic uint64_t duplicates, bad_frames;
-    _Atomic int64_t peers, credit;
+    /*
+     * Appended by the sec helper for the metrics endpoint. The executor
+     * fills batches_sent/received and frames_rejected; the distributed
+     * transport fills the rest (and the first three on its edges).
+     */
+    _Atomic uint64_t batches_sent;     /* DATA frames sent downstream */
+    _Atomic uint64_t batches_received; /* DATA frames taken in */
+    _Atomic uint64_t batches_acked;    /* sent batches acknowledged */
+    _Atomic uint64_t batches_resent;   /* sent again (no ACK, peer lost) */
+    _Atomic uint64_t duplicates;       /* received again, dropped by
+                                          (producer, sequence) */
+    _Atomic uint64_t frames_rejected;  /* invalid frames refused */
+    _Atomic int64_t peers;             /* gauge: peers connected now */
+    _Atomic int64_t credit;            /* gauge: credit (batches this
+                                          instance may still send) */
 } gf_counters;
 
 typedef struct gf_stats gf_stats;
@@ -60,6 +69,17 @@ void gf_stats_progress_clear(FILE *f);
  * records/s (input records per second; output for stages without input).
  */
 void gf_stats_summary(const gf_stats *s, FILE *f, int64_t now_ns);
+/*
+ * Append the Prometheus exposition of every stage's counters to b (through
+ * gf_metrics): per stage (label `stage`, summed over instances) the
+ * counters gigflow_records_{in,out,rejected,dropped}_total,
+ * gigflow_batches_{sent,received,acked,resent}_total,
+ * gigflow_duplicates_dropped_total, gigflow_frames_rejected_total, and the
+ * gauges gigflow_peers_connected, gigflow_credit, gigflow_stage_instances,
+ * gigflow_stage_running (instances started, not finished) and
+ * gigflow_stage_seconds. Any thread. (Added by the sec helper.)
+ */
+void gf_stats_prometheus(const gf_stats *s, gf_buf *b, int64_t now_ns);
 void gf_stats_free(gf_stats **sp);
 
 #endif

@@ -19,6 +19,7 @@ static const char main_help[] =
     "  run FILE        run a pipeline in this process\n"
     "  validate FILE   check a pipeline without running it\n"
     "  inspect [NAME]  list the plugins found, or show one plugin's options\n"
+    "  keygen NAME     make a CURVE key pair for stage NAME (secured edges)\n"
     "  version         print the version\n"
     "  help [COMMAND]  this help, or a command's\n"
     "\n"
@@ -44,6 +45,7 @@ static const command commands[] = {
     {"run", cli_run},
     {"validate", cli_validate},
     {"inspect", cli_inspect},
+    {"keygen", cli_keygen},
 };
 
 static const command *find(const char *name)

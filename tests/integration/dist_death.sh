@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/runtime_lib.bash"
 . "$here/dist_lib.bash"
 
-HBMS=1000
+HBMS=2000
 BOUND=$((HBMS * 3 / 1000 + 2)) # seconds: detection, then the abort spreading
 P=$(pick_port)
 cat >d.yaml <<Y

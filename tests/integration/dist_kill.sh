@@ -42,7 +42,7 @@ Y
 gf run k.yaml --quiet --set mid.delay_us=0 --set out.path=one.jsonl --set raw.path=oneraw.jsonl
 expect_rc 0 "one-process run"
 
-HB=(--heartbeat 1000 --quiet)
+HB=(--heartbeat 2000 --quiet)
 bg gen run k.yaml --stage gen "${HB[@]}"
 for i in 0 1 2 3 4 5; do bg "mid$i" run k.yaml --stage "mid#$i" "${HB[@]}"; done
 bg agg run k.yaml --stage agg --stage out "${HB[@]}"

@@ -47,6 +47,26 @@ run_split "tcp, consumers first" C B A
 run_split "tcp, ingest first" A B C
 grep -q "waiting for consumers: sector#" A.err || dfail "the ingest did not say whom it waits for"
 
+# tcp with CURVE: keys for every stage, the same file with a security
+# section; every process authenticates its peers
+for s in members sector groups out; do gf keygen $s --dir keys; expect_rc 0 "keygen $s"; done
+cp pipeline.yaml plain.yaml
+sed -e 's|^stages:|security:\n  keys: keys/\nstages:|' plain.yaml >pipeline.yaml
+grep -q "^security:" pipeline.yaml || fail "no security section"
+run_split "tcp with CURVE" B C A
+# an impostor worker (other keys at sector#0's address) is never answered
+mkdir -p other && for s in members sector groups out; do gf keygen $s --dir other; done
+sed -e 's|keys: keys/|keys: other/|' pipeline.yaml >impostor.yaml
+GF_PIDS=() GF_NAMES=()
+GIGFLOW_OUT=split bg X run impostor.yaml --stage 'sector#0' --quiet --wait 3
+GIGFLOW_OUT=split bg M run pipeline.yaml --stage members --quiet --wait 3
+wait_rc M
+[ "$rc" -eq 1 ] || dfail "CURVE impostor: the ingest exited $rc, want 1"
+grep -q "consumers did not answer within 3 s: sector#0" M.err ||
+    dfail "CURVE impostor: the ingest did not refuse sector#0"
+wait_rc X
+cp plain.yaml pipeline.yaml
+
 # ipc endpoints, same file with the endpoints replaced
 sed -e "s|tcp://\${HOST_B:-127.0.0.1}:\${PORT_B:-7101}|ipc://$T/b.sock|" \
     -e "s|tcp://\${HOST_C:-127.0.0.1}:\${PORT_C:-7102}|ipc://$T/c.sock|" \

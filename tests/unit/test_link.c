@@ -267,7 +267,7 @@ static void test_bad_messages(void **state)
     zmq_send(d, "\xdd\xff\xff\xff\xff", 4, 0);
     pump(f, f->tx, 30);
     assert_int_equal(gf_link_rx_bad(f->rx[0]), 4);
-    assert_int_equal(atomic_load(&f->rx_cnt[0].bad_frames), 4);
+    assert_int_equal(atomic_load(&f->rx_cnt[0].frames_rejected), 4);
     gf_link_msg m;
     assert_int_equal(gf_link_rx_next(f->rx[0], &m), 0);
     zmq_close(d);
