@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gf_alloc.h"
 #include "gf_dedup.h"
@@ -1105,6 +1106,13 @@ void *gf_dist_thread(void *arg)
         gf_link_rx_abort(di->lrx);
         for (size_t t = 0; t < in->ndown; t++)
             gf_link_tx_abort(di->ltx[t]);
+        /* stay connected a moment: with ZMQ_IMMEDIATE, a peer's unread
+           messages are discarded when the connection goes */
+        if (di->lrx || di->nltx) {
+            long ms = hb_ms(in) / 8 < 300 ? hb_ms(in) / 8 : 300;
+            struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
     }
     atomic_store(&in->cnt->end_ns, gf_stats_now_ns());
 

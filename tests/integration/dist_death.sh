@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/dist_lib.bash"
 
 HBMS=2000
-BOUND=$((HBMS * 3 / 1000 + 2)) # seconds: detection, then the abort spreading
+BOUND=$((HBMS / 1000 + 2)) # seconds: detection, then the abort spreading at once
 P=$(pick_port)
 cat >d.yaml <<Y
 name: death
