@@ -34,7 +34,10 @@
  *   HEARTBEAT  both ways, every heartbeat/4 ms; producer = sender's id; aux
  *              0 alive, 1 the sender's run failed (every peer fails too),
  *              2 the consumer's input is complete (its producers need not
- *              wait for it any more).
+ *              wait for it any more; each echoes it back, and the consumer
+ *              stays connected until every live producer has, at most one
+ *              heartbeat timeout: with ZMQ_IMMEDIATE a disconnect discards
+ *              what the other end has not read yet).
  *
  * A peer that is silent for the heartbeat timeout is dead. A dead consumer
  * instance's unacknowledged batches go to the other instances of its
