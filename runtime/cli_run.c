@@ -48,7 +48,8 @@ static const char run_help[] =
     "  --help, -h                this help\n"
     "\n"
     "On SIGINT/SIGTERM ingest stops, the rest drains, nothing is committed\n"
-    "and the exit status is 130; a second signal aborts at once.\n"
+    "and the exit status is 130; a second signal aborts at once. With\n"
+    "--stage, an interrupt fails this process (status 1) and its peers.\n"
     "Exit status: 0 success, 1 the run failed, 2 usage or configuration "
     "error.\n";
 
