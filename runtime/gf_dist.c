@@ -60,6 +60,7 @@ struct gf_dist_inst {
     uint32_t acc_n;
     dist_chain *chain;
     size_t nchain, capchain;
+    bool finished; /* the producers were told the input is complete */
     zmq_pollitem_t *items;
     size_t capitems;
     int64_t last_service, live_ns;
@@ -171,7 +172,7 @@ static void link_log(void *arg, const char *line)
 {
     gf_inst *in = arg;
     if (in->ctx.instances > 1) {
-        char buf[640];
+        char buf[1024];
         snprintf(buf, sizeof buf, "instance %u: %s", in->ctx.instance, line);
         in->rt.ops->log(&in->ctx, GF_LOG_INFO, buf);
         return;
@@ -593,6 +594,27 @@ static size_t unacked(const gf_inst *in)
     return n;
 }
 
+/* --wait is over: go on without the workers of stateless stages that
+   never answered, when each such stage has one that did. True when the
+   run can go on. */
+static bool give_up(gf_inst *in, const char *waiting)
+{
+    struct gf_dist_inst *di = in->dist;
+    for (size_t t = 0; t < in->ndown; t++) {
+        if (!di->ltx[t] || gf_link_tx_ready(di->ltx[t]))
+            continue;
+        if (gf_link_tx_give_up(di->ltx[t]) <= 0)
+            return false;
+    }
+    char msg[700];
+    snprintf(msg, sizeof msg,
+             "warning: going on without %.600s: no answer within %.0f s",
+             waiting,
+             (double)wait_ms(in) / 1000);
+    link_log(in, msg);
+    return true;
+}
+
 /* Wait until every consumer instance answered HELLO (bounded). */
 static int wait_ready(gf_inst *in)
 {
@@ -616,6 +638,8 @@ static int wait_ready(gf_inst *in)
                 size_t l = strlen(buf);
                 snprintf(buf + l, sizeof buf - l, "%s%s", l ? ", " : "", part);
             }
+            if (now - t0 > wait_ms(in) * NS_PER_MS && give_up(in, buf))
+                continue;
             if (now - t0 > wait_ms(in) * NS_PER_MS) {
                 char msg[700];
                 snprintf(msg, sizeof msg,
@@ -670,6 +694,19 @@ static int chain_add(struct gf_dist_inst *di, uint64_t origin, uint64_t seq,
 
 /* A link acknowledged (origin, seq): acknowledge the inputs whose outputs
    are now all acknowledged. */
+/* The input is complete: tell the producers, before the acknowledgement
+   that lets the last of them finish, so that they read it (and echo it)
+   before they go. */
+static void finish_input(gf_inst *in)
+{
+    struct gf_dist_inst *di = in->dist;
+    if (di->finished)
+        return;
+    debug(in, "input complete");
+    di->finished = true;
+    gf_link_rx_finish(di->lrx);
+}
+
 static void on_ack(void *arg, uint64_t origin, uint64_t seq)
 {
     gf_inst *in = arg;
@@ -682,6 +719,11 @@ static void on_ack(void *arg, uint64_t origin, uint64_t seq)
             return;
         debug(in, "end of stream of %" PRIu64 " acknowledged downstream",
               origin);
+        size_t n = 0;
+        for (size_t i = 0; i < di->nchain; i++)
+            n += di->chain[i].seq == 0 && di->chain[i].origin == origin;
+        if (di->eos_left == 0 && di->nchain == n && unacked(in) == 0)
+            finish_input(in); /* before the last acknowledgement */
         for (size_t i = 0; i < di->nchain;) {
             if (di->chain[i].seq == 0 && di->chain[i].origin == origin) {
                 gf_link_rx_ack(di->lrx, di->chain[i].src, origin, 0);
@@ -910,6 +952,8 @@ static int stateful_eos(gf_inst *in, gf_link_msg *m)
         link_log(in, "end of stream from an unexpected producer; ignored");
         return 0;
     }
+    if (gf_dedup_done(di->dedup))
+        finish_input(in);
     gf_link_rx_ack(di->lrx, m->src, m->hdr.producer, 0);
     return 0;
 }
@@ -958,8 +1002,7 @@ static int run_link_input(gf_inst *in)
         if (service_sometimes(in) < 0)
             return -1;
     }
-    debug(in, "input complete");
-    gf_link_rx_finish(di->lrx);
+    finish_input(in);
     return 0;
 }
 

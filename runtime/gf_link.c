@@ -562,6 +562,22 @@ void gf_link_tx_waiting(const gf_link_tx *tx, char *buf, size_t n)
     }
 }
 
+int gf_link_tx_give_up(gf_link_tx *tx)
+{
+    if (tx->critical)
+        return -1;
+    int live = 0;
+    for (size_t p = 0; p < tx->n; p++) {
+        if (tx->peers[p].state == PEER_CONNECTING) {
+            tx->peers[p].state = PEER_LIVE; /* for tx_lose_peer's count */
+            ADD(tx->cnt->peers, 1);
+            tx_lose_peer(tx, p, PEER_DEAD);
+        }
+        live += tx->peers[p].state == PEER_LIVE;
+    }
+    return live;
+}
+
 int gf_link_tx_send(gf_link_tx *tx, uint64_t origin, uint64_t seq,
                     gf_edge_batch *b)
 {

@@ -124,6 +124,12 @@ bool gf_link_tx_ready(const gf_link_tx *tx);
    into buf. */
 void gf_link_tx_waiting(const gf_link_tx *tx, char *buf, size_t n);
 /*
+ * Stop waiting for the instances that have not answered HELLO: they are
+ * taken as dead (a late one is never used). Returns how many instances are
+ * live, or -1 for a stateful stage (every instance is needed).
+ */
+int gf_link_tx_give_up(gf_link_tx *tx);
+/*
  * Send batch b (a reference is taken) as (origin, seq) to a live instance
  * with credit, round robin. -EAGAIN when none can take it now (or resends
  * are waiting: they go first); 0 when sent.

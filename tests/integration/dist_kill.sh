@@ -48,6 +48,13 @@ for i in 0 1 2 3 4 5; do bg "mid$i" run k.yaml --stage "mid#$i" "${HB[@]}"; done
 bg agg run k.yaml --stage agg --stage out "${HB[@]}"
 bg raw run k.yaml --stage raw "${HB[@]}"
 
+# the run is up when the ingest reached all six workers
+deadline=$((SECONDS + 60))
+until [ "$(grep -c 'connected to mid#' gen.err 2>/dev/null)" = 6 ]; do
+    [ $SECONDS -lt $deadline ] || dfail "the workers never all connected"
+    sleep 0.05
+done
+
 # five kills at random moments while the records flow (workers 0..4;
 # worker 5 survives to finish the work)
 for i in 0 1 2 3 4; do

@@ -47,6 +47,19 @@ run_split "tcp, consumers first" C B A
 run_split "tcp, ingest first" A B C
 grep -q "waiting for consumers: sector#" A.err || dfail "the ingest did not say whom it waits for"
 
+# a worker that never comes: after --wait the ingest goes on without it
+rm -rf split && mkdir split
+GF_PIDS=() GF_NAMES=()
+GIGFLOW_OUT=split bg B run pipeline.yaml --stage 'sector#0' --quiet
+GIGFLOW_OUT=split bg A run pipeline.yaml --stage members --stage groups --stage out --quiet --wait 2
+for host in A B; do
+    wait_rc $host
+    [ "$rc" -eq 0 ] || dfail "one worker missing: host $host exited $rc"
+done
+grep -q "going on without sector#1" A.err || dfail "the ingest did not say it goes on without sector#1"
+cmp one/groups.csv split/groups.csv || dfail "one worker missing: output differs"
+echo "one worker never started: same output"
+
 # tcp with CURVE: keys for every stage, the same file with a security
 # section; every process authenticates its peers
 for s in members sector groups out; do gf keygen $s --dir keys; expect_rc 0 "keygen $s"; done
