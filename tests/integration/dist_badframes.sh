@@ -26,7 +26,7 @@ stages:
     with: {path: got.jsonl}
 Y
 
-bg sink run b.yaml --stage sink --heartbeat 20000
+bg sink run b.yaml --stage sink --heartbeat "$(hb 20000)"
 rc=0
 timeout 120 "$SEND" "tcp://127.0.0.1:$((P+1))" 1 $NV $NB $RANDOM --oversize \
     >send.out 2>send.err || rc=$?

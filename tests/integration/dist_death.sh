@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/runtime_lib.bash"
 . "$here/dist_lib.bash"
 
-HBMS=2000
+HBMS=$(hb 2000)
 BOUND=$((HBMS / 1000 + 2)) # seconds: detection, then the abort spreading at once
 P=$(pick_port)
 cat >d.yaml <<Y
@@ -45,7 +45,7 @@ start_all() {
 
 # wait until NAME's stderr says it connected somewhere (the run is up)
 wait_up() {
-    local deadline=$((SECONDS + 20))
+    local deadline=$((SECONDS + 20 * SLOW))
     until grep -q "connected" "$1.err" 2>/dev/null; do
         [ $SECONDS -lt $deadline ] || dfail "$1 never connected"
         sleep 0.05

@@ -42,14 +42,14 @@ Y
 gf run k.yaml --quiet --set mid.delay_us=0 --set out.path=one.jsonl --set raw.path=oneraw.jsonl
 expect_rc 0 "one-process run"
 
-HB=(--heartbeat 2000 --quiet)
+HB=(--heartbeat "$(hb 2000)" --quiet)
 bg gen run k.yaml --stage gen "${HB[@]}"
 for i in 0 1 2 3 4 5; do bg "mid$i" run k.yaml --stage "mid#$i" "${HB[@]}"; done
 bg agg run k.yaml --stage agg --stage out "${HB[@]}"
 bg raw run k.yaml --stage raw "${HB[@]}"
 
 # the run is up when the ingest reached all six workers
-deadline=$((SECONDS + 60))
+deadline=$((SECONDS + 60 * SLOW))
 until [ "$(grep -c 'connected to mid#' gen.err 2>/dev/null)" = 6 ]; do
     [ $SECONDS -lt $deadline ] || dfail "the workers never all connected"
     sleep 0.05

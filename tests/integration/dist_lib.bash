@@ -6,6 +6,11 @@
 
 GF_PIDS=()
 GF_NAMES=()
+# Sanitizer builds run slower: GF_TEST_SLOW=N stretches heartbeats and
+# waits N times (tests/CMakeLists.txt sets 5 for ThreadSanitizer).
+SLOW=${GF_TEST_SLOW:-1}
+hb() { echo $(($1 * SLOW)); }
+GF_EXTRA=() # options added to every bg run
 dist_cleanup() {
     exec 2>/dev/null # bash's "Killed" notices of the workers killed on purpose
     for pid in "${GF_PIDS[@]}"; do
@@ -21,7 +26,9 @@ trap dist_cleanup EXIT
 pick_port() {
     local p
     for _ in $(seq 50); do
-        p=$((20000 + (RANDOM % 2000) * 20))
+        # below the kernel's ephemeral range (32768-60999), where an
+        # outgoing connection's local port could take ours
+        p=$((20000 + (RANDOM % 600) * 20))
         if ! (ss -ltn 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"); then
             echo "$p"
             return
@@ -35,7 +42,7 @@ pick_port() {
 bg() {
     local name=$1
     shift
-    timeout "${GF_TIMEOUT:-120}" "$GIGFLOW" "$@" >"$name.out" 2>"$name.err" &
+    timeout "${GF_TIMEOUT:-$((120 * SLOW))}" "$GIGFLOW" "$@" ${GF_EXTRA[@]+"${GF_EXTRA[@]}"} >"$name.out" 2>"$name.err" &
     GF_PIDS+=($!)
     GF_NAMES+=("$name")
     eval "pid_$name=$!"

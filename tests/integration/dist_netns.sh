@@ -52,7 +52,7 @@ bgns() {
     local name=$1 h=$2
     shift 2
     local v="NS_$h"
-    ip netns exec "${!v}" timeout 120 "$GIGFLOW" "$@" >"$name.out" 2>"$name.err" &
+    ip netns exec "${!v}" timeout $((120 * SLOW)) "$GIGFLOW" "$@" --heartbeat "$(hb 3000)" >"$name.out" 2>"$name.err" &
     GF_PIDS+=($!)
     GF_NAMES+=("$name")
     eval "pid_$name=$!"
@@ -115,14 +115,14 @@ GF_PIDS=() GF_NAMES=()
 bgns LA A run l.yaml --stage gen --stage agg --stage out --stage raw --quiet
 bgns LB B run l.yaml --stage 'mid#0' --quiet
 bgns LC C run l.yaml --stage 'mid#1' --quiet
-deadline=$((SECONDS + 20))
+deadline=$((SECONDS + 20 * SLOW))
 until grep -q "producer 1 connected" LC.err 2>/dev/null; do
     [ $SECONDS -lt $deadline ] || dfail "linkdown: C's worker never connected"
     sleep 0.05
 done
 sleep 1 # records flowing to both workers
 ip netns exec "$NS_C" ip link set eth0 down
-sleep 5 # the outage itself, not a wait for an event
+sleep $((5 * SLOW)) # the outage itself (longer than the heartbeat), not a wait for an event
 ip netns exec "$NS_C" ip link set eth0 up
 for h in LA LB; do
     wait_rc $h

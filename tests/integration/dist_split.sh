@@ -20,6 +20,7 @@ expect_rc 0 "one-process run"
 [ "$(lines one/groups.csv)" -gt 10 ] || fail "one-process output too small"
 
 P=$(pick_port)
+GF_EXTRA=(--heartbeat "$(hb 3000)")
 export PORT_A=$((P+1)) PORT_B=$((P+2)) PORT_C=$((P+3))
 
 run_split() { # $1 label, then the order of the three processes
@@ -51,7 +52,7 @@ grep -q "waiting for consumers: sector#" A.err || dfail "the ingest did not say 
 rm -rf split && mkdir split
 GF_PIDS=() GF_NAMES=()
 GIGFLOW_OUT=split bg B run pipeline.yaml --stage 'sector#0' --quiet
-GIGFLOW_OUT=split bg A run pipeline.yaml --stage members --stage groups --stage out --quiet --wait 2
+GIGFLOW_OUT=split bg A run pipeline.yaml --stage members --stage groups --stage out --quiet --wait $((2 * SLOW))
 for host in A B; do
     wait_rc $host
     [ "$rc" -eq 0 ] || dfail "one worker missing: host $host exited $rc"
@@ -71,11 +72,11 @@ run_split "tcp with CURVE" B C A
 mkdir -p other && for s in members sector groups out; do gf keygen $s --dir other; done
 sed -e 's|keys: keys/|keys: other/|' pipeline.yaml >impostor.yaml
 GF_PIDS=() GF_NAMES=()
-GIGFLOW_OUT=split bg X run impostor.yaml --stage 'sector#0' --quiet --wait 3
-GIGFLOW_OUT=split bg M run pipeline.yaml --stage members --quiet --wait 3
+GIGFLOW_OUT=split bg X run impostor.yaml --stage 'sector#0' --quiet --wait $((3 * SLOW))
+GIGFLOW_OUT=split bg M run pipeline.yaml --stage members --quiet --wait $((3 * SLOW))
 wait_rc M
 [ "$rc" -eq 1 ] || dfail "CURVE impostor: the ingest exited $rc, want 1"
-grep -q "consumers did not answer within 3 s: sector#0" M.err ||
+grep -q "consumers did not answer within $((3 * SLOW)) s: sector#0" M.err ||
     dfail "CURVE impostor: the ingest did not refuse sector#0"
 wait_rc X
 cp plain.yaml pipeline.yaml
