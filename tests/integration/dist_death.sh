@@ -16,7 +16,7 @@ name: death
 stages:
   - name: gen
     plugin: t_gen
-    with: {count: 20000, per_call: 50, delay_us: 150}
+    with: {count: 20000, per_call: 50, delay_us: $((150 * SLOW))}
   - name: mid
     plugin: t_fail
     workers: 2

@@ -78,6 +78,9 @@ static size_t record(uint8_t *buf, uint32_t n)
     return k;
 }
 
+/* Whether the stage said "input complete" (HEARTBEAT aux 2). */
+static bool g_done;
+
 /* Read one reply; returns its header type, or 0 on timeout. */
 static int recv_reply(gf_frame_hdr *h, long timeout_ms)
 {
@@ -97,6 +100,8 @@ static int recv_reply(gf_frame_hdr *h, long timeout_ms)
     const char *why;
     if (n < 0 || gf_frame_decode(buf, (size_t)n, h, &why) != 0)
         return -1;
+    if (h->type == GF_FRAME_HEARTBEAT && h->aux == 2)
+        g_done = true;
     return h->type;
 }
 
@@ -313,14 +318,12 @@ int main(int argc, char **argv)
             /* the stage says its input is complete: echo it, as gigflow
                producers do, so that it may close at once */
             int64_t until = now_ms() + 5000;
-            while (now_ms() < until) {
-                if (recv_reply(&r, 100) == GF_FRAME_HEARTBEAT && r.aux == 2) {
-                    gf_frame_hdr e = {.type = GF_FRAME_HEARTBEAT,
-                                      .producer = producer,
-                                      .aux = 2};
-                    send_msg(&e, "", 0);
-                    break;
-                }
+            while (!g_done && now_ms() < until)
+                recv_reply(&r, 100);
+            if (g_done) {
+                gf_frame_hdr e = {
+                    .type = GF_FRAME_HEARTBEAT, .producer = producer, .aux = 2};
+                send_msg(&e, "", 0);
             }
             printf("sent %u valid, %u malformed; all acknowledged\n", nvalid,
                    nbad);
