@@ -609,8 +609,7 @@ static bool give_up(gf_inst *in, const char *waiting)
     char msg[700];
     snprintf(msg, sizeof msg,
              "warning: going on without %.600s: no answer within %.0f s",
-             waiting,
-             (double)wait_ms(in) / 1000);
+             waiting, (double)wait_ms(in) / 1000);
     link_log(in, msg);
     return true;
 }
