@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "gf_alloc.h"
+#include "gf_dist.h"
 #include "gf_metrics.h"
 #include "gf_output.h"
 #include "gf_stage.h"
@@ -215,6 +216,7 @@ typedef struct exec_state {
     gf_pii **pii;  /* stage -> policy (export stages) */
     const char **names;
     unsigned *workers;
+    unsigned char *local; /* distributed: instance runs here; else NULL */
     gf_metrics *metrics; /* --metrics-addr, or NULL */
     gf_output_set *outputs; /* the exports' files, renamed after commit() */
 } exec_state;
@@ -333,6 +335,48 @@ static int make_senders(exec_state *x)
     return 0;
 }
 
+/* Distributed: which instances run here (x->local), and the links'
+   context. Usage errors set *code and return -1. */
+static int make_placement(exec_state *x, int *code)
+{
+    const gf_pipeline *p = x->run.p;
+    size_t total = 0;
+    size_t *first = gf_calloc(p->nstages, sizeof *first);
+    if (!first)
+        goto fail_alloc;
+    for (size_t s = 0; s < p->nstages; s++) {
+        first[s] = total;
+        total += p->stages[s].workers;
+    }
+    x->local = gf_calloc(total ? total : 1, 1);
+    if (!x->local)
+        goto fail_alloc;
+    char *err = NULL;
+    int rc = gf_dist_place(p, x->run.opts.place, x->run.opts.nplace, first,
+                           x->local, &err);
+    gf_free(first);
+    first = NULL;
+    if (rc < 0) {
+        fprintf(stderr, "gigflow run: %s\n", err ? err : "out of memory");
+        gf_free(err);
+        *code = GF_EXIT_USAGE;
+        return -1;
+    }
+    x->run.lctx = zmq_ctx_new();
+    if (!x->run.lctx) {
+        fprintf(stderr, "gigflow: cannot create the ZeroMQ context: %s\n",
+                zmq_strerror(errno));
+        return -1;
+    }
+    zmq_ctx_set(x->run.lctx, ZMQ_MAX_SOCKETS, 65536);
+    return 0;
+
+fail_alloc:
+    gf_free(first);
+    fprintf(stderr, "gigflow: out of memory\n");
+    return -1;
+}
+
 /* Allocate the instances and fill their contexts. */
 static int make_instances(exec_state *x)
 {
@@ -366,6 +410,7 @@ static int make_instances(exec_state *x)
             in->def = d;
             in->plugin = d->lib->desc;
             in->producer = i + 1;
+            in->local = x->local ? x->local[i] != 0 : true;
             in->cnt = gf_stats_counters(x->run.stats, s, w);
             in->ctx = (gf_ctx){
                 .host = &gf_host_table,
@@ -423,6 +468,11 @@ static int make_pii(exec_state *x)
         const gf_stage_def *d = &p->stages[s];
         if (d->lib->desc->kind != GF_KIND_EXPORT || d->pii_mode == GF_PII_OFF)
             continue;
+        bool here = false;
+        for (unsigned w = 0; w < d->workers; w++)
+            here |= x->inst[x->first[s] + w].local;
+        if (!here)
+            continue;
         char *err = NULL;
         x->pii[s] = gf_pii_new(d->pii_mode, d->pii_key_file, &err);
         if (!x->pii[s]) {
@@ -475,6 +525,8 @@ static int init_all(exec_state *x)
         size_t s = p->order[k];
         for (unsigned w = 0; w < p->stages[s].workers; w++) {
             gf_inst *in = &x->inst[x->first[s] + w];
+            if (!in->local)
+                continue;
             const void *cfg =
                 in->def->opts ? gf_optset_config(in->def->opts) : NULL;
             int rc = in->plugin->init(&in->ctx, cfg, &in->state);
@@ -489,8 +541,8 @@ static int init_all(exec_state *x)
                 return -1;
             }
             in->inited = true;
-            if (gf_out_init(&in->out, x->run.opts.batch_bytes, gf_stage_send,
-                            in) < 0)
+            if (gf_out_init(&in->out, x->run.opts.batch_bytes,
+                            in->dist ? gf_dist_send : gf_stage_send, in) < 0)
                 return -ENOMEM;
             in->out_ready = true;
         }
@@ -509,7 +561,10 @@ static int start_threads(exec_state *x)
     pthread_sigmask(SIG_BLOCK, &block, &old);
     int rc = 0;
     for (size_t i = 0; i < x->ninst; i++) {
-        rc = -pthread_create(&x->inst[i].thread, NULL, gf_stage_thread,
+        if (!x->inst[i].local)
+            continue;
+        rc = -pthread_create(&x->inst[i].thread, NULL,
+                             x->inst[i].dist ? gf_dist_thread : gf_stage_thread,
                              &x->inst[i]);
         if (rc < 0) {
             gf_run_fail(&x->run, "cannot start a thread: %s", strerror(-rc));
@@ -563,7 +618,7 @@ static void commit_all(exec_state *x)
         size_t s = p->order[k];
         for (unsigned w = 0; w < p->stages[s].workers; w++) {
             gf_inst *in = &x->inst[x->first[s] + w];
-            if (!in->plugin->commit)
+            if (!in->inited || !in->plugin->commit)
                 continue;
             int rc = in->plugin->commit(&in->ctx, in->state);
             if (rc < 0) {
@@ -595,6 +650,7 @@ static void teardown(exec_state *x)
         }
         gf_free(in->down);
         gf_edge_rx_destroy(&in->rx);
+        gf_dist_teardown(in);
         gf_buf_free(&in->pii_scratch);
         gf_free(in->errmsg);
     }
@@ -607,10 +663,14 @@ static void teardown(exec_state *x)
     gf_free(x->first);
     gf_free(x->names);
     gf_free(x->workers);
+    gf_free(x->local);
     gf_metrics_stop(&x->metrics); /* before the stats it reads */
     gf_stats_free(&x->run.stats);
     if (x->run.zctx)
         zmq_ctx_term(x->run.zctx);
+    if (x->run.lctx)
+        zmq_ctx_term(x->run.lctx);
+    gf_dist_free_security(&x->run);
     gf_free(x->run.info_inputs);
     gf_free(x->run.error);
     pthread_cond_destroy(&x->run.done);
@@ -662,11 +722,25 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
     }
     run->info_inputs = collect_inputs(p);
 
-    int rc = make_instances(x);
-    if (rc == 0)
-        rc = make_receivers(x);
-    if (rc == 0)
-        rc = make_senders(x);
+    int rc = o->nplace ? make_placement(x, &code) : 0;
+    if (rc < 0)
+        goto done;
+    rc = make_instances(x);
+    if (rc == 0 && x->local) {
+        char *err = NULL;
+        rc = gf_dist_setup(run, x->inst, x->ninst, x->first, &err);
+        if (rc < 0) {
+            run->config_failure = rc == -2;
+            gf_run_fail(run, "gigflow: %s", err ? err : "out of memory");
+            rc = -1;
+        }
+        gf_free(err);
+    } else {
+        if (rc == 0)
+            rc = make_receivers(x);
+        if (rc == 0)
+            rc = make_senders(x);
+    }
     if (rc < 0 && !gf_run_stopping(run))
         gf_run_fail(run, "gigflow: cannot set up the run: %s",
                     zmq_strerror(-rc));

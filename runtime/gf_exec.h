@@ -34,6 +34,14 @@ typedef struct gf_run_opts {
     long long max_rejects;   /* < 0: unlimited */
     bool progress;           /* live progress line on stderr */
     bool summary;            /* summary table at the end */
+    /* distributed runs (added by dist): the instances this process runs,
+       "NAME" or "NAME#I" (none: the whole pipeline, as one process); how
+       long producers wait for their consumers (ms, 0: 60 s); how long a
+       silent peer lives (ms, 0: 3 s). See gf_dist.h. */
+    const char *const *place;
+    size_t nplace;
+    long wait_ms;
+    long heartbeat_ms;
     /* Prometheus endpoint "HOST:PORT" (gf_metrics) while the run lasts,
        or NULL. (Added by the sec helper.) */
     const char *metrics_addr;

@@ -424,6 +424,55 @@ static void read_kinds(gf_diag *d, const gf_ynode *v, const char *who,
     }
 }
 
+/* One `listen` endpoint: tcp:// or ipc://. */
+static bool endpoint_ok(gf_diag *d, const gf_ynode *v, const char *who,
+                        const char *s)
+{
+    if (strncmp(s, "tcp://", 6) == 0 || strncmp(s, "ipc://", 6) == 0)
+        return true;
+    perr(d, v, "%s'listen' must be a tcp:// or ipc:// endpoint, got '%s'", who,
+         s);
+    return false;
+}
+
+/* `listen`: one endpoint, or a list of them, one per worker instance
+   (checked against `workers` once every key was read). */
+static void read_listen(gf_stage_def *st, const gf_ynode *v, const char *who,
+                        gf_diag *d)
+{
+    if (v->type == GF_Y_SEQ) {
+        if (v->n == 0) {
+            perr(d, v,
+                 "%s'listen' is an empty list; give one endpoint per "
+                 "worker",
+                 who);
+            return;
+        }
+        st->listens = gf_calloc(v->n, sizeof *st->listens);
+        if (!st->listens)
+            return;
+        for (size_t i = 0; i < v->n; i++) {
+            const char *s = scalar_of(d, v->items[i], who, "listen");
+            if (!s || !endpoint_ok(d, v->items[i], who, s))
+                return;
+            st->listens[i] = gf_strdup(s);
+            if (!st->listens[i])
+                return;
+            st->nlisten = (unsigned)(i + 1);
+        }
+        st->listen = gf_strdup(st->listens[0]);
+        return;
+    }
+    const char *s = scalar_of(d, v, who, "listen");
+    if (!s || !endpoint_ok(d, v, who, s))
+        return;
+    st->listen = gf_strdup(s);
+    st->listens = gf_calloc(1, sizeof *st->listens);
+    if (st->listens)
+        st->listens[0] = gf_strdup(s);
+    st->nlisten = st->listens && st->listens[0] ? 1 : 0;
+}
+
 /* Read one stage's own keys (not yet its plugin, `from` or `with`). */
 static void read_stage(pipeline_priv *pp, gf_stage_def *st, gf_diag *d,
                        size_t index)
@@ -476,15 +525,7 @@ static void read_stage(pipeline_priv *pp, gf_stage_def *st, gf_diag *d,
             else
                 st->workers = (unsigned)w;
         } else if (strcmp(key, "listen") == 0) {
-            const char *s = scalar_of(d, v, who, "listen");
-            if (s && strncmp(s, "tcp://", 6) != 0 &&
-                strncmp(s, "ipc://", 6) != 0)
-                perr(d, v,
-                     "%s'listen' must be a tcp:// or ipc:// endpoint, "
-                     "got '%s'",
-                     who, s);
-            else if (s)
-                st->listen = gf_strdup(s);
+            read_listen(st, v, who, d);
         } else if (strcmp(key, "kinds") == 0) {
             read_kinds(d, v, who, st);
         } else if (strcmp(key, "mask_pii") == 0) {
@@ -517,6 +558,13 @@ static void read_stage(pipeline_priv *pp, gf_stage_def *st, gf_diag *d,
                         sizeof stage_keys / sizeof *stage_keys);
         }
     }
+    const gf_ynode *lv = gf_ynode_get(m, "listen");
+    if (lv && lv->type == GF_Y_SEQ && st->nlisten == lv->n &&
+        st->nlisten != st->workers)
+        perr(d, lv,
+             "%s'listen' lists %u endpoints for %u workers; give one "
+             "endpoint per worker instance",
+             who, st->nlisten, st->workers);
     if (!st->plugin && !gf_ynode_get(m, "plugin"))
         perr(d, m,
              "%sno 'plugin' given; name the plugin that runs this "
@@ -1269,6 +1317,9 @@ void gf_pipeline_free(gf_pipeline **pp)
         for (size_t k = 0; k < st->nkinds; k++)
             gf_free(st->kinds[k]);
         gf_free(st->kinds);
+        for (unsigned l = 0; st->listens && l < st->nlisten; l++)
+            gf_free(st->listens[l]);
+        gf_free(st->listens);
         gf_free(st->from);
         gf_free(st->to);
         gf_free(st->pii_key_file);

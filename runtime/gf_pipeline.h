@@ -40,6 +40,10 @@ typedef struct gf_stage_def {
     /* `kinds`: only records of these kinds reach the plugin (none: all) */
     size_t nkinds;
     char **kinds;
+    /* placement (added by dist): `listen` as one endpoint per worker
+       instance; a single endpoint gives nlisten 1 (listen == listens[0]) */
+    char **listens;
+    unsigned nlisten;
 } gf_stage_def;
 
 typedef struct gf_pipeline {

@@ -39,8 +39,7 @@ void gf_run_fail(gf_run *run, const char *fmt, ...)
     pthread_mutex_unlock(&run->lock);
 }
 
-/* A callback returned `rc` < 0: fail the run with the plugin's message. */
-static void fail_callback(gf_inst *in, const char *cb, int rc)
+void gf_stage_fail_callback(gf_inst *in, const char *cb, int rc)
 {
     if (gf_run_stopping(in->run))
         return; /* the run was already failing: this is the echo */
@@ -60,9 +59,7 @@ static void fail_io(gf_inst *in, const char *what, int rc)
                 zmq_strerror(-rc));
 }
 
-/* The output went wrong (out->status < 0): say so unless the run is
-   already stopping for another reason. Returns -1. */
-static int out_failed(gf_inst *in)
+int gf_stage_out_failed(gf_inst *in)
 {
     int st = in->out.status;
     if (!gf_run_stopping(in->run))
@@ -112,9 +109,7 @@ int gf_stage_send(gf_out *out, void *arg)
     return rc;
 }
 
-/* After a callback: start the linger clock of a new batch, or send a
-   batch that has waited long enough. */
-static int linger(gf_inst *in)
+int gf_stage_linger(gf_inst *in)
 {
     if (in->out.nrec == 0)
         return 0;
@@ -138,11 +133,11 @@ static int run_ingest(gf_inst *in)
             return 0;
         int r = pl->produce(&in->ctx, in->state, &in->out);
         if (r < 0) {
-            fail_callback(in, "produce", r);
+            gf_stage_fail_callback(in, "produce", r);
             return -1;
         }
-        if (in->out.status < 0 || linger(in) < 0)
-            return out_failed(in);
+        if (in->out.status < 0 || gf_stage_linger(in) < 0)
+            return gf_stage_out_failed(in);
         if (r == GF_DONE)
             return 0;
     }
@@ -161,11 +156,10 @@ static bool kind_wanted(const gf_stage_def *def, const gf_record *rec)
 }
 
 /* Hand every record of a received batch to process(). */
-static int process_batch(gf_inst *in, gf_edge_msg *m)
+int gf_stage_process(gf_inst *in, const uint8_t *pos, const uint8_t *end,
+                     uint32_t count)
 {
-    const uint8_t *pos = zmq_msg_data(&m->payload);
-    const uint8_t *end = pos + zmq_msg_size(&m->payload);
-    atomic_fetch_add_explicit(&in->cnt->in, m->hdr.count, memory_order_relaxed);
+    atomic_fetch_add_explicit(&in->cnt->in, count, memory_order_relaxed);
     atomic_fetch_add_explicit(&in->cnt->batches_received, 1,
                               memory_order_relaxed);
     if (gf_run_interrupted(in->run))
@@ -178,7 +172,7 @@ static int process_batch(gf_inst *in, gf_edge_msg *m)
                passes it on unchanged, the others have no output for it */
             atomic_fetch_sub_explicit(&in->cnt->in, 1, memory_order_relaxed);
             if (pl->kind == GF_KIND_CLASSIFY && gf_out_emit(&in->out, &rec) < 0)
-                return out_failed(in);
+                return gf_stage_out_failed(in);
             continue;
         }
         const gf_record *r = &rec;
@@ -187,17 +181,25 @@ static int process_batch(gf_inst *in, gf_edge_msg *m)
             r = &masked;
         int rc = pl->process(&in->ctx, in->state, r, &in->out);
         if (rc < 0) {
-            fail_callback(in, "process", rc);
+            gf_stage_fail_callback(in, "process", rc);
             return -1;
         }
         if (gf_run_stopping(in->run))
             return -1;
         if (in->out.status < 0)
-            return out_failed(in);
+            return gf_stage_out_failed(in);
         if (gf_run_interrupted(in->run))
             return 0; /* the rest of the batch drains unprocessed */
     }
-    return linger(in) < 0 ? out_failed(in) : 0;
+    return gf_stage_linger(in) < 0 ? gf_stage_out_failed(in) : 0;
+}
+
+/* Hand every record of a received batch to process(). */
+static int process_batch(gf_inst *in, gf_edge_msg *m)
+{
+    const uint8_t *pos = zmq_msg_data(&m->payload);
+    return gf_stage_process(in, pos, pos + zmq_msg_size(&m->payload),
+                            m->hdr.count);
 }
 
 static int run_consumer(gf_inst *in)
@@ -224,7 +226,7 @@ static int run_consumer(gf_inst *in)
         switch (r) {
         case GF_EDGE_TIMEOUT:
             if (gf_out_flush(&in->out) < 0)
-                return out_failed(in);
+                return gf_stage_out_failed(in);
             break;
         case GF_EDGE_BAD:
             atomic_fetch_add_explicit(&in->cnt->frames_rejected, 1,
@@ -251,14 +253,14 @@ static int finish(gf_inst *in)
     if (pl->flush && !gf_run_interrupted(in->run)) {
         int r = pl->flush(&in->ctx, in->state, &in->out);
         if (r < 0) {
-            fail_callback(in, "flush", r);
+            gf_stage_fail_callback(in, "flush", r);
             return -1;
         }
     }
     if (gf_run_stopping(in->run))
         return -1;
     if (gf_out_flush(&in->out) < 0)
-        return out_failed(in);
+        return gf_stage_out_failed(in);
     for (size_t d = 0; d < in->ndown; d++) {
         for (size_t i = 0; i < in->down[d].n; i++) {
             int rc = gf_edge_tx_eos(in->down[d].tx[i]);

@@ -61,6 +61,13 @@ typedef struct gf_run {
     int64_t t0_ns;        /* monotonic start */
     int64_t started_wall; /* epoch seconds */
     char *info_inputs;    /* run_info("inputs") */
+    /* distributed runs (added by dist): the ZeroMQ context of the links
+       between processes (not shut down by gf_run_fail, so that a failing
+       instance can still tell its peers), NULL in a one-process run */
+    void *lctx;
+    struct gf_security **sec; /* per stage (gf_dist): CURVE keys, NULL
+                                 entries for plaintext; NULL array in a
+                                 one-process run */
 } gf_run;
 
 /* The sending ends towards one downstream stage. */
@@ -94,6 +101,10 @@ typedef struct gf_inst {
     gf_buf pii_scratch;
     pthread_t thread;
     bool started;
+    /* distributed runs (added by dist): whether this process runs the
+       instance, and its links (gf_dist.c); false/NULL otherwise */
+    bool local;
+    struct gf_dist_inst *dist;
 } gf_inst;
 
 /* Thread entry: arg is a gf_inst. */
@@ -104,6 +115,23 @@ void *gf_stage_thread(void *arg);
  * Returns 0 or a negative errno (the run is then failing).
  */
 int gf_stage_send(gf_out *out, void *arg);
+
+/*
+ * Hand `count` checked records laid end to end in [pos, end) to the
+ * instance's process() (masking first on export stages), then start or
+ * check the linger clock. Returns 0, or -1 when the run is failing.
+ * (Added by dist: shared by the inproc loop and gf_dist.)
+ */
+int gf_stage_process(gf_inst *in, const uint8_t *pos, const uint8_t *end,
+                     uint32_t count);
+/* After a callback: start the linger clock of a new batch, or send a batch
+   that has waited long enough. 0 or negative. */
+int gf_stage_linger(gf_inst *in);
+/* A callback `cb` returned rc < 0: fail the run with the plugin's message. */
+void gf_stage_fail_callback(gf_inst *in, const char *cb, int rc);
+/* The output went wrong (out->status < 0): fail the run unless it is
+   already failing. Returns -1. */
+int gf_stage_out_failed(gf_inst *in);
 
 /*
  * Fail the run: the first call keeps its message (printf format, a whole

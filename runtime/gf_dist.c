@@ -1,0 +1,1166 @@
+/*
+ * gf_dist - the instances of a distributed run (see gf_dist.h): where they
+ * run, their sockets, and their thread loop.
+ *
+ * The loop differs from the one-process loop (gf_stage.c) in that nothing
+ * may block for long: between batches, and while waiting for credit or
+ * acknowledgements, the thread polls its links and services them
+ * (heartbeats, acknowledgements, deaths, resends). The one-process path is
+ * untouched by any of this.
+ */
+#include "gf_dist.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gf_alloc.h"
+#include "gf_dedup.h"
+#include "gf_link.h"
+#include "gf_security.h"
+
+#define NS_PER_MS 1000000LL
+/* "waiting for consumers" is repeated this often. */
+#define WAIT_LOG_NS (5000 * NS_PER_MS)
+/* Links are serviced at least this often while a plugin produces. */
+#define SERVICE_EVERY_NS (20 * NS_PER_MS)
+
+/* A pass-through input whose outputs are not all acknowledged yet. */
+typedef struct dist_chain {
+    uint64_t origin, seq; /* seq 0: the origin's end of stream */
+    size_t src;           /* the rx message it came in */
+    unsigned waiting;     /* links still to acknowledge (DATA) */
+} dist_chain;
+
+/* What pass-through stages know of each origin's end of stream. */
+typedef struct dist_origin {
+    uint64_t id;
+    bool eos;          /* seen */
+    unsigned eos_wait; /* links still to acknowledge the forwarded EOS */
+} dist_origin;
+
+struct gf_dist_inst {
+    char *name; /* "stage#i" */
+    gf_link_opts lo;
+    gf_link_rx *lrx;
+    gf_link_tx **ltx; /* [in->ndown], NULL for inproc downstreams */
+    size_t nltx;
+    bool passthru;
+    gf_dedup *dedup; /* stateful stages fed over links */
+    dist_origin *origins;
+    size_t norigins, eos_left;
+    uint64_t own_seq, own_records;
+    bool in_batch;
+    uint64_t cur_origin, cur_seq;
+    gf_buf acc;
+    uint32_t acc_n;
+    dist_chain *chain;
+    size_t nchain, capchain;
+    bool finished; /* the producers were told the input is complete */
+    zmq_pollitem_t *items;
+    size_t capitems;
+    int64_t last_service, live_ns;
+};
+
+static char *errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *errf(const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return gf_strdup(buf);
+}
+
+/* ---------------------------------------------------------- placement -- */
+
+int gf_dist_place(const gf_pipeline *p, const char *const *specs, size_t n,
+                  const size_t *first, unsigned char *local, char **err)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *sp = specs[k];
+        const char *hash = strrchr(sp, '#');
+        size_t len = hash ? (size_t)(hash - sp) : strlen(sp);
+        char *name = gf_strndup(sp, len);
+        if (!name) {
+            *err = errf("out of memory");
+            return -1;
+        }
+        long s = gf_pipeline_find(p, name);
+        gf_free(name);
+        if (s < 0) {
+            *err = errf("--stage %s: no stage named '%.*s' in %s", sp, (int)len,
+                        sp, p->file);
+            return -1;
+        }
+        const gf_stage_def *d = &p->stages[s];
+        unsigned long inst = 0;
+        if (hash) {
+            char *end;
+            errno = 0;
+            inst = strtoul(hash + 1, &end, 10);
+            if (!hash[1] || *end || errno || inst >= d->workers) {
+                *err = errf("--stage %s: stage %s has %u worker%s: the "
+                            "instance is 0 to %u",
+                            sp, d->name, d->workers, d->workers == 1 ? "" : "s",
+                            d->workers - 1);
+                return -1;
+            }
+        } else if (d->workers > 1) {
+            *err = errf("--stage %s: stage %s has %u workers: name one "
+                        "instance, --stage %s#I (I from 0 to %u), one "
+                        "--stage per instance this process runs",
+                        sp, d->name, d->workers, d->name, d->workers - 1);
+            return -1;
+        }
+        local[first[s] + inst] = 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- set-up -- */
+
+/* An edge into stage s crosses processes when s listens. */
+static bool is_link(const gf_stage_def *s)
+{
+    return s->nlisten > 0;
+}
+
+static bool is_stateless(const gf_stage_def *s)
+{
+    return s->lib->desc->kind == GF_KIND_CLASSIFY;
+}
+
+/* Add the origins of stage s's input to ids[] (no repeats). */
+static int add_origins(const gf_pipeline *p, const size_t *first, size_t s,
+                       uint64_t **ids, size_t *n, size_t depth)
+{
+    if (depth > p->nstages)
+        return 0; /* the graph is acyclic: cannot happen */
+    const gf_stage_def *d = &p->stages[s];
+    for (size_t f = 0; f < d->nfrom; f++) {
+        size_t u = d->from[f];
+        const gf_stage_def *ud = &p->stages[u];
+        if (is_stateless(ud) && is_link(ud)) {
+            if (add_origins(p, first, u, ids, n, depth + 1) < 0)
+                return -1;
+            continue;
+        }
+        for (unsigned w = 0; w < ud->workers; w++) {
+            uint64_t id = first[u] + w + 1;
+            bool seen = false;
+            for (size_t i = 0; i < *n; i++)
+                seen |= (*ids)[i] == id;
+            if (seen)
+                continue;
+            uint64_t *g = gf_realloc(*ids, (*n + 1) * sizeof *g);
+            if (!g)
+                return -1;
+            *ids = g;
+            g[(*n)++] = id;
+        }
+    }
+    return 0;
+}
+
+static void link_log(void *arg, const char *line)
+{
+    gf_inst *in = arg;
+    if (in->ctx.instances > 1) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "instance %u: %s", in->ctx.instance, line);
+        in->rt.ops->log(&in->ctx, GF_LOG_INFO, buf);
+        return;
+    }
+    in->rt.ops->log(&in->ctx, GF_LOG_INFO, line);
+}
+
+static void on_ack(void *arg, uint64_t origin, uint64_t seq);
+
+/* A line for GIGFLOW_DEBUG=1: the end-of-stream steps of the links. */
+static void debug(gf_inst *in, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void debug(gf_inst *in, const char *fmt, ...)
+{
+    char line[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    in->rt.ops->log(&in->ctx, GF_LOG_DEBUG, line);
+}
+
+static bool all_local(const gf_inst *inst, const size_t *first,
+                      const gf_stage_def *d, size_t s)
+{
+    for (unsigned w = 0; w < d->workers; w++)
+        if (!inst[first[s] + w].local)
+            return false;
+    return true;
+}
+
+static void inproc_endpoint(char *buf, size_t n, const gf_run *run, size_t s,
+                            unsigned w)
+{
+    snprintf(buf, n, "inproc://gigflow-dist-%p-%zu-%u", (const void *)run, s,
+             w);
+}
+
+/* The receiving end of local instance `in`. */
+static int setup_input(gf_run *run, gf_inst *inst, const size_t *first,
+                       gf_inst *in, char **err)
+{
+    const gf_pipeline *p = run->p;
+    const gf_stage_def *d = in->def;
+    struct gf_dist_inst *di = in->dist;
+    size_t nprod = 0;
+    for (size_t f = 0; f < d->nfrom; f++)
+        nprod += p->stages[d->from[f]].workers;
+    uint64_t *ids = gf_calloc(nprod ? nprod : 1, sizeof *ids);
+    bool *orig = gf_calloc(nprod ? nprod : 1, sizeof *orig);
+    int rc = -1;
+    if (!ids || !orig) {
+        *err = errf("out of memory");
+        goto done;
+    }
+    size_t k = 0;
+    for (size_t f = 0; f < d->nfrom; f++) {
+        size_t u = d->from[f];
+        const gf_stage_def *ud = &p->stages[u];
+        for (unsigned w = 0; w < ud->workers; w++) {
+            orig[k] = !(is_stateless(ud) && is_link(ud));
+            ids[k++] = first[u] + w + 1;
+        }
+        if (!is_link(d) && (!all_local(inst, first, ud, u) ||
+                            !all_local(inst, first, d, in->stage))) {
+            *err = errf("stage %s receives from stage %s, and not every "
+                        "instance of both runs in this process: give %s a "
+                        "`listen` endpoint (one per worker) so that its "
+                        "producers can reach it",
+                        d->name, ud->name, d->name);
+            rc = -2;
+            goto done;
+        }
+    }
+    if (!is_link(d)) {
+        char ep[128];
+        inproc_endpoint(ep, sizeof ep, run, in->stage, in->ctx.instance);
+        in->rx = gf_edge_rx_new(run->zctx, ep, ids, nprod);
+        if (!in->rx)
+            *err = errf("stage %s: cannot create its input: %s", di->name,
+                        zmq_strerror(errno));
+        else
+            rc = 0;
+        goto done;
+    }
+    if (d->nlisten != d->workers) {
+        *err =
+            errf("stage %s has %u workers but `listen` gives %u "
+                 "endpoint%s: give one endpoint per worker (a list) to "
+                 "run it across processes",
+                 d->name, d->workers, d->nlisten, d->nlisten == 1 ? "" : "s");
+        goto done;
+    }
+    const char *lerr = NULL;
+    const char *ep = d->listens[in->ctx.instance];
+    di->lrx = gf_link_rx_new(run->lctx, &di->lo, in->producer, di->name, ep,
+                             ids, orig, nprod, in->cnt, &lerr);
+    if (!di->lrx) {
+        *err = errf("stage %s: cannot listen at %s: %s", di->name, ep, lerr);
+        goto done;
+    }
+    di->passthru = is_stateless(d);
+    uint64_t *og = NULL;
+    size_t nog = 0;
+    if (add_origins(p, first, in->stage, &og, &nog, 0) < 0) {
+        gf_free(og);
+        *err = errf("out of memory");
+        goto done;
+    }
+    if (di->passthru) {
+        di->origins = gf_calloc(nog ? nog : 1, sizeof *di->origins);
+        if (di->origins) {
+            for (size_t i = 0; i < nog; i++)
+                di->origins[i].id = og[i];
+            di->norigins = di->eos_left = nog;
+        }
+    } else {
+        di->dedup = gf_dedup_new(og, nog);
+    }
+    gf_free(og);
+    if (di->passthru ? !di->origins : !di->dedup) {
+        *err = errf("out of memory");
+        goto done;
+    }
+    rc = 0;
+
+done:
+    gf_free(ids);
+    gf_free(orig);
+    return rc;
+}
+
+/* The sending ends of local instance `in`. */
+static int setup_output(gf_run *run, gf_inst *inst, const size_t *first,
+                        gf_inst *in, char **err)
+{
+    const gf_pipeline *p = run->p;
+    const gf_stage_def *d = in->def;
+    struct gf_dist_inst *di = in->dist;
+    if (d->nto == 0)
+        return 0;
+    in->down = gf_calloc(d->nto, sizeof *in->down);
+    di->ltx = gf_calloc(d->nto, sizeof *di->ltx);
+    if (!in->down || !di->ltx) {
+        *err = errf("out of memory");
+        return -1;
+    }
+    in->ndown = d->nto;
+    for (size_t t = 0; t < d->nto; t++) {
+        gf_fanout *f = &in->down[t];
+        f->stage = d->to[t];
+        const gf_stage_def *td = &p->stages[f->stage];
+        if (is_link(td)) {
+            if (td->nlisten != td->workers) {
+                *err = errf("stage %s has %u workers but `listen` gives %u "
+                            "endpoint%s: give one endpoint per worker",
+                            td->name, td->workers, td->nlisten,
+                            td->nlisten == 1 ? "" : "s");
+                return -2;
+            }
+            const char *lerr = NULL;
+            di->ltx[t] = gf_link_tx_new(
+                run->lctx, &di->lo, in->producer, td->name, td->listens,
+                td->workers, !is_stateless(td), on_ack, in, in->cnt, &lerr);
+            if (!di->ltx[t]) {
+                *err = errf("stage %s: cannot connect to stage %s: %s",
+                            di->name, td->name, lerr);
+                return -1;
+            }
+            di->nltx++;
+            continue;
+        }
+        if (!all_local(inst, first, td, f->stage) ||
+            !all_local(inst, first, d, in->stage)) {
+            *err = errf("stage %s sends to stage %s, and not every "
+                        "instance of both runs in this process: give %s a "
+                        "`listen` endpoint (one per worker)",
+                        d->name, td->name, td->name);
+            return -2;
+        }
+        f->tx = gf_calloc(td->workers, sizeof *f->tx);
+        if (!f->tx) {
+            *err = errf("out of memory");
+            return -1;
+        }
+        f->n = td->workers;
+        f->rr = in->ctx.instance % f->n;
+        for (unsigned w = 0; w < f->n; w++) {
+            char ep[128];
+            inproc_endpoint(ep, sizeof ep, run, f->stage, w);
+            f->tx[w] = gf_edge_tx_new(run->zctx, ep, in->producer);
+            if (!f->tx[w]) {
+                *err = errf("stage %s: cannot connect to stage %s: %s",
+                            di->name, td->name, zmq_strerror(errno));
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* gf_link_opts.secure: CURVE on every link socket when the pipeline has
+   a security section, the inbound limits on listening ones always. */
+static int secure_socket(void *arg, void *sock, bool server,
+                         const char *peer_stage)
+{
+    gf_inst *in = arg;
+    gf_security *sec = in->run->sec ? in->run->sec[in->stage] : NULL;
+    int rc;
+    if (server)
+        rc = sec ? gf_security_server(sec, sock, in->def->name)
+                 : gf_security_harden(sock);
+    else
+        rc = sec ? gf_security_client(sec, sock, peer_stage) : 0;
+    if (rc < 0) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "cannot secure the %s%s: %s",
+                 server ? "listening socket" : "connection to stage ",
+                 server ? "" : peer_stage, strerror(errno));
+        link_log(in, msg);
+    }
+    return rc;
+}
+
+/* Load the keys of every stage with an instance here and start the ZAP
+   handler once. -2: a key problem (printed), -1: the handler failed. */
+static int setup_security(gf_run *run, gf_inst *inst, size_t ninst, char **err)
+{
+    const gf_pipeline *p = run->p;
+    run->sec = gf_calloc(p->nstages, sizeof *run->sec);
+    if (!run->sec) {
+        *err = errf("out of memory");
+        return -1;
+    }
+    gf_security *zap = NULL, *any = NULL;
+    for (size_t i = 0; i < ninst; i++) {
+        size_t s = inst[i].stage;
+        if (!inst[i].local || run->sec[s])
+            continue;
+        gf_diag d = {0};
+        int rc = gf_security_load(p, p->stages[s].name, &run->sec[s], &d);
+        gf_diag_print(&d, stderr);
+        gf_diag_free(&d);
+        if (rc < 0) {
+            *err = errf("stage %s: cannot load its keys (see above)",
+                        p->stages[s].name);
+            return -2;
+        }
+        if (!run->sec[s])
+            return 0; /* no security section: plaintext everywhere */
+        /* one handler per context: the first listening stage's */
+        if (p->stages[s].nlisten > 0 && !zap)
+            zap = run->sec[s];
+        if (!any)
+            any = run->sec[s];
+    }
+    if (!zap)
+        zap = any;
+    if (zap && gf_security_start(zap, run->lctx) < 0) {
+        *err = errf("cannot start the CURVE handshake handler: %s",
+                    strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void gf_dist_free_security(gf_run *run)
+{
+    if (!run->sec)
+        return;
+    for (size_t s = 0; s < run->p->nstages; s++)
+        gf_security_free(&run->sec[s]);
+    gf_free(run->sec);
+    run->sec = NULL;
+}
+
+int gf_dist_setup(gf_run *run, gf_inst *inst, size_t ninst, const size_t *first,
+                  char **err)
+{
+    *err = NULL;
+    int src = setup_security(run, inst, ninst, err);
+    if (src < 0)
+        return src;
+    for (size_t i = 0; i < ninst; i++) {
+        gf_inst *in = &inst[i];
+        if (!in->local)
+            continue;
+        struct gf_dist_inst *di = gf_calloc(1, sizeof *di);
+        if (!di) {
+            *err = errf("out of memory");
+            return -1;
+        }
+        in->dist = di;
+        di->name = gf_asprintf("%s#%u", in->def->name, in->ctx.instance);
+        if (!di->name) {
+            *err = errf("out of memory");
+            return -1;
+        }
+        di->lo = (gf_link_opts){
+            .heartbeat_ms = run->opts.heartbeat_ms,
+            .credit = GF_LINK_CREDIT,
+            .log = link_log,
+            .log_arg = in,
+            .secure = secure_socket,
+            .secure_arg = in,
+        };
+        int rc =
+            in->def->nfrom > 0 ? setup_input(run, inst, first, in, err) : 0;
+        if (rc == 0)
+            rc = setup_output(run, inst, first, in, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+void gf_dist_teardown(gf_inst *in)
+{
+    struct gf_dist_inst *di = in->dist;
+    if (!di)
+        return;
+    gf_link_rx_destroy(&di->lrx);
+    for (size_t t = 0; di->ltx && t < in->ndown; t++)
+        gf_link_tx_destroy(&di->ltx[t]);
+    gf_free(di->ltx);
+    gf_dedup_free(&di->dedup);
+    gf_free(di->origins);
+    gf_buf_free(&di->acc);
+    gf_free(di->chain);
+    gf_free(di->items);
+    gf_free(di->name);
+    gf_free(di);
+    in->dist = NULL;
+}
+
+/* ------------------------------------------------------------ service -- */
+
+static long hb_ms(const gf_inst *in)
+{
+    long hb = in->run->opts.heartbeat_ms;
+    return hb > 0 ? hb : GF_LINK_HEARTBEAT_MS;
+}
+
+static long wait_ms(const gf_inst *in)
+{
+    long w = in->run->opts.wait_ms;
+    return w > 0 ? w : 60000;
+}
+
+static int dist_fail(gf_inst *in, const char *what)
+{
+    if (!gf_run_stopping(in->run))
+        gf_run_fail(in->run, "stage %s: %s", in->dist->name, what);
+    return -1;
+}
+
+/*
+ * Wait up to timeout_ms for something on the links (and on the inproc
+ * input when `input`), then service every link. Returns 0, or -1 when the
+ * run is failing (or was interrupted: across processes that fails it).
+ */
+static int service(gf_inst *in, long timeout_ms, bool input)
+{
+    struct gf_dist_inst *di = in->dist;
+    size_t need = 2 + (di->lrx ? 1 : 0);
+    for (size_t t = 0; t < in->ndown; t++)
+        if (di->ltx[t])
+            need += gf_link_tx_npoll(di->ltx[t]);
+    if (need > di->capitems) {
+        zmq_pollitem_t *n = gf_realloc(di->items, need * sizeof *n);
+        if (!n)
+            return dist_fail(in, "out of memory");
+        di->items = n;
+        di->capitems = need;
+    }
+    size_t k = 0;
+    if (di->lrx)
+        di->items[k++] = (zmq_pollitem_t){.socket = gf_link_rx_socket(di->lrx),
+                                          .events = ZMQ_POLLIN};
+    for (size_t t = 0; t < in->ndown; t++)
+        if (di->ltx[t])
+            k += gf_link_tx_pollitems(di->ltx[t], di->items + k);
+    if (input && in->rx)
+        di->items[k++] =
+            (zmq_pollitem_t){.socket = in->rx->sock, .events = ZMQ_POLLIN};
+    if (k > 0 && timeout_ms != 0) {
+        if (zmq_poll(di->items, (int)k, timeout_ms) < 0 && errno == ETERM)
+            return -1;
+    }
+    int64_t now = gf_stats_now_ns();
+    di->last_service = now;
+    if (di->lrx && gf_link_rx_service(di->lrx, now) < 0)
+        return dist_fail(in, gf_link_rx_error(di->lrx));
+    for (size_t t = 0; t < in->ndown; t++)
+        if (di->ltx[t] && gf_link_tx_service(di->ltx[t], now) < 0)
+            return dist_fail(in, gf_link_tx_error(di->ltx[t]));
+    if (gf_run_stopping(in->run))
+        return -1;
+    if (gf_run_interrupted(in->run))
+        return dist_fail(in, "interrupted; the other processes of the run "
+                             "stop too");
+    return 0;
+}
+
+/* Service the links now and then while a plugin works. */
+static int service_sometimes(gf_inst *in)
+{
+    if (gf_stats_now_ns() - in->dist->last_service < SERVICE_EVERY_NS)
+        return 0;
+    return service(in, 0, false);
+}
+
+static size_t unacked(const gf_inst *in)
+{
+    size_t n = 0;
+    for (size_t t = 0; t < in->ndown; t++)
+        if (in->dist->ltx[t])
+            n += gf_link_tx_unacked(in->dist->ltx[t]);
+    return n;
+}
+
+/* --wait is over: go on without the workers of stateless stages that
+   never answered, when each such stage has one that did. True when the
+   run can go on. */
+static bool give_up(gf_inst *in, const char *waiting)
+{
+    struct gf_dist_inst *di = in->dist;
+    for (size_t t = 0; t < in->ndown; t++) {
+        if (!di->ltx[t] || gf_link_tx_ready(di->ltx[t]))
+            continue;
+        if (gf_link_tx_give_up(di->ltx[t]) <= 0)
+            return false;
+    }
+    char msg[700];
+    snprintf(msg, sizeof msg,
+             "warning: going on without %.600s: no answer within %.0f s",
+             waiting, (double)wait_ms(in) / 1000);
+    link_log(in, msg);
+    return true;
+}
+
+/* Wait until every consumer instance answered HELLO (bounded). */
+static int wait_ready(gf_inst *in)
+{
+    struct gf_dist_inst *di = in->dist;
+    int64_t t0 = gf_stats_now_ns(),
+            logged = t0 - WAIT_LOG_NS + 1000 * NS_PER_MS;
+    for (;;) {
+        bool ready = true;
+        for (size_t t = 0; t < in->ndown; t++)
+            if (di->ltx[t] && !gf_link_tx_ready(di->ltx[t]))
+                ready = false;
+        if (ready)
+            return 0;
+        int64_t now = gf_stats_now_ns();
+        if (now - logged >= WAIT_LOG_NS || now - t0 > wait_ms(in) * NS_PER_MS) {
+            char buf[512] = "", part[400];
+            for (size_t t = 0; t < in->ndown; t++) {
+                if (!di->ltx[t] || gf_link_tx_ready(di->ltx[t]))
+                    continue;
+                gf_link_tx_waiting(di->ltx[t], part, sizeof part);
+                size_t l = strlen(buf);
+                snprintf(buf + l, sizeof buf - l, "%s%s", l ? ", " : "", part);
+            }
+            if (now - t0 > wait_ms(in) * NS_PER_MS && give_up(in, buf))
+                continue;
+            if (now - t0 > wait_ms(in) * NS_PER_MS) {
+                char msg[700];
+                snprintf(msg, sizeof msg,
+                         "consumers did not answer within %.0f s: %s (start "
+                         "them, or raise --wait)",
+                         (double)wait_ms(in) / 1000, buf);
+                return dist_fail(in, msg);
+            }
+            char msg[600];
+            snprintf(msg, sizeof msg, "waiting for consumers: %s", buf);
+            link_log(in, msg);
+            logged = now;
+        }
+        if (service(in, 50, false) < 0)
+            return -1;
+    }
+}
+
+/* Wait until every link acknowledged everything sent. */
+static int wait_acked(gf_inst *in)
+{
+    while (unacked(in) > 0)
+        if (service(in, hb_ms(in) / 8 + 1, false) < 0)
+            return -1;
+    return 0;
+}
+
+/* ------------------------------------------------------ chain acks -- */
+
+static dist_origin *find_origin(struct gf_dist_inst *di, uint64_t id)
+{
+    for (size_t i = 0; i < di->norigins; i++)
+        if (di->origins[i].id == id)
+            return &di->origins[i];
+    return NULL;
+}
+
+static int chain_add(struct gf_dist_inst *di, uint64_t origin, uint64_t seq,
+                     size_t src, unsigned waiting)
+{
+    if (di->nchain == di->capchain) {
+        size_t cap = di->capchain ? di->capchain * 2 : 16;
+        dist_chain *n = gf_realloc(di->chain, cap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        di->chain = n;
+        di->capchain = cap;
+    }
+    di->chain[di->nchain++] = (dist_chain){origin, seq, src, waiting};
+    return 0;
+}
+
+/* A link acknowledged (origin, seq): acknowledge the inputs whose outputs
+   are now all acknowledged. */
+/* The input is complete: tell the producers, before the acknowledgement
+   that lets the last of them finish, so that they read it (and echo it)
+   before they go. */
+static void finish_input(gf_inst *in)
+{
+    struct gf_dist_inst *di = in->dist;
+    if (di->finished)
+        return;
+    debug(in, "input complete");
+    di->finished = true;
+    gf_link_rx_finish(di->lrx);
+}
+
+static void on_ack(void *arg, uint64_t origin, uint64_t seq)
+{
+    gf_inst *in = arg;
+    struct gf_dist_inst *di = in->dist;
+    if (!di->passthru)
+        return;
+    if (seq == 0) {
+        dist_origin *o = find_origin(di, origin);
+        if (!o || o->eos_wait == 0 || --o->eos_wait > 0)
+            return;
+        debug(in, "end of stream of %" PRIu64 " acknowledged downstream",
+              origin);
+        size_t n = 0;
+        for (size_t i = 0; i < di->nchain; i++)
+            n += di->chain[i].seq == 0 && di->chain[i].origin == origin;
+        if (di->eos_left == 0 && di->nchain == n && unacked(in) == 0)
+            finish_input(in); /* before the last acknowledgement */
+        for (size_t i = 0; i < di->nchain;) {
+            if (di->chain[i].seq == 0 && di->chain[i].origin == origin) {
+                gf_link_rx_ack(di->lrx, di->chain[i].src, origin, 0);
+                di->chain[i] = di->chain[--di->nchain];
+            } else {
+                i++;
+            }
+        }
+        return;
+    }
+    for (size_t i = 0; i < di->nchain; i++) {
+        dist_chain *c = &di->chain[i];
+        if (c->origin != origin || c->seq != seq || c->waiting == 0)
+            continue;
+        if (--c->waiting == 0) {
+            gf_link_rx_ack(di->lrx, c->src, origin, seq);
+            di->chain[i] = di->chain[--di->nchain];
+        }
+        return;
+    }
+}
+
+/* --------------------------------------------------------- sending -- */
+
+/* Send batch b as (origin, seq) to every downstream stage. */
+static int send_all(gf_inst *in, gf_edge_batch *b, uint64_t origin,
+                    uint64_t seq)
+{
+    struct gf_dist_inst *di = in->dist;
+    for (size_t t = 0; t < in->ndown; t++) {
+        gf_fanout *f = &in->down[t];
+        if (di->ltx[t]) {
+            for (;;) {
+                int rc = gf_link_tx_send(di->ltx[t], origin, seq, b);
+                if (rc == 0)
+                    break;
+                if (rc != -EAGAIN)
+                    return dist_fail(in, "sending over a link: out of memory");
+                if (service(in, hb_ms(in) / 8 + 1, false) < 0)
+                    return -1;
+            }
+            continue;
+        }
+        if (b->nrec == 0)
+            continue;
+        if (di->nltx == 0 && !di->lrx) {
+            int rc = gf_edge_tx_send_any(f->tx, f->n, &f->rr, b);
+            if (rc < 0) {
+                if (rc != -ETERM)
+                    dist_fail(in, zmq_strerror(-rc));
+                return -1;
+            }
+            continue;
+        }
+        for (;;) {
+            int rc = -EAGAIN;
+            for (size_t k = 0; k < f->n && rc == -EAGAIN; k++) {
+                size_t i = (f->rr + k) % f->n;
+                rc = gf_edge_tx_send(f->tx[i], b, true);
+                if (rc == 0)
+                    f->rr = (i + 1) % f->n;
+            }
+            if (rc == 0)
+                break;
+            if (rc != -EAGAIN) {
+                if (rc != -ETERM)
+                    dist_fail(in, zmq_strerror(-rc));
+                return -1;
+            }
+            if (service(in, 2, false) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int gf_dist_send(gf_out *out, void *arg)
+{
+    gf_inst *in = arg;
+    struct gf_dist_inst *di = in->dist;
+    size_t len;
+    uint32_t nrec;
+    uint8_t *data = gf_out_take(out, &len, &nrec);
+    in->batch_t0 = 0;
+    if (!data) {
+        if (out->nrec == 0)
+            return 0;
+        return dist_fail(in, "out of memory");
+    }
+    atomic_fetch_add_explicit(&in->cnt->out, nrec, memory_order_relaxed);
+    if (di->in_batch) {
+        /* pass-through: the outputs of one input go out as one message */
+        int rc = gf_buf_append(&di->acc, data, len);
+        gf_free(data);
+        if (rc < 0)
+            return dist_fail(in, "out of memory");
+        di->acc_n += nrec;
+        return 0;
+    }
+    if (di->passthru) {
+        gf_free(data);
+        return dist_fail(in, "flush() emitted records: a classify stage fed "
+                             "over links may only emit records for its input");
+    }
+    if (in->ndown == 0) {
+        gf_free(data);
+        return 0;
+    }
+    gf_edge_batch *b = gf_edge_batch_new(data, len, nrec);
+    if (!b)
+        return dist_fail(in, "out of memory");
+    di->own_seq++;
+    di->own_records += nrec;
+    int rc = send_all(in, b, in->producer, di->own_seq);
+    gf_edge_batch_unref(b);
+    return rc;
+}
+
+/* ----------------------------------------------------------- inputs -- */
+
+/* A pass-through DATA message: process, send one output per downstream
+   stage under the input's id, acknowledge when those are. */
+static int passthru_data(gf_inst *in, gf_link_msg *m)
+{
+    struct gf_dist_inst *di = in->dist;
+    di->in_batch = true;
+    di->cur_origin = m->hdr.producer;
+    di->cur_seq = m->hdr.seq;
+    const uint8_t *pos = zmq_msg_data(&m->payload);
+    int rc = gf_stage_process(in, pos, pos + zmq_msg_size(&m->payload),
+                              m->hdr.count);
+    if (rc == 0 && gf_out_flush(&in->out) < 0)
+        rc = gf_stage_out_failed(in);
+    di->in_batch = false;
+    if (rc < 0)
+        return -1;
+    gf_edge_batch *b = gf_edge_batch_new(di->acc.data, di->acc.len, di->acc_n);
+    di->acc = (gf_buf){0};
+    di->acc_n = 0;
+    if (!b || chain_add(di, m->hdr.producer, m->hdr.seq, m->src,
+                        (unsigned)di->nltx) < 0) {
+        gf_edge_batch_unref(b);
+        return dist_fail(in, "out of memory");
+    }
+    if (di->nltx == 0) {
+        di->nchain--;
+        gf_link_rx_ack(di->lrx, m->src, m->hdr.producer, m->hdr.seq);
+    }
+    rc = send_all(in, b, m->hdr.producer, m->hdr.seq);
+    gf_edge_batch_unref(b);
+    return rc;
+}
+
+static int passthru_eos(gf_inst *in, gf_link_msg *m)
+{
+    struct gf_dist_inst *di = in->dist;
+    dist_origin *o = find_origin(di, m->hdr.producer);
+    debug(in, "end of stream of %" PRIu64 " (%" PRIu64 " batches) from src %zu",
+          m->hdr.producer, m->hdr.aux, m->src);
+    if (!o) {
+        link_log(in, "end of stream from an unexpected producer; ignored");
+        return 0;
+    }
+    if (o->eos && o->eos_wait == 0) {
+        gf_link_rx_ack(di->lrx, m->src, o->id, 0); /* forwarded and done */
+        return 0;
+    }
+    if (chain_add(di, o->id, 0, m->src, 0) < 0)
+        return dist_fail(in, "out of memory");
+    if (o->eos)
+        return 0; /* acknowledged with the first one */
+    o->eos = true;
+    di->eos_left--;
+    o->eos_wait = (unsigned)di->nltx;
+    if (di->nltx == 0) {
+        o->eos_wait = 1;
+        on_ack(in, o->id, 0);
+        return 0;
+    }
+    for (size_t t = 0; t < in->ndown; t++)
+        if (di->ltx[t] &&
+            gf_link_tx_eos(di->ltx[t], o->id, m->hdr.aux, 0, false) < 0)
+            return dist_fail(in, "out of memory");
+    return 0;
+}
+
+static int stateful_data(gf_inst *in, gf_link_msg *m)
+{
+    struct gf_dist_inst *di = in->dist;
+    int r = gf_dedup_take(di->dedup, m->hdr.producer, m->hdr.seq, m->hdr.count);
+    if (r == -ENOMEM)
+        return dist_fail(in, "out of memory");
+    if (r == GF_DEDUP_UNKNOWN) {
+        atomic_fetch_add_explicit(&in->cnt->frames_rejected, 1,
+                                  memory_order_relaxed);
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "rejected batch %" PRIu64 " of producer %" PRIu64
+                 ": not one of this stage's origins",
+                 m->hdr.seq, m->hdr.producer);
+        link_log(in, msg);
+        return 0;
+    }
+    if (r == GF_DEDUP_NEW) {
+        const uint8_t *pos = zmq_msg_data(&m->payload);
+        if (gf_stage_process(in, pos, pos + zmq_msg_size(&m->payload),
+                             m->hdr.count) < 0)
+            return -1;
+    } else {
+        atomic_fetch_add_explicit(&in->cnt->duplicates, 1,
+                                  memory_order_relaxed);
+    }
+    gf_link_rx_ack(in->dist->lrx, m->src, m->hdr.producer, m->hdr.seq);
+    return 0;
+}
+
+static int stateful_eos(gf_inst *in, gf_link_msg *m)
+{
+    struct gf_dist_inst *di = in->dist;
+    char why[300];
+    int r = gf_dedup_eos(di->dedup, m->hdr.producer, m->hdr.aux, m->hdr.count,
+                         m->hdr.seq == 1, why, sizeof why);
+    if (r == -EPROTO)
+        return dist_fail(in, why);
+    if (r == GF_DEDUP_UNKNOWN) {
+        link_log(in, "end of stream from an unexpected producer; ignored");
+        return 0;
+    }
+    if (gf_dedup_done(di->dedup))
+        finish_input(in);
+    gf_link_rx_ack(di->lrx, m->src, m->hdr.producer, 0);
+    return 0;
+}
+
+static bool link_input_done(gf_inst *in)
+{
+    struct gf_dist_inst *di = in->dist;
+    if (di->passthru)
+        return di->eos_left == 0 && di->nchain == 0 && unacked(in) == 0;
+    return gf_dedup_done(di->dedup);
+}
+
+/* The input loop of an instance fed over links. */
+static int run_link_input(gf_inst *in)
+{
+    struct gf_dist_inst *di = in->dist;
+    di->live_ns = gf_stats_now_ns();
+    while (!link_input_done(in)) {
+        gf_link_msg m;
+        if (!gf_link_rx_next(di->lrx, &m)) {
+            long timeout = hb_ms(in) / 8 + 1;
+            if (in->out.nrec > 0 && in->batch_t0 != 0 && !di->passthru) {
+                int64_t left =
+                    in->batch_t0 + GF_STAGE_LINGER_NS - gf_stats_now_ns();
+                if (left <= 0 && gf_out_flush(&in->out) < 0)
+                    return gf_stage_out_failed(in);
+            }
+            if (service(in, timeout, false) < 0)
+                return -1;
+            int64_t now = gf_stats_now_ns();
+            if (gf_link_rx_live(di->lrx) > 0)
+                di->live_ns = now;
+            else if (now - di->live_ns > wait_ms(in) * NS_PER_MS)
+                return dist_fail(in, "no producer has been connected for "
+                                     "--wait; giving up");
+            continue;
+        }
+        int rc;
+        if (m.hdr.type == GF_FRAME_DATA)
+            rc = di->passthru ? passthru_data(in, &m) : stateful_data(in, &m);
+        else
+            rc = di->passthru ? passthru_eos(in, &m) : stateful_eos(in, &m);
+        zmq_msg_close(&m.payload);
+        if (rc < 0)
+            return -1;
+        if (service_sometimes(in) < 0)
+            return -1;
+    }
+    finish_input(in);
+    return 0;
+}
+
+/* The input loop of an instance fed inproc (its links are outputs). */
+static int run_inproc_input(gf_inst *in)
+{
+    gf_edge_rx *rx = in->rx;
+    while (!gf_edge_rx_done(rx)) {
+        long timeout = in->dist->nltx ? hb_ms(in) / 8 + 1 : -1;
+        if (in->out.nrec > 0 && in->batch_t0 != 0) {
+            int64_t left =
+                in->batch_t0 + GF_STAGE_LINGER_NS - gf_stats_now_ns();
+            long l = left > 0 ? (long)(left / NS_PER_MS) + 1 : 0;
+            if (timeout < 0 || l < timeout)
+                timeout = l;
+        }
+        gf_edge_msg m;
+        const char *why = NULL;
+        int r = gf_edge_rx_recv(rx, &m, timeout, &why);
+        if (r == -EPROTO)
+            return dist_fail(in, why);
+        if (r < 0) {
+            if (r != -ETERM)
+                dist_fail(in, zmq_strerror(-r));
+            return -1;
+        }
+        if (r == GF_EDGE_TIMEOUT && in->out.nrec > 0 && in->batch_t0 != 0 &&
+            gf_stats_now_ns() - in->batch_t0 >= GF_STAGE_LINGER_NS &&
+            gf_out_flush(&in->out) < 0)
+            return gf_stage_out_failed(in);
+        if (r == GF_EDGE_BAD)
+            in->rt.ops->log(&in->ctx, GF_LOG_WARN, why);
+        if (r == GF_EDGE_DATA) {
+            const uint8_t *pos = zmq_msg_data(&m.payload);
+            r = gf_stage_process(in, pos, pos + zmq_msg_size(&m.payload),
+                                 m.hdr.count);
+            gf_edge_msg_close(&m);
+            if (r < 0)
+                return -1;
+        }
+        if (in->dist->nltx && service(in, 0, false) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int run_produce(gf_inst *in)
+{
+    const gf_plugin *pl = in->plugin;
+    for (;;) {
+        if (gf_run_stopping(in->run))
+            return -1;
+        int r = pl->produce(&in->ctx, in->state, &in->out);
+        if (r < 0) {
+            gf_stage_fail_callback(in, "produce", r);
+            return -1;
+        }
+        if (in->out.status < 0 || gf_stage_linger(in) < 0)
+            return gf_stage_out_failed(in);
+        if (service_sometimes(in) < 0)
+            return -1;
+        if (r == GF_DONE)
+            return 0;
+    }
+}
+
+/* End of stream: flush, send the rest, EOS everywhere. */
+static int finish(gf_inst *in)
+{
+    struct gf_dist_inst *di = in->dist;
+    const gf_plugin *pl = in->plugin;
+    if (pl->flush) {
+        int r = pl->flush(&in->ctx, in->state, &in->out);
+        if (r < 0) {
+            gf_stage_fail_callback(in, "flush", r);
+            return -1;
+        }
+    }
+    if (gf_run_stopping(in->run))
+        return -1;
+    if (gf_out_flush(&in->out) < 0)
+        return gf_stage_out_failed(in);
+    if (!di->passthru && di->nltx > 0) {
+        if (wait_acked(in) < 0)
+            return -1;
+        debug(in, "%" PRIu64 " batches acknowledged, end of stream",
+              di->own_seq);
+        for (size_t t = 0; t < in->ndown; t++)
+            if (di->ltx[t] &&
+                gf_link_tx_eos(di->ltx[t], in->producer, di->own_seq,
+                               (uint32_t)di->own_records, true) < 0)
+                return dist_fail(in, "out of memory");
+        if (wait_acked(in) < 0)
+            return -1;
+        debug(in, "end of stream acknowledged");
+    }
+    for (size_t d = 0; d < in->ndown; d++) {
+        for (size_t i = 0; !di->ltx[d] && i < in->down[d].n; i++) {
+            int rc = gf_edge_tx_eos(in->down[d].tx[i]);
+            if (rc < 0) {
+                if (rc != -ETERM)
+                    dist_fail(in, zmq_strerror(-rc));
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+void *gf_dist_thread(void *arg)
+{
+    gf_inst *in = arg;
+    gf_run *run = in->run;
+    struct gf_dist_inst *di = in->dist;
+    atomic_store(&in->cnt->start_ns, gf_stats_now_ns());
+    int rc = wait_ready(in);
+    if (rc == 0) {
+        if (in->plugin->kind == GF_KIND_INGEST)
+            rc = run_produce(in);
+        else if (di->lrx)
+            rc = run_link_input(in);
+        else
+            rc = run_inproc_input(in);
+    }
+    if (rc == 0)
+        rc = finish(in);
+    if (rc == 0 && di->lrx && gf_link_rx_bad(di->lrx) > 0) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%" PRIu64 " bad frames were rejected",
+                 gf_link_rx_bad(di->lrx));
+        link_log(in, msg);
+    }
+    if (rc == 0 && di->lrx) {
+        /* stay until the producers have read this end's last words */
+        int64_t end = gf_stats_now_ns() + hb_ms(in) * NS_PER_MS;
+        while (!gf_link_rx_all_bye(di->lrx) && gf_stats_now_ns() < end)
+            if (service(in, 20, false) < 0) {
+                rc = -1;
+                break;
+            }
+    }
+    if (rc < 0 || gf_run_stopping(run)) {
+        /* tell every peer at once rather than let them time out */
+        gf_link_rx_abort(di->lrx);
+        for (size_t t = 0; t < in->ndown; t++)
+            gf_link_tx_abort(di->ltx[t]);
+        /* stay connected a moment: with ZMQ_IMMEDIATE, a peer's unread
+           messages are discarded when the connection goes */
+        if (di->lrx || di->nltx) {
+            long ms = hb_ms(in) / 8 < 300 ? hb_ms(in) / 8 : 300;
+            struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    atomic_store(&in->cnt->end_ns, gf_stats_now_ns());
+
+    pthread_mutex_lock(&run->lock);
+    run->finished++;
+    pthread_cond_signal(&run->done);
+    pthread_mutex_unlock(&run->lock);
+    return NULL;
+}

@@ -1,0 +1,1163 @@
+/*
+ * gf_link - the two ends of an edge between processes (see gf_link.h).
+ *
+ * The producer end keeps every DATA batch it sent until it is
+ * acknowledged, in a small array of items; an item whose instance died is
+ * marked for resending and goes, before any new batch, to the next live
+ * instance with credit. Ends of stream are items too, one per live
+ * instance.
+ *
+ * The consumer end reads every message as it arrives (so heartbeats are
+ * never stuck behind data) and queues DATA and EOS for the instance's
+ * thread; the queue is bounded by the credit it granted, and a producer
+ * that sends beyond its credit has the excess rejected as bad frames.
+ */
+#include "gf_link.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gf_alloc.h"
+
+#define NS_PER_MS 1000000LL
+/* HELLO is repeated this often until answered. */
+#define HELLO_EVERY_NS (50 * NS_PER_MS)
+/* Lingering of link sockets at close, so that a last ABORT gets out. */
+#define LINK_LINGER_MS 500
+/* Bad frames logged one by one, then one line per this many. */
+#define BAD_LOG_FIRST 5
+#define BAD_LOG_EVERY 1000
+
+#define ADD(field, v)                                                          \
+    atomic_fetch_add_explicit(&(field), (v), memory_order_relaxed)
+
+static int set_int(void *sock, int opt, int v)
+{
+    return zmq_setsockopt(sock, opt, &v, sizeof v);
+}
+
+static int64_t hb_ns(const gf_link_opts *o)
+{
+    return (int64_t)(o->heartbeat_ms > 0 ? o->heartbeat_ms
+                                         : GF_LINK_HEARTBEAT_MS) *
+           NS_PER_MS;
+}
+
+static void say(const gf_link_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void say(const gf_link_opts *o, const char *fmt, ...)
+{
+    if (!o->log)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    o->log(o->log_arg, line);
+}
+
+/* Send a header-only message (empty payload) on sock, after an optional
+   routing id. Never blocks. Returns 0 or -errno. */
+static int send_ctl(void *sock, const void *rid, size_t rid_len,
+                    const gf_frame_hdr *h)
+{
+    uint8_t hdr[GF_FRAME_HDR_SIZE];
+    gf_frame_encode(h, hdr);
+    if (rid && zmq_send(sock, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -errno;
+    if (zmq_send(sock, hdr, sizeof hdr, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -errno;
+    if (zmq_send(sock, "", 0, ZMQ_DONTWAIT) < 0)
+        return -errno;
+    return 0;
+}
+
+/* Receive and drop the rest of a multipart message. */
+static void drain(void *sock, bool more)
+{
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        more = zmq_msg_more(&m);
+        zmq_msg_close(&m);
+    }
+}
+
+/* ------------------------------------------------------------ sending -- */
+
+typedef enum peer_state {
+    PEER_CONNECTING, /* HELLO not answered yet */
+    PEER_LIVE,
+    PEER_DONE, /* its input is complete */
+    PEER_DEAD
+} peer_state;
+
+typedef struct tx_peer {
+    char *name; /* "classify#1" */
+    char *endpoint;
+    void *sock; /* DEALER; NULL once dead */
+    peer_state state;
+    uint32_t credit;
+    int64_t heard_ns, sent_ns, hello_ns;
+} tx_peer;
+
+/* A batch or an end of stream sent and not yet acknowledged. */
+typedef struct tx_item {
+    uint64_t origin, seq; /* seq 0: end of stream */
+    gf_edge_batch *b;     /* DATA only */
+    uint64_t batches;     /* EOS */
+    uint32_t records;     /* EOS */
+    bool direct;          /* EOS */
+    bool unsent;          /* EOS: not queued yet (connection down) */
+    bool redo;            /* DATA: resent after an instance died */
+    long peer;            /* where it went; -1: to resend */
+} tx_item;
+
+struct gf_link_tx {
+    const gf_link_opts *o;
+    char *stage;
+    bool critical;
+    uint64_t producer;
+    size_t n;
+    tx_peer *peers;
+    tx_item *items;
+    size_t nitems, capitems;
+    size_t resend;   /* items with peer -1 */
+    size_t redo;     /* resent items not acknowledged yet */
+    uint64_t redone; /* resent items acknowledged since the last report */
+    size_t rr;
+    int64_t start_ns;
+    gf_link_ack_fn on_ack;
+    void *arg;
+    gf_counters *cnt;
+    char err[512];
+};
+
+static void payload_free(void *data, void *hint)
+{
+    (void)data;
+    gf_edge_batch_unref(hint);
+}
+
+/* Send DATA item it to peer p (which has credit). 0 or -errno. */
+static int tx_send_item(gf_link_tx *tx, tx_item *it, size_t p)
+{
+    tx_peer *pe = &tx->peers[p];
+    gf_frame_hdr h = {
+        .type = GF_FRAME_DATA,
+        .producer = it->origin,
+        .seq = it->seq,
+        .count = it->b->nrec,
+        .payload_len = (uint32_t)it->b->len,
+    };
+    uint8_t hdr[GF_FRAME_HDR_SIZE];
+    gf_frame_encode(&h, hdr);
+    if (zmq_send(pe->sock, hdr, sizeof hdr, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -errno;
+    int rc;
+    if (it->b->len == 0) {
+        rc = zmq_send(pe->sock, "", 0, 0);
+    } else {
+        zmq_msg_t pm;
+        atomic_fetch_add_explicit(&it->b->refs, 1, memory_order_relaxed);
+        if (zmq_msg_init_data(&pm, it->b->data, it->b->len, payload_free,
+                              it->b) != 0) {
+            gf_edge_batch_unref(it->b);
+            return -errno; /* the header went: the peer drops the message */
+        }
+        rc = zmq_msg_send(&pm, pe->sock, 0);
+        if (rc < 0)
+            zmq_msg_close(&pm);
+    }
+    if (rc < 0)
+        return -errno;
+    pe->credit--;
+    ADD(tx->cnt->credit, -1);
+    pe->sent_ns = gf_stats_now_ns();
+    it->peer = (long)p;
+    return 0;
+}
+
+static int tx_send_eos(gf_link_tx *tx, const tx_item *it, size_t p)
+{
+    gf_frame_hdr h = {
+        .type = GF_FRAME_EOS,
+        .producer = it->origin,
+        .seq = it->direct ? 1 : 0,
+        .count = it->records,
+        .aux = it->batches,
+    };
+    int rc = send_ctl(tx->peers[p].sock, NULL, 0, &h);
+    if (rc == 0)
+        tx->peers[p].sent_ns = gf_stats_now_ns();
+    return rc;
+}
+
+static tx_item *tx_add_item(gf_link_tx *tx)
+{
+    if (tx->nitems == tx->capitems) {
+        size_t cap = tx->capitems ? tx->capitems * 2 : 32;
+        tx_item *n = gf_realloc(tx->items, cap * sizeof *n);
+        if (!n)
+            return NULL;
+        tx->items = n;
+        tx->capitems = cap;
+    }
+    tx_item *it = &tx->items[tx->nitems++];
+    memset(it, 0, sizeof *it);
+    return it;
+}
+
+/* Remove item i (order does not matter). */
+static void tx_drop_item(gf_link_tx *tx, size_t i)
+{
+    if (tx->items[i].peer < 0)
+        tx->resend--;
+    if (tx->items[i].redo)
+        tx->redo--;
+    gf_edge_batch_unref(tx->items[i].b);
+    tx->items[i] = tx->items[--tx->nitems];
+}
+
+/* True while some live instance still has origin's EOS unacknowledged. */
+static bool tx_eos_pending(const gf_link_tx *tx, uint64_t origin)
+{
+    for (size_t i = 0; i < tx->nitems; i++)
+        if (tx->items[i].seq == 0 && tx->items[i].origin == origin)
+            return true;
+    return false;
+}
+
+/* Peer p is gone (dead, or done): its DATA is resent, its EOS forgotten. */
+static void tx_lose_peer(gf_link_tx *tx, size_t p, peer_state st)
+{
+    tx_peer *pe = &tx->peers[p];
+    pe->state = st;
+    ADD(tx->cnt->credit, -(int64_t)pe->credit);
+    pe->credit = 0;
+    /* A finished consumer's socket stays open until this end is destroyed:
+       with ZMQ_IMMEDIATE, a disconnect discards what the other end has not
+       read yet (its last acknowledgements). A dead one's is closed. */
+    if (pe->sock && st == PEER_DEAD) {
+        set_int(pe->sock, ZMQ_LINGER, 0);
+        zmq_close(pe->sock);
+        pe->sock = NULL;
+    }
+    ADD(tx->cnt->peers, -1);
+    for (size_t i = 0; i < tx->nitems;) {
+        tx_item *it = &tx->items[i];
+        if (it->peer != (long)p) {
+            i++;
+            continue;
+        }
+        if (it->seq == 0 || st == PEER_DONE) {
+            uint64_t origin = it->origin, seq = it->seq;
+            tx_drop_item(tx, i);
+            if (seq == 0 && !tx_eos_pending(tx, origin) && tx->on_ack)
+                tx->on_ack(tx->arg, origin, 0);
+            continue;
+        }
+        it->peer = -1;
+        if (!it->redo)
+            tx->redo++;
+        it->redo = true;
+        tx->resend++;
+        ADD(tx->cnt->batches_resent, 1);
+        i++;
+    }
+}
+
+gf_link_tx *gf_link_tx_new(void *lctx, const gf_link_opts *o, uint64_t producer,
+                           const char *stage, char *const *endpoints, size_t n,
+                           bool critical, gf_link_ack_fn on_ack, void *arg,
+                           gf_counters *cnt, const char **err)
+{
+    *err = "out of memory";
+    gf_link_tx *tx = gf_calloc(1, sizeof *tx);
+    if (!tx)
+        return NULL;
+    tx->o = o;
+    tx->producer = producer;
+    tx->critical = critical;
+    tx->on_ack = on_ack;
+    tx->arg = arg;
+    tx->cnt = cnt;
+    tx->start_ns = gf_stats_now_ns();
+    tx->stage = gf_strdup(stage);
+    tx->peers = gf_calloc(n, sizeof *tx->peers);
+    if (!tx->stage || !tx->peers)
+        goto fail;
+    tx->n = n;
+    char rid[24];
+    snprintf(rid, sizeof rid, "gf%016" PRIx64, producer);
+    for (size_t i = 0; i < n; i++) {
+        tx_peer *pe = &tx->peers[i];
+        pe->name = gf_asprintf("%s#%zu", stage, i);
+        pe->endpoint = gf_strdup(endpoints[i]);
+        if (!pe->name || !pe->endpoint)
+            goto fail;
+        pe->sock = zmq_socket(lctx, ZMQ_DEALER);
+        if (!pe->sock) {
+            *err = zmq_strerror(errno);
+            goto fail;
+        }
+        if (set_int(pe->sock, ZMQ_IMMEDIATE, 1) != 0 ||
+            set_int(pe->sock, ZMQ_LINGER, LINK_LINGER_MS) != 0 ||
+            set_int(pe->sock, ZMQ_SNDHWM, 0) != 0 ||
+            set_int(pe->sock, ZMQ_RCVHWM, 0) != 0 ||
+            set_int(pe->sock, ZMQ_RECONNECT_IVL, 100) != 0 ||
+            set_int(pe->sock, ZMQ_RECONNECT_IVL_MAX, 1000) != 0 ||
+            zmq_setsockopt(pe->sock, ZMQ_ROUTING_ID, rid, strlen(rid)) != 0) {
+            *err = zmq_strerror(errno);
+            goto fail;
+        }
+        if (o->secure && o->secure(o->secure_arg, pe->sock, false, stage) < 0) {
+            *err = "cannot secure the connection (see the message above)";
+            goto fail;
+        }
+        if (zmq_connect(pe->sock, pe->endpoint) != 0) {
+            *err = zmq_strerror(errno);
+            goto fail;
+        }
+    }
+    return tx;
+
+fail:
+    gf_link_tx_destroy(&tx);
+    return NULL;
+}
+
+size_t gf_link_tx_npoll(const gf_link_tx *tx)
+{
+    return tx->n;
+}
+
+size_t gf_link_tx_pollitems(gf_link_tx *tx, zmq_pollitem_t *items)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < tx->n; i++)
+        if (tx->peers[i].sock && tx->peers[i].state != PEER_DONE)
+            items[k++] = (zmq_pollitem_t){.socket = tx->peers[i].sock,
+                                          .events = ZMQ_POLLIN};
+    return k;
+}
+
+static int tx_fail(gf_link_tx *tx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int tx_fail(gf_link_tx *tx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tx->err, sizeof tx->err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Handle one message from peer p. Returns 0 or -1 (run fails). */
+static int tx_handle(gf_link_tx *tx, size_t p, const gf_frame_hdr *h,
+                     int64_t now)
+{
+    tx_peer *pe = &tx->peers[p];
+    pe->heard_ns = now;
+    switch (h->type) {
+    case GF_FRAME_HELLO:
+        if (pe->state == PEER_CONNECTING) {
+            pe->state = PEER_LIVE;
+            pe->credit = h->count;
+            ADD(tx->cnt->peers, 1);
+            ADD(tx->cnt->credit, h->count);
+            say(tx->o, "connected to %s at %s (credit %" PRIu32 ")", pe->name,
+                pe->endpoint, h->count);
+        }
+        return 0;
+    case GF_FRAME_HEARTBEAT:
+        if (h->aux == GF_LINK_HB_ABORT)
+            return tx_fail(tx, "%s at %s failed: the run stops", pe->name,
+                           pe->endpoint);
+        if (h->aux == GF_LINK_HB_DONE && pe->state == PEER_LIVE) {
+            if (getenv("GIGFLOW_DEBUG"))
+                say(tx->o, "%s: its input is complete", pe->name);
+            /* echo it: the consumer may close once every producer has */
+            gf_frame_hdr e = {.type = GF_FRAME_HEARTBEAT,
+                              .producer = tx->producer,
+                              .aux = GF_LINK_HB_DONE};
+            send_ctl(pe->sock, NULL, 0, &e);
+            tx_lose_peer(tx, p, PEER_DONE);
+        }
+        return 0;
+    case GF_FRAME_ACK:
+        for (size_t i = 0; i < tx->nitems; i++) {
+            tx_item *it = &tx->items[i];
+            if (it->peer != (long)p || it->origin != h->producer ||
+                it->seq != h->seq)
+                continue;
+            uint64_t origin = it->origin, seq = it->seq;
+            if (it->redo) {
+                it->redo = false;
+                tx->redone++;
+                if (--tx->redo == 0) {
+                    say(tx->o,
+                        "the %" PRIu64 " batches of lost instances "
+                        "were redone",
+                        tx->redone);
+                    tx->redone = 0;
+                }
+            }
+            tx_drop_item(tx, i);
+            pe->credit += h->count;
+            ADD(tx->cnt->credit, (int64_t)h->count);
+            if (seq != 0)
+                ADD(tx->cnt->batches_acked, 1);
+            if (tx->on_ack && (seq != 0 || !tx_eos_pending(tx, origin)))
+                tx->on_ack(tx->arg, origin, seq);
+            break;
+        }
+        return 0;
+    default:
+        say(tx->o, "%s at %s sent an unexpected frame (type %u); ignored",
+            pe->name, pe->endpoint, (unsigned)h->type);
+        return 0;
+    }
+}
+
+/* Send waiting resends while some instance has credit. */
+static void tx_pump(gf_link_tx *tx)
+{
+    for (size_t i = 0; i < tx->nitems; i++) {
+        tx_item *it = &tx->items[i];
+        if (it->unsent && tx->peers[it->peer].state == PEER_LIVE)
+            it->unsent = tx_send_eos(tx, it, (size_t)it->peer) < 0;
+    }
+    for (size_t i = 0; i < tx->nitems && tx->resend > 0; i++) {
+        tx_item *it = &tx->items[i];
+        if (it->peer >= 0)
+            continue;
+        for (size_t k = 0; k < tx->n; k++) {
+            size_t p = (tx->rr + k) % tx->n;
+            if (tx->peers[p].state != PEER_LIVE || tx->peers[p].credit == 0)
+                continue;
+            if (tx_send_item(tx, it, p) == 0) {
+                tx->resend--;
+                tx->rr = (p + 1) % tx->n;
+                ADD(tx->cnt->batches_sent, 1);
+                break;
+            }
+        }
+    }
+}
+
+int gf_link_tx_service(gf_link_tx *tx, int64_t now)
+{
+    for (size_t p = 0; p < tx->n; p++) {
+        tx_peer *pe = &tx->peers[p];
+        while (pe->sock && pe->state != PEER_DONE) {
+            zmq_msg_t hm;
+            zmq_msg_init(&hm);
+            if (zmq_msg_recv(&hm, pe->sock, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&hm);
+                break;
+            }
+            bool more = zmq_msg_more(&hm);
+            gf_frame_hdr h;
+            const char *why;
+            int dec =
+                gf_frame_decode(zmq_msg_data(&hm), zmq_msg_size(&hm), &h, &why);
+            zmq_msg_close(&hm);
+            drain(pe->sock, more);
+            if (dec != 0) {
+                say(tx->o, "%s at %s: bad frame dropped: %s", pe->name,
+                    pe->endpoint, why);
+                ADD(tx->cnt->frames_rejected, 1);
+                continue;
+            }
+            if (getenv("GIGFLOW_DEBUG") &&
+                (h.type != GF_FRAME_ACK || h.seq == 0) &&
+                h.type != GF_FRAME_HEARTBEAT)
+                say(tx->o, "%s: got type %u seq %" PRIu64, pe->name,
+                    (unsigned)h.type, h.seq);
+            if (tx_handle(tx, p, &h, now) < 0)
+                return -1;
+        }
+    }
+
+    int64_t hb = hb_ns(tx->o);
+    size_t alive = 0;
+    for (size_t p = 0; p < tx->n; p++) {
+        tx_peer *pe = &tx->peers[p];
+        if (pe->state == PEER_CONNECTING &&
+            now - pe->hello_ns >= HELLO_EVERY_NS) {
+            gf_frame_hdr h = {.type = GF_FRAME_HELLO, .producer = tx->producer};
+            if (send_ctl(pe->sock, NULL, 0, &h) == 0)
+                pe->sent_ns = now;
+            pe->hello_ns = now; /* EAGAIN: not connected yet, retry */
+        }
+        if (pe->state != PEER_LIVE) {
+            alive += pe->state == PEER_CONNECTING;
+            continue;
+        }
+        if (now - pe->heard_ns > hb) {
+            say(tx->o, "%s at %s: no message for %.1f s, taken as dead%s",
+                pe->name, pe->endpoint, (double)(now - pe->heard_ns) / 1e9,
+                tx->critical ? "" : "; its batches go to other instances");
+            if (tx->critical)
+                return tx_fail(tx,
+                               "lost %s at %s (no message for %.1f s): the "
+                               "run cannot complete without it",
+                               pe->name, pe->endpoint,
+                               (double)(now - pe->heard_ns) / 1e9);
+            tx_lose_peer(tx, p, PEER_DEAD);
+            continue;
+        }
+        alive++;
+        if (now - pe->sent_ns >= hb / 4) {
+            gf_frame_hdr h = {.type = GF_FRAME_HEARTBEAT,
+                              .producer = tx->producer};
+            if (send_ctl(pe->sock, NULL, 0, &h) == 0)
+                pe->sent_ns = now;
+        }
+    }
+    bool any_done = false;
+    for (size_t p = 0; p < tx->n; p++)
+        any_done |= tx->peers[p].state == PEER_DONE;
+    if (alive == 0 && !any_done)
+        return tx_fail(tx, "every instance of stage %s is gone", tx->stage);
+    if (alive == 0 && tx->resend > 0)
+        return tx_fail(tx,
+                       "stage %s finished while %zu batches were still "
+                       "unacknowledged",
+                       tx->stage, tx->resend);
+    tx_pump(tx);
+    return 0;
+}
+
+bool gf_link_tx_ready(const gf_link_tx *tx)
+{
+    for (size_t p = 0; p < tx->n; p++)
+        if (tx->peers[p].state == PEER_CONNECTING)
+            return false;
+    return true;
+}
+
+void gf_link_tx_waiting(const gf_link_tx *tx, char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t p = 0; p < tx->n && len < n; p++) {
+        if (tx->peers[p].state != PEER_CONNECTING)
+            continue;
+        int w = snprintf(buf + len, n - len, "%s%s at %s", len ? ", " : "",
+                         tx->peers[p].name, tx->peers[p].endpoint);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+}
+
+int gf_link_tx_give_up(gf_link_tx *tx)
+{
+    if (tx->critical)
+        return -1;
+    int live = 0;
+    for (size_t p = 0; p < tx->n; p++) {
+        if (tx->peers[p].state == PEER_CONNECTING) {
+            tx->peers[p].state = PEER_LIVE; /* for tx_lose_peer's count */
+            ADD(tx->cnt->peers, 1);
+            tx_lose_peer(tx, p, PEER_DEAD);
+        }
+        live += tx->peers[p].state == PEER_LIVE;
+    }
+    return live;
+}
+
+int gf_link_tx_send(gf_link_tx *tx, uint64_t origin, uint64_t seq,
+                    gf_edge_batch *b)
+{
+    if (tx->resend > 0)
+        return -EAGAIN;
+    for (size_t k = 0; k < tx->n; k++) {
+        size_t p = (tx->rr + k) % tx->n;
+        if (tx->peers[p].state != PEER_LIVE || tx->peers[p].credit == 0)
+            continue;
+        tx_item *it = tx_add_item(tx);
+        if (!it)
+            return -ENOMEM;
+        it->origin = origin;
+        it->seq = seq;
+        it->b = b;
+        atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+        int rc = tx_send_item(tx, it, p);
+        if (rc < 0) {
+            it->peer = 0; /* not counted as a resend */
+            tx_drop_item(tx, tx->nitems - 1);
+            if (rc == -EAGAIN)
+                continue; /* the connection is not up after all */
+            return rc;
+        }
+        tx->rr = (p + 1) % tx->n;
+        ADD(tx->cnt->batches_sent, 1);
+        return 0;
+    }
+    return -EAGAIN;
+}
+
+int gf_link_tx_eos(gf_link_tx *tx, uint64_t origin, uint64_t batches,
+                   uint32_t records, bool direct)
+{
+    bool sent = false;
+    for (size_t p = 0; p < tx->n; p++) {
+        if (tx->peers[p].state != PEER_LIVE)
+            continue;
+        tx_item *it = tx_add_item(tx);
+        if (!it)
+            return -ENOMEM;
+        it->origin = origin;
+        it->batches = batches;
+        it->records = records;
+        it->direct = direct;
+        it->peer = (long)p;
+        /* not connected right now: retried by tx_pump */
+        it->unsent = tx_send_eos(tx, it, p) < 0;
+        sent = true;
+    }
+    if (!sent && tx->on_ack)
+        tx->on_ack(tx->arg, origin, 0); /* everyone is done already */
+    return 0;
+}
+
+size_t gf_link_tx_unacked(const gf_link_tx *tx)
+{
+    return tx->nitems;
+}
+
+void gf_link_tx_abort(gf_link_tx *tx)
+{
+    if (!tx)
+        return;
+    for (size_t p = 0; p < tx->n; p++) {
+        if (!tx->peers[p].sock || tx->peers[p].state == PEER_DEAD)
+            continue;
+        gf_frame_hdr h = {.type = GF_FRAME_HEARTBEAT,
+                          .producer = tx->producer,
+                          .aux = GF_LINK_HB_ABORT};
+        send_ctl(tx->peers[p].sock, NULL, 0, &h);
+    }
+}
+
+const char *gf_link_tx_error(const gf_link_tx *tx)
+{
+    return tx->err;
+}
+
+void gf_link_tx_destroy(gf_link_tx **txp)
+{
+    if (!txp || !*txp)
+        return;
+    gf_link_tx *tx = *txp;
+    for (size_t i = 0; i < tx->nitems; i++)
+        gf_edge_batch_unref(tx->items[i].b);
+    gf_free(tx->items);
+    for (size_t p = 0; p < tx->n; p++) {
+        if (tx->peers[p].sock)
+            zmq_close(tx->peers[p].sock);
+        gf_free(tx->peers[p].name);
+        gf_free(tx->peers[p].endpoint);
+    }
+    gf_free(tx->peers);
+    gf_free(tx->stage);
+    gf_free(tx);
+    *txp = NULL;
+}
+
+/* ---------------------------------------------------------- receiving -- */
+
+typedef struct rx_src {
+    uint8_t rid[256];
+    size_t rid_len;
+    uint64_t producer;
+    bool origin; /* losing it before its end of stream fails the run */
+    bool live;
+    bool gone; /* given up on: whatever it still sends is ignored */
+    bool bye;  /* it echoed this end's "input complete" */
+    char addr[64];
+    uint32_t inflight; /* DATA taken and not yet acknowledged */
+    int64_t heard_ns, sent_ns;
+} rx_src;
+
+typedef struct rx_expect {
+    uint64_t producer;
+    bool origin;
+} rx_expect;
+
+struct gf_link_rx {
+    const gf_link_opts *o;
+    void *sock;
+    uint64_t self;
+    char *name;
+    char *endpoint;
+    size_t nexp;
+    rx_expect *exp;
+    size_t nsrc, capsrc;
+    rx_src *srcs;
+    gf_link_msg *q; /* ring */
+    size_t qhead, qlen, qcap;
+    uint64_t bad;
+    gf_counters *cnt;
+    char err[512];
+};
+
+gf_link_rx *gf_link_rx_new(void *lctx, const gf_link_opts *o, uint64_t self,
+                           const char *name, const char *endpoint,
+                           const uint64_t *producers, const bool *origin,
+                           size_t n, gf_counters *cnt, const char **err)
+{
+    *err = "out of memory";
+    gf_link_rx *rx = gf_calloc(1, sizeof *rx);
+    if (!rx)
+        return NULL;
+    rx->o = o;
+    rx->self = self;
+    rx->cnt = cnt;
+    rx->name = gf_strdup(name);
+    rx->endpoint = gf_strdup(endpoint);
+    rx->exp = gf_calloc(n ? n : 1, sizeof *rx->exp);
+    if (!rx->name || !rx->endpoint || !rx->exp)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        rx->exp[i] = (rx_expect){producers[i], origin[i]};
+    rx->nexp = n;
+    rx->sock = zmq_socket(lctx, ZMQ_ROUTER);
+    if (!rx->sock) {
+        *err = zmq_strerror(errno);
+        goto fail;
+    }
+    int64_t maxmsg = (int64_t)GF_FRAME_MAX_PAYLOAD + 4096;
+    if (set_int(rx->sock, ZMQ_ROUTER_MANDATORY, 1) != 0 ||
+        set_int(rx->sock, ZMQ_ROUTER_HANDOVER, 1) != 0 ||
+        set_int(rx->sock, ZMQ_LINGER, LINK_LINGER_MS) != 0 ||
+        set_int(rx->sock, ZMQ_SNDHWM, 0) != 0 ||
+        set_int(rx->sock, ZMQ_RCVHWM, 1000) != 0 ||
+        zmq_setsockopt(rx->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0) {
+        *err = zmq_strerror(errno);
+        goto fail;
+    }
+    if (o->secure && o->secure(o->secure_arg, rx->sock, true, NULL) < 0) {
+        *err = "cannot secure the listening socket (see the message above)";
+        goto fail;
+    }
+    if (zmq_bind(rx->sock, endpoint) != 0) {
+        *err = zmq_strerror(errno);
+        goto fail;
+    }
+    return rx;
+
+fail:
+    gf_link_rx_destroy(&rx);
+    return NULL;
+}
+
+void *gf_link_rx_socket(gf_link_rx *rx)
+{
+    return rx->sock;
+}
+
+static int rx_fail(gf_link_rx *rx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int rx_fail(gf_link_rx *rx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rx->err, sizeof rx->err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Count and (at first, then now and then) log a rejected message. */
+static void rx_bad(gf_link_rx *rx, const char *addr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void rx_bad(gf_link_rx *rx, const char *addr, const char *fmt, ...)
+{
+    rx->bad++;
+    ADD(rx->cnt->frames_rejected, 1);
+    if (rx->bad > BAD_LOG_FIRST && rx->bad % BAD_LOG_EVERY != 0)
+        return;
+    char what[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    say(rx->o, "rejected a frame from %s: %s (%" PRIu64 " rejected so far)",
+        addr && *addr ? addr : "an unknown peer", what, rx->bad);
+}
+
+static rx_src *find_src(gf_link_rx *rx, const void *rid, size_t len)
+{
+    for (size_t i = 0; i < rx->nsrc; i++)
+        if (rx->srcs[i].rid_len == len &&
+            memcmp(rx->srcs[i].rid, rid, len) == 0)
+            return &rx->srcs[i];
+    return NULL;
+}
+
+static const rx_expect *find_expect(const gf_link_rx *rx, uint64_t producer)
+{
+    for (size_t i = 0; i < rx->nexp; i++)
+        if (rx->exp[i].producer == producer)
+            return &rx->exp[i];
+    return NULL;
+}
+
+static int rx_send(gf_link_rx *rx, rx_src *s, const gf_frame_hdr *h)
+{
+    int rc = send_ctl(rx->sock, s->rid, s->rid_len, h);
+    if (rc == 0)
+        s->sent_ns = gf_stats_now_ns();
+    else if (getenv("GIGFLOW_DEBUG"))
+        say(rx->o, "sending type %u to producer %" PRIu64 ": %s",
+            (unsigned)h->type, s->producer, zmq_strerror(-rc));
+    else if (h->type == GF_FRAME_ACK && h->seq == 0 && getenv("GIGFLOW_DEBUG"))
+        say(rx->o, "EOS ack sent to producer %" PRIu64, s->producer);
+    return rc;
+}
+
+/* A HELLO from routing id rid: register (or re-register) its producer. */
+static void rx_hello(gf_link_rx *rx, zmq_msg_t *ridm, const gf_frame_hdr *h,
+                     const char *addr, int64_t now)
+{
+    const rx_expect *e = find_expect(rx, h->producer);
+    if (!e) {
+        rx_bad(rx, addr,
+               "HELLO from producer %" PRIu64 ", not one of this "
+               "stage's producers",
+               h->producer);
+        return;
+    }
+    size_t len = zmq_msg_size(ridm);
+    if (len > sizeof rx->srcs[0].rid) {
+        rx_bad(rx, addr, "routing id of %zu bytes", len);
+        return;
+    }
+    rx_src *s = find_src(rx, zmq_msg_data(ridm), len);
+    if (!s) {
+        for (size_t i = 0; i < rx->nsrc; i++)
+            if (rx->srcs[i].producer == h->producer)
+                s = &rx->srcs[i]; /* reconnected under another id */
+    }
+    if (s && s->gone)
+        return; /* its work went elsewhere: it does not come back */
+    if (!s) {
+        if (rx->nsrc == rx->capsrc) {
+            size_t cap = rx->capsrc ? rx->capsrc * 2 : 8;
+            rx_src *n = gf_realloc(rx->srcs, cap * sizeof *n);
+            if (!n)
+                return; /* it says HELLO again */
+            rx->srcs = n;
+            rx->capsrc = cap;
+        }
+        s = &rx->srcs[rx->nsrc++];
+        memset(s, 0, sizeof *s);
+        s->producer = h->producer;
+        s->origin = e->origin;
+        say(rx->o, "producer %" PRIu64 " connected from %s", h->producer,
+            addr && *addr ? addr : "(local)");
+    }
+    memcpy(s->rid, zmq_msg_data(ridm), len);
+    s->rid_len = len;
+    snprintf(s->addr, sizeof s->addr, "%s", addr ? addr : "");
+    if (!s->live)
+        ADD(rx->cnt->peers, 1);
+    s->live = true;
+    s->heard_ns = now;
+    gf_frame_hdr r = {.type = GF_FRAME_HELLO,
+                      .producer = rx->self,
+                      .count = rx->o->credit ? rx->o->credit : GF_LINK_CREDIT};
+    rx_send(rx, s, &r);
+}
+
+static int rx_enqueue(gf_link_rx *rx, const gf_link_msg *m)
+{
+    if (rx->qlen == rx->qcap) {
+        size_t cap = rx->qcap ? rx->qcap * 2 : 16;
+        gf_link_msg *n = gf_malloc(cap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        for (size_t i = 0; i < rx->qlen; i++) {
+            n[i].hdr = rx->q[(rx->qhead + i) % rx->qcap].hdr;
+            n[i].src = rx->q[(rx->qhead + i) % rx->qcap].src;
+            zmq_msg_init(&n[i].payload);
+            zmq_msg_move(&n[i].payload,
+                         &rx->q[(rx->qhead + i) % rx->qcap].payload);
+        }
+        gf_free(rx->q);
+        rx->q = n;
+        rx->qhead = 0;
+        rx->qcap = cap;
+    }
+    gf_link_msg *slot = &rx->q[(rx->qhead + rx->qlen) % rx->qcap];
+    slot->hdr = m->hdr;
+    slot->src = m->src;
+    zmq_msg_init(&slot->payload);
+    zmq_msg_move(&slot->payload, (zmq_msg_t *)&m->payload);
+    rx->qlen++;
+    return 0;
+}
+
+/* Read one message off the ROUTER. 1: one was handled, 0: none waiting,
+   -1: the run must fail. */
+static int rx_read_one(gf_link_rx *rx, int64_t now)
+{
+    zmq_msg_t ridm, hm;
+    zmq_msg_init(&ridm);
+    if (zmq_msg_recv(&ridm, rx->sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&ridm);
+        return 0;
+    }
+    char addr[64] = "";
+    int ret = 1;
+    if (!zmq_msg_more(&ridm)) {
+        rx_bad(rx, addr, "message without frames");
+        goto done_rid;
+    }
+    zmq_msg_init(&hm);
+    if (zmq_msg_recv(&hm, rx->sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&hm);
+        goto done_rid;
+    }
+    /* the routing id frame is made locally: the wire's metadata is here */
+    const char *pa = zmq_msg_gets(&hm, "Peer-Address");
+    snprintf(addr, sizeof addr, "%s", pa ? pa : "local");
+    bool more = zmq_msg_more(&hm);
+    gf_frame_hdr h;
+    const char *why = NULL;
+    int dec = gf_frame_decode(zmq_msg_data(&hm), zmq_msg_size(&hm), &h, &why);
+    zmq_msg_close(&hm);
+    if (dec != 0) {
+        drain(rx->sock, more);
+        rx_bad(rx, addr, "bad frame header: %s", why ? why : "invalid");
+        goto done_rid;
+    }
+    if (!more) {
+        rx_bad(rx, addr, "header without payload frame");
+        goto done_rid;
+    }
+    gf_link_msg m = {.hdr = h};
+    zmq_msg_init(&m.payload);
+    if (zmq_msg_recv(&m.payload, rx->sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&m.payload);
+        goto done_rid;
+    }
+    if (zmq_msg_more(&m.payload)) {
+        drain(rx->sock, true);
+        rx_bad(rx, addr, "more than two frames");
+        goto done_payload;
+    }
+    if (gf_frame_check_payload(&h, zmq_msg_data(&m.payload),
+                               zmq_msg_size(&m.payload), &why) != 0) {
+        rx_bad(rx, addr, "producer %" PRIu64 ", batch %" PRIu64 ": %s",
+               h.producer, h.seq, why ? why : "bad payload");
+        goto done_payload;
+    }
+    if (h.type == GF_FRAME_HELLO) {
+        rx_hello(rx, &ridm, &h, addr, now);
+        goto done_payload;
+    }
+    rx_src *s = find_src(rx, zmq_msg_data(&ridm), zmq_msg_size(&ridm));
+    if (!s) {
+        rx_bad(rx, addr, "%s frame before HELLO",
+               h.type == GF_FRAME_DATA ? "DATA" : "a");
+        goto done_payload;
+    }
+    if (s->gone)
+        goto done_payload; /* late words of a producer given up on */
+    s->heard_ns = now;
+    switch (h.type) {
+    case GF_FRAME_HEARTBEAT:
+        if (h.aux == GF_LINK_HB_DONE)
+            s->bye = true;
+        if (h.aux == GF_LINK_HB_ABORT) {
+            ret =
+                rx_fail(rx, "producer %" PRIu64 " at %s failed: the run stops",
+                        s->producer, s->addr);
+        }
+        break;
+    case GF_FRAME_DATA:
+        if (s->inflight >= (rx->o->credit ? rx->o->credit : GF_LINK_CREDIT)) {
+            rx_bad(rx, addr,
+                   "producer %" PRIu64 ": batch %" PRIu64 " beyond its credit",
+                   h.producer, h.seq);
+            break;
+        }
+        s->inflight++;
+        m.src = (size_t)(s - rx->srcs);
+        if (rx_enqueue(rx, &m) < 0)
+            ret = rx_fail(rx, "out of memory");
+        break;
+    case GF_FRAME_EOS:
+        if (h.producer == s->producer)
+            s->origin = false; /* its stream is complete */
+        m.src = (size_t)(s - rx->srcs);
+        if (rx_enqueue(rx, &m) < 0)
+            ret = rx_fail(rx, "out of memory");
+        break;
+    default:
+        rx_bad(rx, addr, "producer %" PRIu64 ": unexpected frame type %u",
+               s->producer, (unsigned)h.type);
+        break;
+    }
+
+done_payload:
+    zmq_msg_close(&m.payload);
+done_rid:
+    zmq_msg_close(&ridm);
+    return ret;
+}
+
+int gf_link_rx_service(gf_link_rx *rx, int64_t now)
+{
+    int r;
+    while ((r = rx_read_one(rx, now)) == 1)
+        ;
+    if (r < 0)
+        return -1;
+    int64_t hb = hb_ns(rx->o);
+    for (size_t i = 0; i < rx->nsrc; i++) {
+        rx_src *s = &rx->srcs[i];
+        if (!s->live)
+            continue;
+        if (now - s->heard_ns > hb) {
+            s->live = false;
+            s->gone = true;
+            ADD(rx->cnt->peers, -1);
+            if (s->origin)
+                return rx_fail(rx,
+                               "lost producer %" PRIu64 " at %s (no message "
+                               "for %.1f s) before its end of stream",
+                               s->producer, s->addr,
+                               (double)(now - s->heard_ns) / 1e9);
+            say(rx->o,
+                "producer %" PRIu64 " at %s: no message for %.1f s, taken "
+                "as gone",
+                s->producer, s->addr, (double)(now - s->heard_ns) / 1e9);
+            continue;
+        }
+        if (now - s->sent_ns >= hb / 4) {
+            gf_frame_hdr h = {.type = GF_FRAME_HEARTBEAT, .producer = rx->self};
+            if (rx_send(rx, s, &h) == -EHOSTUNREACH)
+                s->sent_ns = now; /* disconnected: silence will tell */
+        }
+    }
+    return 0;
+}
+
+int gf_link_rx_next(gf_link_rx *rx, gf_link_msg *m)
+{
+    while (rx->qlen > 0) {
+        gf_link_msg *slot = &rx->q[rx->qhead];
+        rx->qhead = (rx->qhead + 1) % rx->qcap;
+        rx->qlen--;
+        m->hdr = slot->hdr;
+        m->src = slot->src;
+        zmq_msg_init(&m->payload);
+        zmq_msg_move(&m->payload, &slot->payload);
+        zmq_msg_close(&slot->payload);
+        rx_src *s = &rx->srcs[m->src];
+        if (!s->live && m->hdr.type == GF_FRAME_DATA) {
+            /* its producer gave it to another instance already */
+            s->inflight--;
+            zmq_msg_close(&m->payload);
+            continue;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+void gf_link_rx_ack(gf_link_rx *rx, size_t src, uint64_t origin, uint64_t seq)
+{
+    rx_src *s = &rx->srcs[src];
+    if (seq != 0 && s->inflight > 0)
+        s->inflight--;
+    if (!s->live)
+        return;
+    gf_frame_hdr h = {.type = GF_FRAME_ACK,
+                      .producer = origin,
+                      .seq = seq,
+                      .aux = seq,
+                      .count = seq != 0 ? 1 : 0};
+    rx_send(rx, s, &h);
+}
+
+size_t gf_link_rx_live(const gf_link_rx *rx)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rx->nsrc; i++)
+        n += rx->srcs[i].live;
+    return n;
+}
+
+static void rx_tell_all(gf_link_rx *rx, uint64_t aux)
+{
+    if (!rx)
+        return;
+    for (size_t i = 0; i < rx->nsrc; i++) {
+        if (!rx->srcs[i].live)
+            continue;
+        gf_frame_hdr h = {
+            .type = GF_FRAME_HEARTBEAT, .producer = rx->self, .aux = aux};
+        rx_send(rx, &rx->srcs[i], &h);
+    }
+}
+
+void gf_link_rx_finish(gf_link_rx *rx)
+{
+    rx_tell_all(rx, GF_LINK_HB_DONE);
+}
+
+bool gf_link_rx_all_bye(const gf_link_rx *rx)
+{
+    for (size_t i = 0; i < rx->nsrc; i++)
+        if (rx->srcs[i].live && !rx->srcs[i].bye)
+            return false;
+    return true;
+}
+
+void gf_link_rx_abort(gf_link_rx *rx)
+{
+    rx_tell_all(rx, GF_LINK_HB_ABORT);
+}
+
+uint64_t gf_link_rx_bad(const gf_link_rx *rx)
+{
+    return rx->bad;
+}
+
+const char *gf_link_rx_error(const gf_link_rx *rx)
+{
+    return rx->err;
+}
+
+void gf_link_rx_destroy(gf_link_rx **rxp)
+{
+    if (!rxp || !*rxp)
+        return;
+    gf_link_rx *rx = *rxp;
+    for (size_t i = 0; i < rx->qlen; i++)
+        zmq_msg_close(&rx->q[(rx->qhead + i) % rx->qcap].payload);
+    gf_free(rx->q);
+    if (rx->sock)
+        zmq_close(rx->sock);
+    gf_free(rx->srcs);
+    gf_free(rx->exp);
+    gf_free(rx->name);
+    gf_free(rx->endpoint);
+    gf_free(rx);
+    *rxp = NULL;
+}

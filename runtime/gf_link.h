@@ -1,0 +1,193 @@
+/*
+ * gf_link - an edge between processes (ipc:// or tcp://), beside the inproc
+ * gf_edge: credit-based flow control, an acknowledgement per batch,
+ * heartbeats both ways, resending of unacknowledged batches to another
+ * instance when one dies (ZeroMQ guide, chapters 3-4: the Pirate patterns
+ * and credit-based flow control).
+ *
+ * Sockets. A consumer instance binds one ROUTER at its `listen` endpoint
+ * (gf_link_rx); a producer instance connects one DEALER to every instance
+ * of each consumer stage (gf_link_tx, one per consumer stage), with
+ * ZMQ_IMMEDIATE (nothing is queued on a connection that is not up) and a
+ * bounded ZMQ_LINGER. A DEALER's routing id is "gf" + the producer id in
+ * hex, so a reconnect is the same peer (ZMQ_ROUTER_HANDOVER).
+ *
+ * Messages are gf_frame messages (header, payload), with these meanings
+ * across processes (DESIGN.md "End of stream and delivery"):
+ *
+ *   HELLO      producer -> consumer: producer = its id. Repeated until the
+ *              consumer answers; consumer -> producer: producer = the
+ *              consumer instance's id, count = the credit granted (batches
+ *              the producer may have unacknowledged at that instance).
+ *   DATA       producer = the batch's origin, seq = the origin's sequence
+ *              number: a stateless stage sends its output for an input
+ *              batch under the input's id, so a batch redone elsewhere is
+ *              recognised downstream (gf_dedup). Uses one credit.
+ *   ACK        consumer -> producer: producer/seq = the batch's id (seq 0:
+ *              the end of stream of that origin), aux = seq, count = credit
+ *              given back (1 for DATA, 0 for EOS).
+ *   EOS        producer = origin, aux = batches the origin made, count =
+ *              its records (mod 2^32), seq = 1 when sent by the origin
+ *              itself (the count can be checked), 0 when forwarded by a
+ *              stateless stage (the count is the origin's, not this edge's).
+ *              An origin sends EOS only when every batch was acknowledged.
+ *   HEARTBEAT  both ways, every heartbeat/4 ms; producer = sender's id; aux
+ *              0 alive, 1 the sender's run failed (every peer fails too),
+ *              2 the consumer's input is complete (its producers need not
+ *              wait for it any more; each echoes it back, and the consumer
+ *              stays connected until every live producer has, at most one
+ *              heartbeat timeout: with ZMQ_IMMEDIATE a disconnect discards
+ *              what the other end has not read yet).
+ *
+ * A peer that is silent for the heartbeat timeout is dead. A dead consumer
+ * instance's unacknowledged batches go to the other instances of its
+ * stage; losing a stateful consumer (aggregate, export) or the last
+ * instance of a stage fails the run. On the consumer side, losing a
+ * producer that is an origin before its end of stream fails the run;
+ * losing a stateless producer is survived (its producers redo the work).
+ *
+ * Every message is validated (gf_frame_decode, gf_frame_check_payload,
+ * known peer, within its credit) before it is queued; a bad one is dropped,
+ * counted and logged with the sender's address. ZMQ_MAXMSGSIZE bounds
+ * what the ROUTER accepts.
+ *
+ * Neither end blocks: the instance's thread polls the sockets
+ * (gf_link_*_pollitems), then calls gf_link_*_service, which reads what
+ * arrived and runs the timers (HELLO retries, heartbeats, deaths, resends).
+ * Sockets are used by one thread only (the instance's).
+ */
+#ifndef GF_LINK_H
+#define GF_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zmq.h>
+
+#include "gf_edge.h"
+#include "gf_frame.h"
+#include "gf_stats.h"
+
+/* Default heartbeat timeout: a silent peer is dead after this. */
+#define GF_LINK_HEARTBEAT_MS 3000
+/* Batches a producer may have unacknowledged at one consumer instance. */
+#define GF_LINK_CREDIT 8
+/* HEARTBEAT aux values */
+#define GF_LINK_HB_ALIVE 0
+#define GF_LINK_HB_ABORT 1
+#define GF_LINK_HB_DONE 2
+
+/* Settings shared by the links of a run. */
+typedef struct gf_link_opts {
+    long heartbeat_ms; /* silence after which a peer is dead */
+    uint32_t credit;   /* per producer and consumer instance */
+    /* a line for the operator (no newline); may be NULL */
+    void (*log)(void *arg, const char *line);
+    void *log_arg;
+    /* hook for every socket made (CURVE, limits); may be NULL. Returns 0,
+       or negative to refuse the socket. server: a ROUTER about to bind. */
+    int (*secure)(void *arg, void *sock, bool server, const char *peer_stage);
+    void *secure_arg;
+} gf_link_opts;
+
+/* ------------------------------------------------------------ sending -- */
+
+typedef struct gf_link_tx gf_link_tx;
+
+/* Called when batch (origin, seq) was acknowledged (seq 0: the origin's
+   end of stream, by every live instance). */
+typedef void (*gf_link_ack_fn)(void *arg, uint64_t origin, uint64_t seq);
+
+/*
+ * Connect producer `producer` to the `n` instances of consumer stage
+ * `stage` at `endpoints` (copied). `critical`: the stage is stateful, losing
+ * an instance fails the run. Returns NULL with *err (static text) on
+ * failure.
+ */
+gf_link_tx *gf_link_tx_new(void *lctx, const gf_link_opts *o, uint64_t producer,
+                           const char *stage, char *const *endpoints, size_t n,
+                           bool critical, gf_link_ack_fn on_ack, void *arg,
+                           gf_counters *cnt, const char **err);
+/* Poll items for the tx's sockets (POLLIN) into items[]; returns how many
+   (at most gf_link_tx_npoll). */
+size_t gf_link_tx_pollitems(gf_link_tx *tx, zmq_pollitem_t *items);
+size_t gf_link_tx_npoll(const gf_link_tx *tx);
+/*
+ * Read what arrived, then run the timers. Returns 0, or -1 when the run
+ * must fail (gf_link_tx_error says why).
+ */
+int gf_link_tx_service(gf_link_tx *tx, int64_t now_ns);
+/* True once every instance answered HELLO (or is gone). */
+bool gf_link_tx_ready(const gf_link_tx *tx);
+/* "classify#1 at tcp://...", the instances that have not answered yet,
+   into buf. */
+void gf_link_tx_waiting(const gf_link_tx *tx, char *buf, size_t n);
+/*
+ * Stop waiting for the instances that have not answered HELLO: they are
+ * taken as dead (a late one is never used). Returns how many instances are
+ * live, or -1 for a stateful stage (every instance is needed).
+ */
+int gf_link_tx_give_up(gf_link_tx *tx);
+/*
+ * Send batch b (a reference is taken) as (origin, seq) to a live instance
+ * with credit, round robin. -EAGAIN when none can take it now (or resends
+ * are waiting: they go first); 0 when sent.
+ */
+int gf_link_tx_send(gf_link_tx *tx, uint64_t origin, uint64_t seq,
+                    gf_edge_batch *b);
+/* Send origin's end of stream to every live instance (no credit needed). */
+int gf_link_tx_eos(gf_link_tx *tx, uint64_t origin, uint64_t batches,
+                   uint32_t records, bool direct);
+/* Batches and ends of stream sent and not yet acknowledged. */
+size_t gf_link_tx_unacked(const gf_link_tx *tx);
+/* Tell every live instance that this run failed (best effort). */
+void gf_link_tx_abort(gf_link_tx *tx);
+const char *gf_link_tx_error(const gf_link_tx *tx);
+void gf_link_tx_destroy(gf_link_tx **txp);
+
+/* ---------------------------------------------------------- receiving -- */
+
+typedef struct gf_link_rx gf_link_rx;
+
+/* One message taken off the rx. */
+typedef struct gf_link_msg {
+    gf_frame_hdr hdr; /* DATA or EOS */
+    zmq_msg_t payload;
+    size_t src; /* for gf_link_rx_ack */
+} gf_link_msg;
+
+/*
+ * Bind consumer instance `self` (named `name`, e.g. "aggregate#0") at
+ * `endpoint`, accepting the `n` producer ids in `producers`; `origin[i]`:
+ * producer i is an origin whose loss before its end of stream fails the run.
+ * Returns NULL with *err on failure (errno from ZeroMQ).
+ */
+gf_link_rx *gf_link_rx_new(void *lctx, const gf_link_opts *o, uint64_t self,
+                           const char *name, const char *endpoint,
+                           const uint64_t *producers, const bool *origin,
+                           size_t n, gf_counters *cnt, const char **err);
+void *gf_link_rx_socket(gf_link_rx *rx);
+/* As gf_link_tx_service. */
+int gf_link_rx_service(gf_link_rx *rx, int64_t now_ns);
+/* Take the next queued DATA or EOS message (1), or 0 when none. Close
+   m->payload after use. */
+int gf_link_rx_next(gf_link_rx *rx, gf_link_msg *m);
+/* Acknowledge (origin, seq) to the producer that sent message src (seq 0:
+   an end of stream). Nothing happens when that producer is gone. */
+void gf_link_rx_ack(gf_link_rx *rx, size_t src, uint64_t origin, uint64_t seq);
+/* Producers heard from recently. */
+size_t gf_link_rx_live(const gf_link_rx *rx);
+/* Tell the producers this instance's input is complete; each echoes it. */
+void gf_link_rx_finish(gf_link_rx *rx);
+/* True once every live producer echoed gf_link_rx_finish: this end may
+   close without its last messages being discarded unread. */
+bool gf_link_rx_all_bye(const gf_link_rx *rx);
+/* Tell the producers this run failed (best effort). */
+void gf_link_rx_abort(gf_link_rx *rx);
+/* Bad messages dropped so far. */
+uint64_t gf_link_rx_bad(const gf_link_rx *rx);
+const char *gf_link_rx_error(const gf_link_rx *rx);
+void gf_link_rx_destroy(gf_link_rx **rxp);
+
+#endif

@@ -1,0 +1,74 @@
+# Shared set-up of the dist_*.sh tests (sourced after runtime_lib.bash):
+# start gigflow processes in the background, each bounded by `timeout`,
+# remember their pids, and kill whatever is left on exit.
+# Ports: each test picks a free base port range from its own pid so that
+# tests running side by side do not collide.
+
+GF_PIDS=()
+GF_NAMES=()
+# Sanitizer builds run slower: GF_TEST_SLOW=N stretches heartbeats and
+# waits N times (tests/CMakeLists.txt sets 5 for ThreadSanitizer).
+SLOW=${GF_TEST_SLOW:-1}
+hb() { echo $(($1 * SLOW)); }
+GF_EXTRA=() # options added to every bg run
+dist_cleanup() {
+    exec 2>/dev/null # bash's "Killed" notices of the workers killed on purpose
+    for pid in "${GF_PIDS[@]}"; do
+        kill -9 "$pid" || true
+    done
+    wait || true
+    if declare -F dist_extra_cleanup >/dev/null; then dist_extra_cleanup; fi
+    [ -n "${GF_KEEP:-}" ] || rm -rf "$T"
+}
+trap dist_cleanup EXIT
+
+# A base TCP port free on loopback, with room for 20 after it.
+pick_port() {
+    local p
+    for _ in $(seq 50); do
+        # below the kernel's ephemeral range (32768-60999), where an
+        # outgoing connection's local port could take ours
+        p=$((20000 + (RANDOM % 600) * 20))
+        if ! (ss -ltn 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"); then
+            echo "$p"
+            return
+        fi
+    done
+    echo 23000
+}
+
+# bg NAME ARGS...: start `gigflow ARGS` (stderr in NAME.err); its pid goes
+# to GF_PIDS and to variable pid_NAME.
+bg() {
+    local name=$1
+    shift
+    timeout "${GF_TIMEOUT:-$((120 * SLOW))}" "$GIGFLOW" "$@" ${GF_EXTRA[@]+"${GF_EXTRA[@]}"} >"$name.out" 2>"$name.err" &
+    GF_PIDS+=($!)
+    GF_NAMES+=("$name")
+    eval "pid_$name=$!"
+}
+
+# The real gigflow pid under a `timeout` wrapper pid.
+child_of() {
+    pgrep -P "$1" | head -1
+}
+
+# wait_rc NAME: wait for background process NAME, its status in $rc.
+wait_rc() {
+    local v="pid_$1"
+    rc=0
+    wait "${!v}" || rc=$?
+}
+
+show_errs() {
+    for n in "${GF_NAMES[@]}"; do
+        [ -s "$n.err" ] && { echo "--- $n.err" >&2; tail -n 15 "$n.err" >&2; }
+    done
+    return 0
+}
+
+dfail() {
+    echo "FAIL: $*" >&2
+    show_errs
+    exit 1
+}
