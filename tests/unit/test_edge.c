@@ -44,6 +44,8 @@ static int setup(void **state)
     f->zctx = zmq_ctx_new();
     uint64_t producers[] = {7, 9};
     f->rx = gf_edge_rx_new(f->zctx, "inproc://t-edge", producers, 2);
+    if (f->rx)
+        f->rx->check_payload = true; /* the bad-message tests need it */
     f->tx = gf_edge_tx_new(f->zctx, "inproc://t-edge", 7);
     if (!f->zctx || !f->rx || !f->tx)
         return -1;
