@@ -10,7 +10,9 @@
 # each `pseudonymize_key_file:`. Errors about input files that still do
 # not exist (an SQLite database) are allowed; any other error fails the
 # test, naming the file and the block's number in it (counting the
-# ```yaml blocks of that file from 1).
+# ```yaml blocks of that file from 1). It also checks that
+# docs/plugins/README.md lists every plugin `gigflow inspect` finds, with
+# the same kind and description, and that each has its page.
 set -euo pipefail
 : "${GIGFLOW:?set GIGFLOW to the gigflow binary}"
 : "${GF_SOURCE_DIR:?set GF_SOURCE_DIR to the source tree}"
@@ -106,10 +108,28 @@ for md in "${files[@]}"; do
     done <"$T/list"
 done
 
+# The plugin index lists every plugin gigflow finds, with its kind and
+# its description as `gigflow inspect` prints them, and each has a page.
+index="$SRC/docs/plugins/README.md"
+(unset GIGFLOW_PLUGIN_PATH; "$GIGFLOW" inspect) >"$T/inspect" || { echo "FAIL: gigflow inspect" >&2; exit 1; }
+plugins=0
+while read -r pname pkind _ rest; do
+    [ "$pname" = NAME ] && continue
+    desc=$(echo "$rest" | sed -E 's/[[:space:]]+[^[:space:]]+$//; s/[[:space:]]+/ /g')
+    plugins=$((plugins + 1))
+    grep -qF "| [$pname]($pname.md) | $pkind | $desc |" "$index" ||
+        failed+=("docs/plugins/README.md: no row '| [$pname]($pname.md) | $pkind | $desc |'")
+    [ -s "$SRC/docs/plugins/$pname.md" ] || failed+=("docs/plugins/$pname.md is missing")
+done < <(sed -n '/^NAME /,/^$/p' "$T/inspect" | sed '/^$/d')
+[ "$plugins" -ge 1 ] || failed+=("gigflow inspect listed no plugin")
+rows=$(grep -cE '^\| \[[a-z_0-9]+\]\([a-z_0-9]+\.md\) \|' "$index" || true)
+[ "$rows" -eq "$plugins" ] ||
+    failed+=("docs/plugins/README.md lists $rows plugins, gigflow inspect $plugins")
+
 [ "$checked" -ge 1 ] || { echo "FAIL: only $checked pipeline snippets found" >&2; exit 1; }
 if [ "${#failed[@]}" -gt 0 ]; then
-    echo "FAIL: ${#failed[@]} of $checked documentation pipelines do not validate:" >&2
+    echo "FAIL: ${#failed[@]} problems in the documentation ($checked pipelines checked):" >&2
     printf '%s\n' "${failed[@]}" >&2
     exit 1
 fi
-echo "ok: $checked documentation pipelines validate"
+echo "ok: $checked documentation pipelines validate; the index lists the $plugins plugins"
