@@ -193,6 +193,8 @@ int gf_pg_check_dsn(gf_ctx *ctx, const char *dsn)
         return GF_OK;
     }
     char *clean = perr ? gf_pg_scrub(perr) : NULL;
+    for (size_t n = clean ? strlen(clean) : 0; n > 0 && clean[n - 1] == '\n';)
+        clean[--n] = '\0'; /* libpq ends its messages with a newline */
     ctx->host->option_error(ctx, "dsn", "not a libpq connection string: %s",
                             clean ? clean : "out of memory");
     free(clean);
