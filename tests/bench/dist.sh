@@ -25,7 +25,8 @@ gigflow=$build/bin/gigflow
 [ -x "$gigflow" ] || bash "$root/scripts/build.sh" "$build"
 data=${BENCH_DATA:-/tmp/gigflow-bench}
 mkdir -p "$data"
-csv=$data/members-$rows.csv
+gen=$(md5sum "$here/gen_members.awk" | cut -c1-8) # new generator, new data
+csv=$data/members-$rows-$gen.csv
 [ -s "$csv" ] || mawk -v n="$rows" -f "$here/gen_members.awk" >"$csv"
 cat "$csv" >/dev/null
 

@@ -48,7 +48,8 @@ gigflow=$build/bin/gigflow
 
 data=${BENCH_DATA:-/tmp/gigflow-bench}
 mkdir -p "$data"
-csv=$data/members-$rows.csv
+gen=$(md5sum "$here/gen_members.awk" | cut -c1-8) # new generator, new data
+csv=$data/members-$rows-$gen.csv
 if [ ! -s "$csv" ]; then
   echo "generating $rows rows into $csv ..." >&2
   mawk -v n="$rows" -f "$here/gen_members.awk" >"$csv.tmp"

@@ -47,7 +47,8 @@ gigflow=$build/bin/gigflow
 
 data=${BENCH_DATA:-/tmp/gigflow-bench}
 mkdir -p "$data"
-csv=$data/members-$rows.csv
+gen=$(md5sum "$here/gen_members.awk" | cut -c1-8) # new generator, new data
+csv=$data/members-$rows-$gen.csv
 [ -s "$csv" ] || mawk -v n="$rows" -f "$here/gen_members.awk" >"$csv"
 mb=$(du -m "$csv" | cut -f1)
 cat "$csv" >/dev/null # into the page cache

@@ -34,7 +34,7 @@ started=$?
 set -e
 if [ $started = 1 ]; then
   echo "SKIP: PostgreSQL is not installed and cannot be (not root)"
-  exit 0
+  exit 77
 fi
 [ $started = 0 ] || exit 1
 tmp=$PG_TMP
