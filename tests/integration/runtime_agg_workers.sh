@@ -117,6 +117,53 @@ gf validate topk.yaml
 expect_err "workers: 2 needs an aggregate plugin with partial() and merge()"
 expect_err "'t_ok_agg' has neither"
 
+# a plugin of ABI minor 1 (struct_size ends at destroy): its partial/merge
+# pointers beyond struct_size are never read; workers 1 runs
+sed 's/t_ok_agg/t_old_agg/' topk.yaml >old.yaml
+gf validate old.yaml
+[ "$rc" -ne 0 ] || fail "t_old_agg with workers 2 accepted"
+expect_err "'t_old_agg' has neither (it is built for an older ABI minor)"
+sed 's/workers: 2/workers: 1/' old.yaml >old1.yaml
+gf run old1.yaml --quiet
+expect_rc 0 "t_old_agg with workers 1"
+
+# the runtime's side with a fixture: t_gen's 20000 records over 4
+# instances; instance 0 merges 3 partial records and emits one total,
+# having counted only its share itself
+fixture() { # $1 with (YAML flow map)
+    cat <<Y
+name: fx
+stages:
+  - name: gen
+    plugin: t_gen
+    with: {count: 20000, per_call: 101}
+  - name: agg
+    plugin: t_merge_agg
+    workers: 4
+    from: gen
+    with: $1
+  - name: out
+    plugin: t_sink
+    from: agg
+    with: {path: fx.jsonl}
+Y
+}
+fixture "{}" >fx.yaml
+gf run fx.yaml --quiet --batch-bytes 1k
+expect_rc 0 "t_merge_agg workers 4"
+[ "$(lines fx.jsonl)" = 1 ] || fail "fx: $(lines fx.jsonl) records, want 1"
+grep -qF '"count":20000,"merged":3,' fx.jsonl || fail "fx: $(cat fx.jsonl)"
+own=$(sed -n 's/.*"own":\([0-9]*\).*/\1/p' fx.jsonl)
+[ -n "$own" ] && [ "$own" -lt 20000 ] || fail "instance 0 counted $own: not spread"
+fixture "{fail: partial}" >fp.yaml
+gf run fp.yaml --quiet --batch-bytes 1k
+expect_rc 1 "partial fails"
+expect_err "stage agg: partial failed on purpose (instance "
+fixture "{fail: merge}" >fm.yaml
+gf run fm.yaml --quiet --batch-bytes 1k
+expect_rc 1 "merge fails"
+expect_err "stage agg: merge failed on purpose"
+
 # --stage placement: aggregates with workers stay one-process only
 gf run w3.yaml --stage agg#0 --quiet
 expect_rc 2 "--stage with an aggregate of 3 workers"
