@@ -1125,8 +1125,7 @@ static void load_plugin(pipeline_priv *pp, gf_stage_def *st, gf_diag *d)
              "merge() (ABI minor 2); '%s' has %s; remove 'workers' or set "
              "it to 1",
              who, st->workers, desc->name,
-             desc->struct_size < offsetof(gf_plugin, merge) +
-                                     sizeof desc->merge
+             desc->struct_size < offsetof(gf_plugin, merge) + sizeof desc->merge
                  ? "neither (it is built for an older ABI minor)"
              : !desc->partial && !desc->merge ? "neither"
              : !desc->partial                 ? "merge() but no partial()"

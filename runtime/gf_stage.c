@@ -308,8 +308,7 @@ static int post_partial(gf_inst *in)
     int rc = 0;
     if (!gf_run_interrupted(in->run) && !gf_run_stopping(in->run)) {
         gf_out po;
-        if (gf_out_init(&po, in->run->opts.batch_bytes, collect_part, in) <
-            0) {
+        if (gf_out_init(&po, in->run->opts.batch_bytes, collect_part, in) < 0) {
             gf_run_fail(in->run, "stage %s: out of memory", in->def->name);
             rc = -1;
         } else {

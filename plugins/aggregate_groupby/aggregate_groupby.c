@@ -780,7 +780,7 @@ fail_memory:
 /* A number of a partial state as int64 (ints; floats truncated). */
 static int64_t as_int(const gf_value *v)
 {
-    return v->type == GF_T_INT ? v->v.i
+    return v->type == GF_T_INT     ? v->v.i
            : v->type == GF_T_FLOAT ? (int64_t)v->v.f
                                    : 0;
 }
@@ -849,8 +849,8 @@ static int metric_merge(gb_state *s, const gf_host *h, const gb_metric *m,
         while (h->elem(v, &it, &e)) {
             if (e.type != GF_T_BIN)
                 return -1;
-            if (dset_add_encoded(s, st, (const uint8_t *)e.v.s.ptr,
-                                 e.v.s.len) < 0)
+            if (dset_add_encoded(s, st, (const uint8_t *)e.v.s.ptr, e.v.s.len) <
+                0)
                 return -2;
         }
         return 0;
@@ -876,8 +876,9 @@ static int gb_merge(gf_ctx *ctx, void *state, const gf_record *partial)
     if (!h->get(partial, "_key", &key) || key.type != GF_T_BIN ||
         !h->get(partial, "_m", &ms) || ms.type != GF_T_ARRAY ||
         ms.n != s->nmetrics) {
-        h->error(ctx, "merge: not a partial state of this stage (fields "
-                      "_key and _m with %zu metrics expected)",
+        h->error(ctx,
+                 "merge: not a partial state of this stage (fields "
+                 "_key and _m with %zu metrics expected)",
                  s->nmetrics);
         return GF_ERROR;
     }

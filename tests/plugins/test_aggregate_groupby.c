@@ -311,8 +311,8 @@ static void test_merge_bad(void **state)
     push(other, "{\"g\":1}");
     assert_int_equal(gf_harness_partial(other), 0);
     gf_value key;
-    assert_true(gf_harness_host(other)->get(gf_harness_output(other, 0),
-                                            "_key", &key));
+    assert_true(
+        gf_harness_host(other)->get(gf_harness_output(other, 0), "_key", &key));
     b.len = 0;
     mpb_map(&b, 2);
     mpb_str(&b, "_key");
