@@ -340,6 +340,19 @@ static int make_senders(exec_state *x)
 static int make_placement(exec_state *x, int *code)
 {
     const gf_pipeline *p = x->run.p;
+    for (size_t s = 0; s < p->nstages; s++) {
+        const gf_stage_def *d = &p->stages[s];
+        if (d->workers > 1 && d->lib->desc->kind == GF_KIND_AGGREGATE) {
+            fprintf(stderr,
+                    "gigflow run: stage %s: an aggregate stage with workers: "
+                    "%u runs in one process only (its partial states are "
+                    "merged in memory); with --stage placement set "
+                    "'workers: 1' on it\n",
+                    d->name, d->workers);
+            *code = GF_EXIT_USAGE;
+            return -1;
+        }
+    }
     size_t total = 0;
     size_t *first = gf_calloc(p->nstages, sizeof *first);
     if (!first)
@@ -401,6 +414,14 @@ static int make_instances(exec_state *x)
     x->ninst = total;
     for (size_t s = 0; s < p->nstages; s++) {
         const gf_stage_def *d = &p->stages[s];
+        gf_merge_box *box = NULL; /* aggregates with several workers */
+        if (d->workers > 1 && d->lib->desc->kind == GF_KIND_AGGREGATE &&
+            GF_PLUGIN_CAN_MERGE(d->lib->desc)) {
+            box = gf_merge_box_new(d->workers);
+            if (!box)
+                return -ENOMEM;
+            x->inst[x->first[s]].merge = box; /* owner, freed first */
+        }
         for (unsigned w = 0; w < d->workers; w++) {
             size_t i = x->first[s] + w;
             gf_inst *in = &x->inst[i];
@@ -412,6 +433,7 @@ static int make_instances(exec_state *x)
             in->producer = i + 1;
             in->local = x->local ? x->local[i] != 0 : true;
             in->cnt = gf_stats_counters(x->run.stats, s, w);
+            in->merge = box;
             in->ctx = (gf_ctx){
                 .host = &gf_host_table,
                 .stage = d->name,
@@ -641,6 +663,8 @@ static void teardown(exec_state *x)
         gf_inst *in = &x->inst[i];
         if (in->inited)
             in->plugin->destroy(&in->ctx, in->state);
+        if (in->merge && in->ctx.instance == 0)
+            gf_merge_box_free(&in->merge);
         if (in->out_ready)
             gf_out_release(&in->out);
         for (size_t d = 0; d < in->ndown; d++) {

@@ -428,6 +428,30 @@ GF_EXPORT int gf_harness_flush(gf_harness *h)
     return collect(h, desc->flush(&h->ctx, h->state, &h->out));
 }
 
+GF_EXPORT int gf_harness_partial(gf_harness *h)
+{
+    const gf_plugin *desc = h->lib->desc;
+    if (!GF_PLUGIN_CAN_MERGE(desc)) {
+        set_error(h, "this plugin has no partial() and merge() (ABI minor 2)");
+        return GF_ERROR;
+    }
+    return collect(h, desc->partial(&h->ctx, h->state, &h->out));
+}
+
+GF_EXPORT int gf_harness_merge(gf_harness *h, const gf_record *partial)
+{
+    const gf_plugin *desc = h->lib->desc;
+    if (!GF_PLUGIN_CAN_MERGE(desc)) {
+        set_error(h, "this plugin has no partial() and merge() (ABI minor 2)");
+        return GF_ERROR;
+    }
+    if (!partial) {
+        set_error(h, "merge: no record");
+        return -2;
+    }
+    return collect(h, desc->merge(&h->ctx, h->state, partial));
+}
+
 GF_EXPORT int gf_harness_commit(gf_harness *h)
 {
     const gf_plugin *desc = h->lib->desc;

@@ -1118,16 +1118,28 @@ static void load_plugin(pipeline_priv *pp, gf_stage_def *st, gf_diag *d)
     st->opts =
         gf_options_parse_for(desc, gf_ynode_get(st->node, "with"),
                              gf_ynode_key(st->node, "plugin"), p->dir, who, d);
-    if (st->workers > 1 && desc->kind != GF_KIND_CLASSIFY)
+    if (st->workers > 1 && desc->kind == GF_KIND_AGGREGATE &&
+        !GF_PLUGIN_CAN_MERGE(desc))
         perr(d, gf_ynode_get(st->node, "workers"),
-             "%s: workers: %u is only supported on classify stages for now "
+             "%s: workers: %u needs an aggregate plugin with partial() and "
+             "merge() (ABI minor 2); '%s' has %s; remove 'workers' or set "
+             "it to 1",
+             who, st->workers, desc->name,
+             desc->struct_size < offsetof(gf_plugin, merge) + sizeof desc->merge
+                 ? "neither (it is built for an older ABI minor)"
+             : !desc->partial && !desc->merge ? "neither"
+             : !desc->partial                 ? "merge() but no partial()"
+                                              : "partial() but no merge()");
+    if (st->workers > 1 && desc->kind != GF_KIND_CLASSIFY &&
+        desc->kind != GF_KIND_AGGREGATE)
+        perr(d, gf_ynode_get(st->node, "workers"),
+             "%s: workers: %u is only supported on classify and aggregate "
+             "stages for now "
              "('%s' is %s %s plugin: %s); remove 'workers' or set it to 1",
              who, st->workers, desc->name, article(desc->kind),
              gf_kind_name(desc->kind),
              desc->kind == GF_KIND_INGEST
                  ? "one instance reads its input in order"
-             : desc->kind == GF_KIND_AGGREGATE
-                 ? "its groups must see every record in one instance"
                  : "one instance writes one output file");
     if (desc->kind != GF_KIND_EXPORT) {
         static const char *const pii_keys[] = {"mask_pii",

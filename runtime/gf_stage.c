@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "gf_alloc.h"
 #include "gf_mp.h"
@@ -246,11 +247,149 @@ static int run_consumer(gf_inst *in)
     return 0;
 }
 
+gf_merge_box *gf_merge_box_new(unsigned n)
+{
+    gf_merge_box *b = gf_calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->parts = gf_calloc(n, sizeof *b->parts);
+    b->counts = gf_calloc(n, sizeof *b->counts);
+    if (!b->parts || !b->counts) {
+        gf_free(b->parts);
+        gf_free(b->counts);
+        gf_free(b);
+        return NULL;
+    }
+    b->n = n;
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->cond, NULL);
+    return b;
+}
+
+void gf_merge_box_free(gf_merge_box **bp)
+{
+    gf_merge_box *b = bp ? *bp : NULL;
+    if (!b)
+        return;
+    for (unsigned k = 0; k < b->n; k++)
+        gf_buf_free(&b->parts[k]);
+    gf_free(b->parts);
+    gf_free(b->counts);
+    pthread_cond_destroy(&b->cond);
+    pthread_mutex_destroy(&b->lock);
+    gf_free(b);
+    *bp = NULL;
+}
+
+/* gf_out callback of partial(): move the batch into this instance's part. */
+static int collect_part(gf_out *out, void *arg)
+{
+    gf_inst *in = arg;
+    gf_merge_box *b = in->merge;
+    size_t len;
+    uint32_t nrec;
+    uint8_t *data = gf_out_take(out, &len, &nrec);
+    if (!data)
+        return out->nrec == 0 ? 0 : -ENOMEM;
+    int rc = gf_buf_append(&b->parts[in->ctx.instance], data, len);
+    gf_free(data);
+    if (rc < 0)
+        return -ENOMEM;
+    b->counts[in->ctx.instance] += nrec;
+    return 0;
+}
+
+/* Instances 1..N-1: partial() into the box, then count in as posted
+   (also on failure or interrupt, so that instance 0 never waits in vain;
+   it checks the run's state itself). */
+static int post_partial(gf_inst *in)
+{
+    gf_merge_box *b = in->merge;
+    int rc = 0;
+    if (!gf_run_interrupted(in->run) && !gf_run_stopping(in->run)) {
+        gf_out po;
+        if (gf_out_init(&po, in->run->opts.batch_bytes, collect_part, in) < 0) {
+            gf_run_fail(in->run, "stage %s: out of memory", in->def->name);
+            rc = -1;
+        } else {
+            int r = in->plugin->partial(&in->ctx, in->state, &po);
+            if (r < 0) {
+                gf_stage_fail_callback(in, "partial", r);
+                rc = -1;
+            } else if (po.status < 0 || gf_out_flush(&po) < 0) {
+                if (!gf_run_stopping(in->run))
+                    gf_run_fail(in->run,
+                                "stage %s: writing a partial record failed",
+                                in->def->name);
+                rc = -1;
+            }
+            gf_out_release(&po);
+        }
+    }
+    pthread_mutex_lock(&b->lock);
+    b->posted++;
+    pthread_cond_broadcast(&b->cond);
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
+
+/* Instance 0: wait for every other instance's partial, merge() them all.
+   Returns 0, or -1 when the run is failing. */
+static int merge_partials(gf_inst *in)
+{
+    gf_merge_box *b = in->merge;
+    pthread_mutex_lock(&b->lock);
+    while (b->posted < b->n - 1 && !gf_run_stopping(in->run)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000000L; /* to notice a failing run */
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&b->cond, &b->lock, &ts);
+    }
+    pthread_mutex_unlock(&b->lock);
+    if (gf_run_stopping(in->run))
+        return -1;
+    for (unsigned k = 1; k < b->n; k++) {
+        const uint8_t *pos = b->parts[k].data;
+        const uint8_t *end = pos + b->parts[k].len;
+        gf_record rec;
+        uint32_t seen = 0;
+        while (pos && gf_mp_batch_next(&pos, end, &rec)) {
+            int r = in->plugin->merge(&in->ctx, in->state, &rec);
+            if (r < 0) {
+                gf_stage_fail_callback(in, "merge", r);
+                return -1;
+            }
+            seen++;
+        }
+        if (seen != b->counts[k]) {
+            gf_run_fail(in->run,
+                        "stage %s: instance %u's partial records are "
+                        "damaged (%u of %u read)",
+                        in->def->name, k, seen, b->counts[k]);
+            return -1;
+        }
+        gf_buf_free(&b->parts[k]);
+    }
+    return 0;
+}
+
 /* End of stream for this instance: flush, send the rest, then EOS. */
 static int finish(gf_inst *in)
 {
     const gf_plugin *pl = in->plugin;
-    if (pl->flush && !gf_run_interrupted(in->run)) {
+    if (in->merge && in->ctx.instance > 0) {
+        if (post_partial(in) < 0)
+            return -1;
+    } else if (in->merge && !gf_run_interrupted(in->run)) {
+        if (merge_partials(in) < 0)
+            return -1;
+    }
+    if (pl->flush && !gf_run_interrupted(in->run) &&
+        !(in->merge && in->ctx.instance > 0)) {
         int r = pl->flush(&in->ctx, in->state, &in->out);
         if (r < 0) {
             gf_stage_fail_callback(in, "flush", r);
@@ -282,6 +421,12 @@ void *gf_stage_thread(void *arg)
         in->plugin->kind == GF_KIND_INGEST ? run_ingest(in) : run_consumer(in);
     if (rc == 0)
         finish(in);
+    else if (in->merge && in->ctx.instance > 0) {
+        pthread_mutex_lock(&in->merge->lock); /* instance 0 stops waiting */
+        in->merge->posted++;
+        pthread_cond_broadcast(&in->merge->cond);
+        pthread_mutex_unlock(&in->merge->lock);
+    }
     atomic_store(&in->cnt->end_ns, gf_stats_now_ns());
 
     pthread_mutex_lock(&run->lock);

@@ -78,6 +78,22 @@ typedef struct gf_fanout {
     size_t rr; /* round-robin position */
 } gf_fanout;
 
+/*
+ * An aggregate stage with several workers (plugin with partial/merge, one
+ * process): instances 1..N-1 write their partial() records into parts[k]
+ * and count themselves in `posted`; instance 0 waits for N-1 posts, then
+ * merge()s every part before its flush(). Owned by instance 0 (added by
+ * merge).
+ */
+typedef struct gf_merge_box {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    unsigned n;      /* the stage's instances */
+    unsigned posted; /* instances 1..n-1 that are done */
+    gf_buf *parts;   /* per instance: partial records end to end */
+    uint32_t *counts;
+} gf_merge_box;
+
 /* One stage instance. */
 typedef struct gf_inst {
     gf_rt rt; /* first: ctx.rt points here */
@@ -105,7 +121,15 @@ typedef struct gf_inst {
        instance, and its links (gf_dist.c); false/NULL otherwise */
     bool local;
     struct gf_dist_inst *dist;
+    /* aggregates with several workers (added by merge): shared by the
+       stage's instances, NULL otherwise */
+    gf_merge_box *merge;
 } gf_inst;
+
+/* A merge box for `n` instances; NULL when memory runs out. */
+gf_merge_box *gf_merge_box_new(unsigned n);
+/* Free it and its parts; *bp = NULL. */
+void gf_merge_box_free(gf_merge_box **bp);
 
 /* Thread entry: arg is a gf_inst. */
 void *gf_stage_thread(void *arg);

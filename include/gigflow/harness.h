@@ -42,6 +42,16 @@ int gf_harness_push(gf_harness *h, const void *mp, size_t len);
 int gf_harness_produce(gf_harness *h);
 /* End of stream: flush(). */
 int gf_harness_flush(gf_harness *h);
+/*
+ * Aggregates with partial() and merge() (ABI minor 2; added by merge):
+ * partial() writes this instance's state as records into the output (read
+ * them with gf_harness_output, as after flush); merge() absorbs one such
+ * record, e.g. the output of another harness of the same plugin and
+ * options. Both return the callback's result, GF_ERROR when the plugin
+ * lacks them.
+ */
+int gf_harness_partial(gf_harness *h);
+int gf_harness_merge(gf_harness *h, const gf_record *partial);
 /* commit() (0 when the plugin has none), then, when it succeeded, rename
    the files the plugin opened with output_open/output_path over their
    targets, as a run does after every stage committed. */

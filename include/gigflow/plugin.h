@@ -23,6 +23,11 @@
  *                Aggregates emit their groups here; exports finish writing.
  *                The runtime may call flush more than once in future
  *                continuous runs; keep it idempotent with respect to state.
+ *   partial()    optional, aggregates (with merge()): replaces flush() on
+ *                every instance but 0 of an aggregate stage with
+ *                `workers: N > 1`; see the descriptor below.
+ *   merge()      optional, aggregates: on instance 0, once per partial
+ *                record of the other instances, before its flush().
  *   commit()     optional; after every stage of the run succeeded: make the
  *                output visible (a database export commits its
  *                transaction). Files opened with gf_host.output_open or
@@ -71,8 +76,9 @@ extern "C" {
 /* A change that breaks existing plugins bumps the major. */
 #define GF_ABI_MAJOR 1
 /* Appending a descriptor field or host function bumps the minor.
-   Minor 1 added gf_host.output_open, output_path and value_to_json. */
-#define GF_ABI_MINOR 1
+   Minor 1 added gf_host.output_open, output_path and value_to_json.
+   Minor 2 added gf_plugin.partial and merge (aggregates with workers). */
+#define GF_ABI_MINOR 2
 
 /* Return values of callbacks. Errors are negative. */
 #define GF_OK 0
@@ -377,7 +383,31 @@ typedef struct gf_plugin {
     int (*flush)(gf_ctx *ctx, void *state, gf_out *out);        /* optional */
     int (*commit)(gf_ctx *ctx, void *state);                    /* optional */
     void (*destroy)(gf_ctx *ctx, void *state);                  /* required */
+
+    /* --- ABI minor 2: aggregates with several workers ------------------- */
+
+    /*
+     * An aggregate stage may have `workers: N > 1` only when its plugin
+     * sets both of these (and struct_size covers them). Upstream then
+     * spreads records over the N instances; each process()es its share.
+     * At end of stream every instance but 0 calls partial() instead of
+     * flush(): it writes its whole state as records on `out` (any fields,
+     * e.g. `_key`, `_m`; they never leave the stage: the runtime hands them
+     * to instance 0, not downstream). Once every other instance has done
+     * so, instance 0 calls merge() once per such record, in instance
+     * order, then flush() as usual: downstream sees one set of groups.
+     * Both return GF_OK or a negative value (with host->error) to fail the
+     * run. merge() reads `partial` only during the call.
+     */
+    int (*partial)(gf_ctx *ctx, void *state, gf_out *out);      /* optional */
+    int (*merge)(gf_ctx *ctx, void *state,
+                 const gf_record *partial);                     /* optional */
 } gf_plugin;
+
+/* Does descriptor `d` have partial() and merge() (ABI minor 2)? */
+#define GF_PLUGIN_CAN_MERGE(d)                                               \
+    ((d)->struct_size >= offsetof(gf_plugin, merge) + sizeof((d)->merge) &&  \
+     (d)->partial != NULL && (d)->merge != NULL)
 
 /* The symbol every plugin exports. */
 #define GF_PLUGIN_SYMBOL "gigflow_plugin"

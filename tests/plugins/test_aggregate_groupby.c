@@ -175,6 +175,160 @@ static void test_metrics_by_hand(void **state)
     gf_harness_destroy(&h);
 }
 
+/* The records of test_metrics_by_hand. */
+static const char *const hand_records[] = {
+    "{\"g\":\"a\",\"v\":1,\"s\":\"x\",\"t\":true}",
+    "{\"g\":\"a\",\"v\":2.5,\"s\":\"x\",\"t\":0}",
+    "{\"g\":\"a\",\"v\":4,\"s\":\"y\",\"t\":\"yes\"}",
+    "{\"g\":\"a\",\"v\":null,\"s\":null,\"t\":\"\"}",
+    "{\"g\":\"a\"}",
+    "{\"g\":\"b\",\"v\":9223372036854775807,\"s\":2}",
+    "{\"g\":\"b\",\"v\":1,\"s\":2.0,\"t\":0.5}",
+    "{\"v\":3}",
+    "{\"g\":null,\"v\":5}",
+    "{\"g\":\"\",\"v\":7}",
+    "{\"g\":\"c\",\"v\":3}",
+    "{\"g\":\"c\",\"v\":0.5}",
+};
+#define NHAND (sizeof hand_records / sizeof *hand_records)
+
+/*
+ * Several workers: the records spread over `n` instances (record i to
+ * instance (i + shift) % n), instances 1..n-1 write partial(), instance 0
+ * merge()s them and flushes. Returns instance 0 (the others destroyed).
+ */
+static gf_harness *split_run(const char *opts, size_t n, size_t shift)
+{
+    gf_harness *h[4];
+    assert_true(n >= 1 && n <= 4);
+    for (size_t k = 0; k < n; k++)
+        h[k] = open_gb(opts);
+    for (size_t i = 0; i < NHAND; i++)
+        push(h[(i + shift) % n], hand_records[i]);
+    for (size_t k = 1; k < n; k++) {
+        assert_int_equal(gf_harness_partial(h[k]), 0);
+        for (size_t r = 0; r < gf_harness_count(h[k]); r++)
+            assert_int_equal(gf_harness_merge(h[0], gf_harness_output(h[k], r)),
+                             0);
+        gf_harness_destroy(&h[k]);
+    }
+    assert_int_equal(gf_harness_count(h[0]), 0); /* merge emits nothing */
+    assert_int_equal(gf_harness_flush(h[0]), 0);
+    return h[0];
+}
+
+/* partial() + merge() over 2, 3 and 4 instances, every split: the same
+   records as one instance, byte for byte; a few figures by hand. */
+static void test_partial_merge(void **state)
+{
+    (void)state;
+    gf_harness *one = split_run(all_metrics, 1, 0);
+    assert_int_equal(gf_harness_count(one), 5);
+    for (size_t n = 2; n <= 4; n++) {
+        for (size_t shift = 0; shift < n; shift++) {
+            gf_harness *h = split_run(all_metrics, n, shift);
+            assert_int_equal(gf_harness_count(h), 5);
+            for (size_t i = 0; i < 5; i++) {
+                char *a = gf_harness_output_json(one, i);
+                char *b = gf_harness_output_json(h, i);
+                assert_non_null(a);
+                assert_non_null(b);
+                assert_string_equal(a, b);
+                free(a);
+                free(b);
+            }
+            /* by hand (see test_metrics_by_hand): a's distinct x, y and
+               median of 1, 2.5, 4; b's INT64_MAX + 1 becomes a float
+               whichever instance saw which; c's float min */
+            expect_str(h, 2, "g", "a");
+            expect_int(h, 2, "n", 5);
+            expect_int(h, 2, "t", 2);
+            expect_int(h, 2, "d", 2);
+            expect_float(h, 2, "med", 2.5);
+            expect_int(h, 2, "mn", 1);
+            expect_float(h, 3, "sum", 9223372036854775808.0);
+            expect_int(h, 3, "mx", INT64_MAX);
+            expect_int(h, 3, "d", 1);
+            expect_float(h, 4, "mn", 0.5);
+            expect_nil(h, 0, "g");
+            expect_float(h, 0, "avg", 4.0);
+            gf_harness_destroy(&h);
+        }
+    }
+    gf_harness_destroy(&one);
+
+    /* no by: an instance that saw nothing still merges to the same */
+    const char *nob = "metrics: {n: count(), s: sum(v), d: distinct(s), "
+                      "m: median(v), lo: min(v)}";
+    gf_harness *h0 = open_gb(nob), *h1 = open_gb(nob), *h2 = open_gb(nob);
+    push(h1, "{\"v\":2,\"s\":\"q\"}");
+    push(h1, "{\"v\":-5,\"s\":\"q\"}");
+    assert_int_equal(gf_harness_partial(h1), 0);
+    assert_int_equal(gf_harness_partial(h2), 0);
+    assert_int_equal(gf_harness_count(h1), 1); /* one group each */
+    assert_int_equal(gf_harness_count(h2), 1);
+    assert_int_equal(gf_harness_merge(h0, gf_harness_output(h1, 0)), 0);
+    assert_int_equal(gf_harness_merge(h0, gf_harness_output(h2, 0)), 0);
+    assert_int_equal(gf_harness_flush(h0), 0);
+    assert_int_equal(gf_harness_count(h0), 1);
+    expect_int(h0, 0, "n", 2);
+    expect_int(h0, 0, "s", -3);
+    expect_int(h0, 0, "d", 1);
+    expect_float(h0, 0, "m", -1.5);
+    expect_int(h0, 0, "lo", -5);
+    gf_harness_destroy(&h0);
+    gf_harness_destroy(&h1);
+    gf_harness_destroy(&h2);
+}
+
+/* merge() of something that is not this stage's partial state: an error
+   with a message, never a crash. */
+static void test_merge_bad(void **state)
+{
+    (void)state;
+    gf_harness *h = open_gb(all_metrics);
+    gf_harness *other = open_gb("by: [g]\nmetrics: {n: count()}");
+    push(other, "{\"g\":1}");
+    assert_int_equal(gf_harness_partial(other), 0);
+    assert_int_equal(gf_harness_count(other), 1);
+    /* one metric where eight are expected */
+    assert_true(gf_harness_merge(h, gf_harness_output(other, 0)) < 0);
+    assert_non_null(strstr(gf_harness_error(h), "8 metrics expected"));
+    gf_harness_destroy(&other);
+
+    mpb b = {0};
+    /* no _key */
+    mpb_map(&b, 1);
+    mpb_str(&b, "g");
+    mpb_int(&b, 1);
+    gf_record rec = {.data = b.p, .len = b.len, .nfields = 1};
+    assert_true(gf_harness_merge(h, &rec) < 0);
+    assert_non_null(strstr(gf_harness_error(h), "not a partial state"));
+
+    /* _key right, but a count that is a string */
+    other = open_gb("by: [g]\nmetrics: {n: count()}");
+    gf_harness *h1 = open_gb("by: [g]\nmetrics: {n: count()}");
+    push(other, "{\"g\":1}");
+    assert_int_equal(gf_harness_partial(other), 0);
+    gf_value key;
+    assert_true(
+        gf_harness_host(other)->get(gf_harness_output(other, 0), "_key", &key));
+    b.len = 0;
+    mpb_map(&b, 2);
+    mpb_str(&b, "_key");
+    mpb_put(&b, key.raw, key.raw_len);
+    mpb_str(&b, "_m");
+    mpb_byte(&b, 0x91); /* array of 1 */
+    mpb_str(&b, "seven");
+    rec = (gf_record){.data = b.p, .len = b.len, .nfields = 2};
+    assert_true(gf_harness_merge(h1, &rec) < 0);
+    assert_non_null(strstr(gf_harness_error(h1), "metric n: malformed"));
+    free(b.p);
+    gf_harness_destroy(&other);
+    gf_harness_destroy(&h1);
+    gf_harness_destroy(&h);
+}
+
 /* Without `by`: one group, even over no input; empty metrics are nil. */
 static void test_no_by(void **state)
 {
@@ -641,6 +795,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metrics_by_hand),
         cmocka_unit_test(test_no_by),
+        cmocka_unit_test(test_partial_merge),
+        cmocka_unit_test(test_merge_bad),
         cmocka_unit_test(test_by_types_and_order),
         cmocka_unit_test(test_not_a_number),
         cmocka_unit_test(test_bad_expressions),

@@ -382,18 +382,17 @@ static void test_kind_errors(void **state)
            "@P:14:5: stage 'out': 'mask_pii: false' and "
            "'pseudonymize_key_file' contradict each other; keep one",
            "@P:4:14: stage 'src': workers: 2 is only supported on classify "
-           "stages for now ('t_ok_ingest' is an ingest plugin: one instance "
+           "and aggregate stages for now ('t_ok_ingest' is an ingest plugin: one instance "
            "reads its input in order); remove 'workers' or set it to 1",
            "@P:5:5: stage 'src': 'mask_pii' applies to export stages only "
            "('t_ok_ingest' is an ingest plugin)",
-           "@P:9:14: stage 'agg': workers: 4 is only supported on classify "
-           "stages for now ('t_ok_agg' is an aggregate plugin: its groups "
-           "must see every record in one instance); remove 'workers' or set "
-           "it to 1",
+           "@P:9:14: stage 'agg': workers: 4 needs an aggregate plugin with "
+           "partial() and merge() (ABI minor 2); 't_ok_agg' has neither; "
+           "remove 'workers' or set it to 1",
            "@P:11:5: stage 'out': missing required option 'path' (the output "
            "file)",
            "@P:13:14: stage 'out': workers: 2 is only supported on classify "
-           "stages for now ('t_ok_export' is an export plugin: one instance "
+           "and aggregate stages for now ('t_ok_export' is an export plugin: one instance "
            "writes one output file); remove 'workers' or set it to 1");
 }
 
