@@ -21,9 +21,13 @@ int gf_buf_append(gf_buf *b, const void *p, size_t n);
 /* Append a NUL-terminated string (without the NUL). */
 int gf_buf_puts(gf_buf *b, const char *s);
 /* Append printf-formatted text (without the NUL). */
-int gf_buf_printf(gf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int gf_buf_printf(gf_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Forget the contents, keep the memory. */
-static inline void gf_buf_clear(gf_buf *b) { b->len = 0; }
+static inline void gf_buf_clear(gf_buf *b)
+{
+    b->len = 0;
+}
 /* Free the memory; the buffer is empty and reusable afterwards. */
 void gf_buf_free(gf_buf *b);
 

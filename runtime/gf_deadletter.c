@@ -63,7 +63,8 @@ int gf_deadletter_format(gf_buf *b, const char *stage, const char *reason,
     } else if (raw) {
         gf_buf text = {0};
         bool cut = len > GF_DEADLETTER_MAX_RAW;
-        int rc = gf_pii_mask_text(&text, raw, cut ? GF_DEADLETTER_MAX_RAW : len);
+        int rc =
+            gf_pii_mask_text(&text, raw, cut ? GF_DEADLETTER_MAX_RAW : len);
         if (rc == 0)
             rc = gf_buf_puts(b, ",\"raw\":");
         if (rc == 0)

@@ -12,7 +12,8 @@
 typedef struct gf_diag {
     size_t n;
     size_t cap;
-    char **msgs; /* each "FILE:LINE:COL: message" (":LINE:COL" left out when 0) */
+    char *
+        *msgs; /* each "FILE:LINE:COL: message" (":LINE:COL" left out when 0) */
 } gf_diag;
 
 /* Add one diagnostic. file may be NULL (then the message stands alone). */

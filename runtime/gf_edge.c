@@ -409,8 +409,8 @@ int gf_edge_rx_recv(gf_edge_rx *rx, gf_edge_msg *m, long timeout_ms,
     else if (m->hdr.type != GF_FRAME_DATA && plen != 0)
         w = "a payload on a frame that carries none";
     if (w || (rx->check_payload &&
-              gf_frame_check_payload(&m->hdr, zmq_msg_data(&m->payload),
-                                     plen, &w) != 0)) {
+              gf_frame_check_payload(&m->hdr, zmq_msg_data(&m->payload), plen,
+                                     &w) != 0)) {
         zmq_msg_close(&m->payload);
         return bad(rx, why, "producer %" PRIu64 ", batch %" PRIu64 ": %s",
                    m->hdr.producer, m->hdr.seq, w ? w : "bad payload");

@@ -216,8 +216,8 @@ typedef struct exec_state {
     gf_pii **pii;  /* stage -> policy (export stages) */
     const char **names;
     unsigned *workers;
-    unsigned char *local; /* distributed: instance runs here; else NULL */
-    gf_metrics *metrics; /* --metrics-addr, or NULL */
+    unsigned char *local;   /* distributed: instance runs here; else NULL */
+    gf_metrics *metrics;    /* --metrics-addr, or NULL */
     gf_output_set *outputs; /* the exports' files, renamed after commit() */
 } exec_state;
 
@@ -809,8 +809,8 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
             gf_stats_summary(run->stats, stderr, gf_stats_now_ns());
         uint64_t rejects = atomic_load(&run->rejects);
         if (run->opts.summary && rejects > 0)
-            fprintf(stderr, "%" PRIu64 " record%s rejected: see %s\n",
-                    rejects, rejects == 1 ? "" : "s",
+            fprintf(stderr, "%" PRIu64 " record%s rejected: see %s\n", rejects,
+                    rejects == 1 ? "" : "s",
                     p->dead_letters && strcmp(p->dead_letters, "-") != 0
                         ? p->dead_letters
                         : "the dead letters above (stderr)");

@@ -30,10 +30,10 @@ enum {
 };
 
 typedef struct gf_run_opts {
-    size_t batch_bytes;      /* default 64 KiB */
-    long long max_rejects;   /* < 0: unlimited */
-    bool progress;           /* live progress line on stderr */
-    bool summary;            /* summary table at the end */
+    size_t batch_bytes;    /* default 64 KiB */
+    long long max_rejects; /* < 0: unlimited */
+    bool progress;         /* live progress line on stderr */
+    bool summary;          /* summary table at the end */
     /* distributed runs (added by dist): the instances this process runs,
        "NAME" or "NAME#I" (none: the whole pipeline, as one process); how
        long producers wait for their consumers (ms, 0: 60 s); how long a

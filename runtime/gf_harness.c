@@ -60,9 +60,9 @@ struct gf_harness {
     size_t nrejects, caprejects;
     size_t drops;
 
-    char *error;     /* the last error, "" when none */
-    gf_diag diag;    /* config errors (check/init) */
-    int64_t started; /* wall clock at new, seconds */
+    char *error;            /* the last error, "" when none */
+    gf_diag diag;           /* config errors (check/init) */
+    int64_t started;        /* wall clock at new, seconds */
     gf_output_set *outputs; /* output_open/output_path files */
 };
 

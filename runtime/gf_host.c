@@ -65,10 +65,10 @@ typedef enum msg_kind { MSG_LOG, MSG_ERROR, MSG_CONFIG, MSG_OPTION } msg_kind;
 
 typedef struct msg_to {
     msg_kind kind;
-    gf_log_level level;       /* MSG_LOG */
-    const char *file;         /* MSG_CONFIG */
-    unsigned line, col;       /* MSG_CONFIG */
-    const char *key;          /* MSG_OPTION */
+    gf_log_level level; /* MSG_LOG */
+    const char *file;   /* MSG_CONFIG */
+    unsigned line, col; /* MSG_CONFIG */
+    const char *key;    /* MSG_OPTION */
 } msg_to;
 
 /*
@@ -77,8 +77,7 @@ typedef struct msg_to {
  * error(), config_error() and option_error().
  */
 GF_PRINTF(3, 0)
-static void deliver(gf_ctx *ctx, const msg_to *to, const char *fmt,
-                    va_list ap)
+static void deliver(gf_ctx *ctx, const msg_to *to, const char *fmt, va_list ap)
 {
     char stack[GF_HOST_MSG], *heap;
     const char *msg = format_msg(stack, &heap, fmt, ap);
@@ -138,10 +137,10 @@ static void host_config_error(gf_ctx *ctx, const char *file, unsigned line,
 {
     va_list ap;
     va_start(ap, fmt);
-    deliver(ctx,
-            &(msg_to){.kind = MSG_CONFIG, .file = file, .line = line,
-                      .col = col},
-            fmt, ap);
+    deliver(
+        ctx,
+        &(msg_to){.kind = MSG_CONFIG, .file = file, .line = line, .col = col},
+        fmt, ap);
     va_end(ap);
 }
 
@@ -224,8 +223,9 @@ static gf_output_set *outputs_of(gf_ctx *ctx, char *err, size_t errlen)
     const gf_rt_ops *ops = ops_of(ctx);
     gf_output_set *s = ops && ops->outputs ? ops->outputs(ctx) : NULL;
     if (!s && err && errlen)
-        snprintf(err, errlen, "no outputs can be opened here (only an "
-                              "export, from init() on)");
+        snprintf(err, errlen,
+                 "no outputs can be opened here (only an "
+                 "export, from init() on)");
     return s;
 }
 

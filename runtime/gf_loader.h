@@ -18,9 +18,9 @@
 #include <gigflow/plugin.h>
 
 typedef struct gf_loaded {
-    char *path;             /* the file it came from */
-    void *dl;               /* dlopen handle */
-    const gf_plugin *desc;  /* checked descriptor */
+    char *path;            /* the file it came from */
+    void *dl;              /* dlopen handle */
+    const gf_plugin *desc; /* checked descriptor */
 } gf_loaded;
 
 /* Find NAME on the search path and load it. NULL with *err (malloc'd). */

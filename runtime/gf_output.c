@@ -212,9 +212,8 @@ static gf_output *entry_new(const void *owner, const char *owner_name,
                      "%s: the directory %s does not exist; create it first",
                      path, o->dir);
         else if (e == ENOTDIR)
-            snprintf(err, errlen,
-                     "%s: a part of %s is a file, not a directory", path,
-                     o->dir);
+            snprintf(err, errlen, "%s: a part of %s is a file, not a directory",
+                     path, o->dir);
         else
             snprintf(err, errlen, "%s: cannot create a file in %s: %s", path,
                      o->dir, strerror(e));

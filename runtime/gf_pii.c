@@ -462,7 +462,8 @@ int gf_pii_mask_text(gf_buf *b, const char *text, size_t len)
                 break;
             }
         }
-        bool id_x = digits == 17 && j < len && (text[j] == 'X' || text[j] == 'x');
+        bool id_x =
+            digits == 17 && j < len && (text[j] == 'X' || text[j] == 'x');
         if (id_x) {
             digits++;
             j++;

@@ -19,9 +19,9 @@
 #define GF_PII_FIELDS "phone", "id_number"
 
 typedef enum gf_pii_mode {
-    GF_PII_OFF = 0,   /* mask_pii: false */
-    GF_PII_MASK,      /* the default */
-    GF_PII_PSEUDONYM  /* pseudonymize_key_file given */
+    GF_PII_OFF = 0,  /* mask_pii: false */
+    GF_PII_MASK,     /* the default */
+    GF_PII_PSEUDONYM /* pseudonymize_key_file given */
 } gf_pii_mode;
 
 typedef struct gf_pii gf_pii;

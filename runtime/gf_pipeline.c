@@ -232,7 +232,8 @@ static const char *const top_keys[] = {"name", "dead_letters", "security",
 static const char *const security_keys[] = {"keys", "allow"};
 static const char *const stage_keys[] = {
     "name",    "plugin", "from",     "with",
-    "workers", "listen", "mask_pii", "pseudonymize_key_file", "kinds"};
+    "workers", "listen", "mask_pii", "pseudonymize_key_file",
+    "kinds"};
 
 static char *default_name(const char *file)
 {
@@ -399,10 +400,12 @@ static void read_kinds(gf_diag *d, const gf_ynode *v, const char *who,
     for (size_t i = 0; i < n; i++) {
         const gf_ynode *k = v->type == GF_Y_SEQ ? v->items[i] : v;
         if (k->type != GF_Y_SCALAR || k->scalar[0] == '\0') {
-            perr(d, k, "%s'kinds' lists record kinds such as member or "
-                       "project, got %s",
-                 who, k->type == GF_Y_SCALAR ? "an empty value"
-                                             : gf_ynode_type_name(k->type));
+            perr(d, k,
+                 "%s'kinds' lists record kinds such as member or "
+                 "project, got %s",
+                 who,
+                 k->type == GF_Y_SCALAR ? "an empty value"
+                                        : gf_ynode_type_name(k->type));
             continue;
         }
         static const char *const known[] = {"org", "member", "project",
@@ -413,8 +416,9 @@ static void read_kinds(gf_diag *d, const gf_ynode *v, const char *who,
         if (!ok) {
             const char *hint = gf_options_closest(k->scalar, known,
                                                   sizeof known / sizeof *known);
-            perr(d, k, "%s'kinds': '%s' is not a record kind (org, member, "
-                       "project, demand, metric)%s%s%s",
+            perr(d, k,
+                 "%s'kinds': '%s' is not a record kind (org, member, "
+                 "project, demand, metric)%s%s%s",
                  who, k->scalar, hint ? "; did you mean '" : "",
                  hint ? hint : "", hint ? "'?" : "");
             continue;

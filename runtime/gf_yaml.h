@@ -20,7 +20,7 @@ typedef enum gf_ynode_type { GF_Y_SCALAR, GF_Y_SEQ, GF_Y_MAP } gf_ynode_type;
 typedef struct gf_ynode gf_ynode;
 struct gf_ynode {
     gf_ynode_type type;
-    const char *file; /* shared by all nodes of a document */
+    const char *file;   /* shared by all nodes of a document */
     unsigned line, col; /* 1-based */
     char *scalar;       /* GF_Y_SCALAR: NUL-terminated text */
     bool quoted;        /* the scalar was quoted ('x' or "x") */

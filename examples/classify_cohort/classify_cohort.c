@@ -27,10 +27,14 @@ struct cohort {
 };
 
 static const gf_option cohort_options[] = {
-    {.key = "max_age", .type = GF_OPT_INT, .def = "35",
+    {.key = "max_age",
+     .type = GF_OPT_INT,
+     .def = "35",
      .offset = offsetof(struct cohort_config, max_age),
      .help = "oldest age counted as youth"},
-    {.key = "field", .type = GF_OPT_STRING, .def = "cohort",
+    {.key = "field",
+     .type = GF_OPT_STRING,
+     .def = "cohort",
      .offset = offsetof(struct cohort_config, field),
      .help = "name of the field to set"},
     {0}};

@@ -82,8 +82,8 @@ extern "C" {
 
 /* Return values of callbacks. Errors are negative. */
 #define GF_OK 0
-#define GF_DONE 0   /* produce(): input is exhausted */
-#define GF_MORE 1   /* produce(): call again */
+#define GF_DONE 0 /* produce(): input is exhausted */
+#define GF_MORE 1 /* produce(): call again */
 #define GF_ERROR (-1)
 
 /* The four kinds of stage. */
@@ -147,9 +147,9 @@ typedef struct gf_host gf_host;
  */
 typedef struct gf_ctx {
     const gf_host *host;
-    const char *stage;   /* the stage's name in the pipeline file */
-    unsigned instance;   /* 0 .. instances-1 */
-    unsigned instances;  /* the stage's `workers` */
+    const char *stage;  /* the stage's name in the pipeline file */
+    unsigned instance;  /* 0 .. instances-1 */
+    unsigned instances; /* the stage's `workers` */
     void *rt;
 } gf_ctx;
 
@@ -230,8 +230,7 @@ struct gf_host {
     bool (*get_n)(const gf_record *rec, const char *key, size_t key_len,
                   gf_value *out);
     /* Fields in order: returns true and the next pair, false at the end. */
-    bool (*next)(const gf_record *rec, gf_iter *it, gf_str *key,
-                 gf_value *val);
+    bool (*next)(const gf_record *rec, gf_iter *it, gf_str *key, gf_value *val);
     /* Elements of an array value, in order. */
     bool (*elem)(const gf_value *array, gf_iter *it, gf_value *out);
     /* Pairs of a map value, in order (keys are values: maps may hold any). */
@@ -352,8 +351,8 @@ struct gf_host {
 };
 
 /* Does host table `h` have `member` (added after ABI minor 0)? */
-#define GF_HOST_HAS(h, member)                                               \
-    ((h)->size >= offsetof(gf_host, member) + sizeof((h)->member) &&         \
+#define GF_HOST_HAS(h, member)                                                 \
+    ((h)->size >= offsetof(gf_host, member) + sizeof((h)->member) &&           \
      (h)->member != NULL)
 
 /*
@@ -367,7 +366,7 @@ typedef struct gf_plugin {
     uint16_t abi_minor;   /* GF_ABI_MINOR */
     uint32_t struct_size; /* sizeof(gf_plugin) */
 
-    const char *name;        /* equals the file name without ".so" */
+    const char *name; /* equals the file name without ".so" */
     gf_kind kind;
     const char *version;     /* the plugin's own version, e.g. "1.0.0" */
     const char *description; /* one line for `gigflow inspect` */
@@ -379,10 +378,10 @@ typedef struct gf_plugin {
     int (*init)(gf_ctx *ctx, const void *config, void **state); /* required */
     int (*produce)(gf_ctx *ctx, void *state, gf_out *out);      /* ingest */
     int (*process)(gf_ctx *ctx, void *state, const gf_record *rec,
-                   gf_out *out);                   /* classify/aggr/export */
-    int (*flush)(gf_ctx *ctx, void *state, gf_out *out);        /* optional */
-    int (*commit)(gf_ctx *ctx, void *state);                    /* optional */
-    void (*destroy)(gf_ctx *ctx, void *state);                  /* required */
+                   gf_out *out); /* classify/aggr/export */
+    int (*flush)(gf_ctx *ctx, void *state, gf_out *out); /* optional */
+    int (*commit)(gf_ctx *ctx, void *state);             /* optional */
+    void (*destroy)(gf_ctx *ctx, void *state);           /* required */
 
     /* --- ABI minor 2: aggregates with several workers ------------------- */
 
@@ -399,14 +398,14 @@ typedef struct gf_plugin {
      * Both return GF_OK or a negative value (with host->error) to fail the
      * run. merge() reads `partial` only during the call.
      */
-    int (*partial)(gf_ctx *ctx, void *state, gf_out *out);      /* optional */
+    int (*partial)(gf_ctx *ctx, void *state, gf_out *out); /* optional */
     int (*merge)(gf_ctx *ctx, void *state,
-                 const gf_record *partial);                     /* optional */
+                 const gf_record *partial); /* optional */
 } gf_plugin;
 
 /* Does descriptor `d` have partial() and merge() (ABI minor 2)? */
-#define GF_PLUGIN_CAN_MERGE(d)                                               \
-    ((d)->struct_size >= offsetof(gf_plugin, merge) + sizeof((d)->merge) &&  \
+#define GF_PLUGIN_CAN_MERGE(d)                                                 \
+    ((d)->struct_size >= offsetof(gf_plugin, merge) + sizeof((d)->merge) &&    \
      (d)->partial != NULL && (d)->merge != NULL)
 
 /* The symbol every plugin exports. */
@@ -420,13 +419,16 @@ typedef const gf_plugin *(*gf_plugin_fn)(void);
 #endif
 
 /* Export `desc` (a const gf_plugin) as this .so's descriptor. */
-#define GF_PLUGIN_DEFINE(desc)                                               \
-    GF_EXPORT const gf_plugin *gigflow_plugin(void);                         \
-    GF_EXPORT const gf_plugin *gigflow_plugin(void) { return &(desc); }
+#define GF_PLUGIN_DEFINE(desc)                                                 \
+    GF_EXPORT const gf_plugin *gigflow_plugin(void);                           \
+    GF_EXPORT const gf_plugin *gigflow_plugin(void)                            \
+    {                                                                          \
+        return &(desc);                                                        \
+    }
 
 /* Header fields of a descriptor for this SDK: magic, ABI and struct size. */
-#define GF_PLUGIN_HEADER                                                     \
-    .magic = GF_PLUGIN_MAGIC, .abi_major = GF_ABI_MAJOR,                     \
+#define GF_PLUGIN_HEADER                                                       \
+    .magic = GF_PLUGIN_MAGIC, .abi_major = GF_ABI_MAJOR,                       \
     .abi_minor = GF_ABI_MINOR, .struct_size = sizeof(gf_plugin)
 
 #ifdef __cplusplus

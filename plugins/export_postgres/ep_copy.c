@@ -28,8 +28,10 @@ static bool ep_utf8_ok(const char *s, size_t n)
             i++;
             continue;
         }
-        size_t l = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        size_t l = (c & 0xe0) == 0xc0   ? 2
+                   : (c & 0xf0) == 0xe0 ? 3
+                   : (c & 0xf8) == 0xf0 ? 4
+                                        : 0;
         if (!l || i + l > n || c < 0xc2 || c > 0xf4)
             return false;
         for (size_t k = 1; k < l; k++)
@@ -65,8 +67,11 @@ static void ep_copy_text(gf_pg_buf *b, const char *s, size_t n)
         char c = s[i];
         if ((unsigned char)c > '\r' && c != '\\')
             continue; /* the common case: nothing to escape */
-        const char *esc = c == '\\' ? "\\\\" : c == '\n' ? "\\n"
-                        : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+        const char *esc = c == '\\'   ? "\\\\"
+                          : c == '\n' ? "\\n"
+                          : c == '\r' ? "\\r"
+                          : c == '\t' ? "\\t"
+                                      : NULL;
         if (!esc)
             continue;
         gf_pg_put(b, s + run, i - run);
@@ -90,14 +95,22 @@ static const char *ep_json(const gf_host *h, ep *p, const gf_value *v,
 static const char *ep_value_name(gf_type t)
 {
     switch (t) {
-    case GF_T_INT: return "an integer";
-    case GF_T_FLOAT: return "a number";
-    case GF_T_BOOL: return "a boolean";
-    case GF_T_STR: return "a text value";
-    case GF_T_BIN: return "a binary value";
-    case GF_T_ARRAY: return "an array";
-    case GF_T_MAP: return "a map";
-    default: return "nil";
+    case GF_T_INT:
+        return "an integer";
+    case GF_T_FLOAT:
+        return "a number";
+    case GF_T_BOOL:
+        return "a boolean";
+    case GF_T_STR:
+        return "a text value";
+    case GF_T_BIN:
+        return "a binary value";
+    case GF_T_ARRAY:
+        return "an array";
+    case GF_T_MAP:
+        return "a map";
+    default:
+        return "nil";
     }
 }
 
@@ -144,8 +157,8 @@ static int ep_value(const gf_host *h, ep *p, gf_pg_buf *b, const ep_table *t,
             else if (isinf(v->v.f))
                 gf_pg_puts(b, v->v.f > 0 ? "Infinity" : "-Infinity");
             else
-                gf_pg_put(b, num, (size_t)snprintf(num, sizeof num, "%.17g",
-                                                v->v.f));
+                gf_pg_put(b, num,
+                          (size_t)snprintf(num, sizeof num, "%.17g", v->v.f));
         } else {
             break;
         }
@@ -171,17 +184,19 @@ static int ep_value(const gf_host *h, ep *p, gf_pg_buf *b, const ep_table *t,
             break;
         gf_pg_put(b, "\\\\x", 3);
         for (size_t i = 0; i < v->v.s.len; i++)
-            gf_pg_put(b, num, (size_t)snprintf(num, sizeof num, "%02x",
-                                            (unsigned char)v->v.s.ptr[i]));
+            gf_pg_put(b, num,
+                      (size_t)snprintf(num, sizeof num, "%02x",
+                                       (unsigned char)v->v.s.ptr[i]));
         return b->oom ? -1 : 0;
     case GF_PG_TEXT:
     case GF_PG_OTHER:
         switch (v->type) {
         case GF_T_STR:
             if (!ep_utf8_ok(v->v.s.ptr, v->v.s.len)) {
-                snprintf(why, whylen, "table %s.%s, column %s: the text "
-                         "holds a NUL byte or invalid UTF-8", p->cfg->schema,
-                         t->name, c->name);
+                snprintf(why, whylen,
+                         "table %s.%s, column %s: the text "
+                         "holds a NUL byte or invalid UTF-8",
+                         p->cfg->schema, t->name, c->name);
                 return 1;
             }
             ep_copy_text(b, v->v.s.ptr, v->v.s.len);
@@ -190,8 +205,8 @@ static int ep_value(const gf_host *h, ep *p, gf_pg_buf *b, const ep_table *t,
             ep_i64(b, v->v.i);
             return b->oom ? -1 : 0;
         case GF_T_FLOAT:
-            gf_pg_put(b, num, (size_t)snprintf(num, sizeof num, "%.17g",
-                                            v->v.f));
+            gf_pg_put(b, num,
+                      (size_t)snprintf(num, sizeof num, "%.17g", v->v.f));
             return b->oom ? -1 : 0;
         case GF_T_BOOL:
             gf_pg_puts(b, v->v.b ? "true" : "false");
@@ -270,18 +285,19 @@ static int ep_copy_error(gf_ctx *ctx, ep *p, PGresult *res)
     char m[1024];
     const ep_table *t = &p->tables[p->seg_table];
     const char *cx = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
-    const char *primary = res ? PQresultErrorField(res,
-                                                   PG_DIAG_MESSAGE_PRIMARY)
-                              : NULL;
+    const char *primary =
+        res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *col = cx ? strstr(cx, ", column ") : NULL;
     const char *line = cx ? strstr(cx, ", line ") : NULL;
     unsigned long long rec = 0;
     if (line)
         rec = p->seg_first + strtoull(line + 7, NULL, 10) - 1;
     int collen = col ? (int)strcspn(col + 9, ":\n") : 0;
-    ctx->host->error(ctx, "PostgreSQL rejected a row of table %s.%s%s%.*s: "
-                     "%s (record %llu of the run)", p->cfg->schema, t->name,
-                     col ? ", column " : "", collen, col ? col + 9 : "",
+    ctx->host->error(ctx,
+                     "PostgreSQL rejected a row of table %s.%s%s%.*s: "
+                     "%s (record %llu of the run)",
+                     p->cfg->schema, t->name, col ? ", column " : "", collen,
+                     col ? col + 9 : "",
                      primary ? primary : gf_pg_msg(&p->pg, res, m, sizeof m),
                      rec);
     return GF_ERROR;
@@ -371,10 +387,10 @@ static int ep_seg_start(gf_ctx *ctx, ep *p, long ti)
     if (p->mode == EP_UPSERT) {
         s->len = 0;
         gf_pg_puts(s, "DROP TABLE IF EXISTS pg_temp.gigflow_stage; CREATE "
-                "TEMP TABLE gigflow_stage ON COMMIT DROP AS SELECT ");
+                      "TEMP TABLE gigflow_stage ON COMMIT DROP AS SELECT ");
         for (size_t i = 0; i < p->seg_n; i++) {
             gf_pg_ident(s, t->cols[p->seg_cols[i]].name,
-                     t->cols[p->seg_cols[i]].len);
+                        t->cols[p->seg_cols[i]].len);
             gf_pg_puts(s, ", ");
         }
         gf_pg_puts(s, "0::bigint AS gigflow_seq FROM ");
@@ -417,8 +433,7 @@ static int ep_seg_start(gf_ctx *ctx, ep *p, long ti)
 
 /* --- writing one record ------------------------------------------------ */
 
-static int ep_reject(gf_ctx *ctx, ep *p, const gf_record *rec,
-                     const char *why)
+static int ep_reject(gf_ctx *ctx, ep *p, const gf_record *rec, const char *why)
 {
     char reason[1200];
     if (p->replaying) /* rejected already the first time */
@@ -428,14 +443,13 @@ static int ep_reject(gf_ctx *ctx, ep *p, const gf_record *rec,
     return ctx->host->reject(ctx, rec, reason);
 }
 
-
 /*
  * Whether the segment in progress can take this record as it is: the same
  * table, and its columns cover the record's fields (upsert: are exactly
  * them, in order). Fills p->slot with the record's value per column.
  */
-static bool ep_seg_fits(const gf_host *h, ep *p, long ti,
-                        const gf_record *rec, gf_value *vals, size_t nv)
+static bool ep_seg_fits(const gf_host *h, ep *p, long ti, const gf_record *rec,
+                        gf_value *vals, size_t nv)
 {
     if (p->seg_table != ti)
         return false;
@@ -474,9 +488,10 @@ int ep_write(gf_ctx *ctx, ep *p, const gf_record *rec, bool *kept)
     size_t tlen = tname ? strlen(tname) : 0;
     if (!tname) {
         gf_value kv;
-        if (!h->get(rec, "kind", &kv) || kv.type != GF_T_STR ||
-            !kv.v.s.len || memchr(kv.v.s.ptr, '\0', kv.v.s.len))
-            return ep_reject(ctx, p, rec, "no table: the record has no text "
+        if (!h->get(rec, "kind", &kv) || kv.type != GF_T_STR || !kv.v.s.len ||
+            memchr(kv.v.s.ptr, '\0', kv.v.s.len))
+            return ep_reject(ctx, p, rec,
+                             "no table: the record has no text "
                              "field kind (or set the option table)");
         tname = kv.v.s.ptr;
         tlen = kv.v.s.len;
@@ -484,15 +499,18 @@ int ep_write(gf_ctx *ctx, ep *p, const gf_record *rec, bool *kept)
     if (rec->nfields == 0)
         return ep_reject(ctx, p, rec, "the record has no fields to write");
     if (tlen > EP_NAME_MAX)
-        return ep_reject(ctx, p, rec, "the table name is longer than the "
+        return ep_reject(ctx, p, rec,
+                         "the table name is longer than the "
                          "63 bytes PostgreSQL keeps");
     if (p->mode == EP_UPSERT)
         for (size_t i = 0; i < p->cfg->key->n; i++) {
             gf_value kv;
             if (!h->get(rec, p->cfg->key->items[i], &kv) ||
                 kv.type == GF_T_NIL) {
-                snprintf(why, sizeof why, "the key field %s is missing "
-                         "(mode upsert)", p->cfg->key->items[i]);
+                snprintf(why, sizeof why,
+                         "the key field %s is missing "
+                         "(mode upsert)",
+                         p->cfg->key->items[i]);
                 return ep_reject(ctx, p, rec, why);
             }
         }
@@ -519,7 +537,8 @@ int ep_write(gf_ctx *ctx, ep *p, const gf_record *rec, bool *kept)
         while (h->next(rec, &fit, &fk, &fv))
             if (!fk.len || fk.len > EP_NAME_MAX ||
                 memchr(fk.ptr, '\0', fk.len)) {
-                snprintf(why, sizeof why, "the field name '%.*s' cannot be "
+                snprintf(why, sizeof why,
+                         "the field name '%.*s' cannot be "
                          "a column: empty, over 63 bytes or with a NUL byte",
                          (int)(fk.len > 80 ? 80 : fk.len), fk.ptr);
                 rc = ep_reject(ctx, p, rec, why);
@@ -538,8 +557,8 @@ int ep_write(gf_ctx *ctx, ep *p, const gf_record *rec, bool *kept)
             if (c < 0)
                 continue;
             p->val.len = 0;
-            int vr = ep_value(h, p, &p->val, t, &t->cols[c], &v, why,
-                              sizeof why);
+            int vr =
+                ep_value(h, p, &p->val, t, &t->cols[c], &v, why, sizeof why);
             if (vr < 0) {
                 rc = ep_nomem(ctx);
                 goto done;
@@ -577,7 +596,8 @@ int ep_write(gf_ctx *ctx, ep *p, const gf_record *rec, bool *kept)
                 long c = ep_find_col(t, k.ptr, k.len);
                 for (size_t i = 0; i < p->seg_n; i++)
                     if (p->seg_cols[i] == (size_t)c) {
-                        rc = ep_reject(ctx, p, rec, "a field name appears "
+                        rc = ep_reject(ctx, p, rec,
+                                       "a field name appears "
                                        "twice");
                         goto done;
                     }
@@ -615,8 +635,9 @@ int ep_write(gf_ctx *ctx, ep *p, const gf_record *rec, bool *kept)
     }
     if (p->mode == EP_UPSERT) {
         char seq[32];
-        gf_pg_put(&p->copy, seq, (size_t)snprintf(seq, sizeof seq, "\t%llu",
-                                               (unsigned long long)++p->seq));
+        gf_pg_put(&p->copy, seq,
+                  (size_t)snprintf(seq, sizeof seq, "\t%llu",
+                                   (unsigned long long)++p->seq));
     }
     gf_pg_put(&p->copy, "\n", 1);
     if (p->copy.oom) {

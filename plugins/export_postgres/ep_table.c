@@ -27,26 +27,38 @@ void ep_table_name(gf_pg_buf *b, const ep *p, const ep_table *t)
 static const char *ep_type_for(gf_type t)
 {
     switch (t) {
-    case GF_T_INT: return "bigint";
-    case GF_T_FLOAT: return "double precision";
-    case GF_T_BOOL: return "boolean";
-    case GF_T_BIN: return "bytea";
+    case GF_T_INT:
+        return "bigint";
+    case GF_T_FLOAT:
+        return "double precision";
+    case GF_T_BOOL:
+        return "boolean";
+    case GF_T_BIN:
+        return "bytea";
     case GF_T_ARRAY:
-    case GF_T_MAP: return "jsonb";
-    default: return "text";
+    case GF_T_MAP:
+        return "jsonb";
+    default:
+        return "text";
     }
 }
 
 static const char *ep_typname_for(gf_type t)
 {
     switch (t) {
-    case GF_T_INT: return "int8";
-    case GF_T_FLOAT: return "float8";
-    case GF_T_BOOL: return "bool";
-    case GF_T_BIN: return "bytea";
+    case GF_T_INT:
+        return "int8";
+    case GF_T_FLOAT:
+        return "float8";
+    case GF_T_BOOL:
+        return "bool";
+    case GF_T_BIN:
+        return "bytea";
     case GF_T_ARRAY:
-    case GF_T_MAP: return "jsonb";
-    default: return "text";
+    case GF_T_MAP:
+        return "jsonb";
+    default:
+        return "text";
     }
 }
 
@@ -106,11 +118,13 @@ int ep_table_open(gf_ctx *ctx, ep *p, ep_table *t)
         return rc;
     }
     PGresult *res = NULL;
-    gf_pg_puts(&p->sql, "SELECT a.attname, format_type(a.atttypid, "
-            "a.atttypmod), ty.typname, c.oid FROM pg_class c "
-            "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
-            "AND NOT a.attisdropped LEFT JOIN pg_type ty ON ty.oid = "
-            "a.atttypid WHERE c.oid = to_regclass(");
+    gf_pg_puts(
+        &p->sql,
+        "SELECT a.attname, format_type(a.atttypid, "
+        "a.atttypmod), ty.typname, c.oid FROM pg_class c "
+        "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+        "AND NOT a.attisdropped LEFT JOIN pg_type ty ON ty.oid = "
+        "a.atttypid WHERE c.oid = to_regclass(");
     gf_pg_buf name = {0};
     ep_table_name(&name, p, t);
     if (name.oom)
@@ -155,8 +169,7 @@ long ep_table_index(gf_ctx *ctx, ep *p, const char *name, size_t len)
 }
 
 /* CREATE TABLE from the record, or ALTER TABLE for its new fields. */
-int ep_ensure_columns(gf_ctx *ctx, ep *p, ep_table *t,
-                      const gf_record *rec)
+int ep_ensure_columns(gf_ctx *ctx, ep *p, ep_table *t, const gf_record *rec)
 {
     const gf_host *h = ctx->host;
     gf_iter it = {0};

@@ -49,7 +49,6 @@
 
 #include "export_postgres.h"
 
-
 static const gf_option ep_options[] = {
     {"dsn", GF_OPT_STRING, NULL, true, offsetof(ep_config, dsn),
      "libpq connection string (password from PGPASSWORD or ~/.pgpass)"},
@@ -138,7 +137,7 @@ int ep_keep(gf_ctx *ctx, ep *p, const gf_record *rec)
         if (p->keep_len && p->keep_len + need > limit) {
             /* memory is full: move what it holds to the spill file */
             if (p->spill_fd < 0) {
-                const char *dir = p->cfg->spill_dir ? p->cfg->spill_dir
+                const char *dir = p->cfg->spill_dir  ? p->cfg->spill_dir
                                   : getenv("TMPDIR") ? getenv("TMPDIR")
                                                      : "/tmp";
                 char *path = NULL;
@@ -148,8 +147,10 @@ int ep_keep(gf_ctx *ctx, ep *p, const gf_record *rec)
                 if (p->spill_fd >= 0)
                     unlink(path);
                 else
-                    ctx->host->error(ctx, "cannot create a spill file in "
-                                     "%s: %s", dir, strerror(errno));
+                    ctx->host->error(ctx,
+                                     "cannot create a spill file in "
+                                     "%s: %s",
+                                     dir, strerror(errno));
                 free(path);
                 if (p->spill_fd < 0)
                     return GF_ERROR;
@@ -264,10 +265,11 @@ static int ep_recover(gf_ctx *ctx, ep *p)
 {
     long wait = 100;
     for (int64_t a = 1; a <= p->cfg->retries; a++) {
-        ctx->host->log(ctx, GF_LOG_WARN, "the connection to PostgreSQL "
+        ctx->host->log(ctx, GF_LOG_WARN,
+                       "the connection to PostgreSQL "
                        "dropped; reconnecting (attempt %lld of %lld) and "
-                       "redoing %llu records", (long long)a,
-                       (long long)p->cfg->retries,
+                       "redoing %llu records",
+                       (long long)a, (long long)p->cfg->retries,
                        (unsigned long long)p->kept);
         gf_pg_backoff(&wait);
         ep_reset_state(p);
@@ -279,7 +281,8 @@ static int ep_recover(gf_ctx *ctx, ep *p)
     }
     char m[512];
     char *clean = gf_pg_scrub(gf_pg_msg(&p->pg, NULL, m, sizeof m));
-    ctx->host->error(ctx, "the connection to PostgreSQL (%s) dropped and "
+    ctx->host->error(ctx,
+                     "the connection to PostgreSQL (%s) dropped and "
                      "was not regained after %lld attempts: %s",
                      p->pg.dsn_shown, (long long)p->cfg->retries,
                      clean ? clean : "");
@@ -296,25 +299,30 @@ static int ep_check(gf_ctx *ctx, const void *config)
         return GF_ERROR;
     if (strcmp(cfg->mode, "replace") && strcmp(cfg->mode, "append") &&
         strcmp(cfg->mode, "upsert")) {
-        ctx->host->option_error(ctx, "mode", "unknown mode '%s': use "
-                                "replace, append or upsert", cfg->mode);
+        ctx->host->option_error(ctx, "mode",
+                                "unknown mode '%s': use "
+                                "replace, append or upsert",
+                                cfg->mode);
         return GF_ERROR;
     }
     if (!strcmp(cfg->mode, "upsert") && (!cfg->key || !cfg->key->n)) {
-        ctx->host->option_error(ctx, "mode", "mode upsert needs `key`: the "
+        ctx->host->option_error(ctx, "mode",
+                                "mode upsert needs `key`: the "
                                 "fields that identify a row");
         return GF_ERROR;
     }
     if (cfg->keep_memory < 0 || cfg->retries < 0) {
-        ctx->host->option_error(ctx, cfg->retries < 0 ? "retries"
-                                : "keep_memory", "must not be negative");
+        ctx->host->option_error(ctx,
+                                cfg->retries < 0 ? "retries" : "keep_memory",
+                                "must not be negative");
         return GF_ERROR;
     }
     if ((cfg->table && strlen(cfg->table) > EP_NAME_MAX) ||
         strlen(cfg->schema) > EP_NAME_MAX) {
-        ctx->host->option_error(ctx, strlen(cfg->schema) > EP_NAME_MAX
-                                ? "schema" : "table", "longer than the 63 "
-                                "bytes PostgreSQL keeps of a name");
+        ctx->host->option_error(
+            ctx, strlen(cfg->schema) > EP_NAME_MAX ? "schema" : "table",
+            "longer than the 63 "
+            "bytes PostgreSQL keeps of a name");
         return GF_ERROR;
     }
     if ((cfg->table && !cfg->table[0]) || !cfg->schema[0]) {
@@ -332,7 +340,7 @@ static int ep_setup(gf_ctx *ctx, const void *config, void **state)
         return GF_ERROR;
     if (ctx->instances > 1) {
         ctx->host->error(ctx, "export_postgres writes in one transaction: "
-                         "run the stage with workers: 1");
+                              "run the stage with workers: 1");
         return GF_ERROR;
     }
     ep *p = calloc(1, sizeof *p);
@@ -349,8 +357,10 @@ static int ep_setup(gf_ctx *ctx, const void *config, void **state)
         return GF_ERROR;
     int rc = ep_begin(ctx, p);
     if (rc == EP_LOST) {
-        ctx->host->error(ctx, "the connection to PostgreSQL (%s) dropped at "
-                         "the start", p->pg.dsn_shown);
+        ctx->host->error(ctx,
+                         "the connection to PostgreSQL (%s) dropped at "
+                         "the start",
+                         p->pg.dsn_shown);
         return GF_ERROR;
     }
     return rc;
@@ -401,8 +411,8 @@ static int ep_commit_status(gf_ctx *ctx, ep *p, char *status, size_t len)
     int rc = ep_run(ctx, p, sql, &res);
     if (rc != GF_OK)
         return rc;
-    snprintf(status, len, "%s", PQgetisnull(res, 0, 0)
-                                    ? "aborted" : PQgetvalue(res, 0, 0));
+    snprintf(status, len, "%s",
+             PQgetisnull(res, 0, 0) ? "aborted" : PQgetvalue(res, 0, 0));
     PQclear(res);
     return GF_OK;
 }
@@ -429,14 +439,16 @@ static int ep_commit(gf_ctx *ctx, void *state)
             gf_pg_backoff(&wait);
             if ((p->pg.conn && PQstatus(p->pg.conn) == CONNECTION_OK) ||
                 gf_pg_connect(&p->pg, false) == GF_OK)
-                known = ep_commit_status(ctx, p, status, sizeof status) ==
-                            GF_OK &&
-                        strcmp(status, "in progress") != 0;
+                known =
+                    ep_commit_status(ctx, p, status, sizeof status) == GF_OK &&
+                    strcmp(status, "in progress") != 0;
             committed = !strcmp(status, "committed");
         }
         if (!known || a >= p->cfg->retries) {
-            ctx->host->error(ctx, "the connection to PostgreSQL (%s) "
-                             "dropped during COMMIT %s", p->pg.dsn_shown,
+            ctx->host->error(ctx,
+                             "the connection to PostgreSQL (%s) "
+                             "dropped during COMMIT %s",
+                             p->pg.dsn_shown,
                              known ? "again and again"
                                    : "and whether it committed is unknown: "
                                      "check the tables");
@@ -444,9 +456,11 @@ static int ep_commit(gf_ctx *ctx, void *state)
         }
         if (committed)
             return GF_OK;
-        ctx->host->log(ctx, GF_LOG_WARN, "the connection to PostgreSQL "
+        ctx->host->log(ctx, GF_LOG_WARN,
+                       "the connection to PostgreSQL "
                        "dropped during COMMIT, which did not happen; "
-                       "redoing %llu records", (unsigned long long)p->kept);
+                       "redoing %llu records",
+                       (unsigned long long)p->kept);
         rc = ep_replay(ctx, p);
         if (rc == EP_LOST)
             rc = ep_recover(ctx, p);

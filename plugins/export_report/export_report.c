@@ -721,8 +721,7 @@ static int er_commit(gf_ctx *ctx, void *state)
     bad |= fclose(st->fp) != 0;
     st->fp = NULL;
     if (bad) {
-        ctx->host->error(ctx, "cannot write %s: %s", st->path,
-                         strerror(errno));
+        ctx->host->error(ctx, "cannot write %s: %s", st->path, strerror(errno));
         return GF_ERROR;
     }
     return GF_OK;

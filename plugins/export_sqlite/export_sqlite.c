@@ -3,12 +3,12 @@
  *
  * Each record goes to the table named by `table`, or by its own `kind`
  * (records of several kinds: one table each); a `metric` row goes to the
- * table named by its `set` (one table per aggregate stage). A table that does not exist
- * is created from the first record that reaches it: INTEGER, REAL, TEXT,
- * BLOB from the value types, BOOLEAN (0/1) for bools, JSON TEXT for arrays
- * and maps (written as JSON text), no type for nil. A field the table lacks
- * adds a column (ALTER TABLE ADD COLUMN). `mode`: replace drops each table
- * the run writes to before creating it anew, append adds rows, upsert
+ * table named by its `set` (one table per aggregate stage). A table that does
+ * not exist is created from the first record that reaches it: INTEGER, REAL,
+ * TEXT, BLOB from the value types, BOOLEAN (0/1) for bools, JSON TEXT for
+ * arrays and maps (written as JSON text), no type for nil. A field the table
+ * lacks adds a column (ALTER TABLE ADD COLUMN). `mode`: replace drops each
+ * table the run writes to before creating it anew, append adds rows, upsert
  * updates the row with the same `key` (INSERT ... ON CONFLICT(key) DO
  * UPDATE, over a UNIQUE index the plugin creates; `key` given with the other
  * modes creates the index too, so duplicates are rejected).
@@ -72,28 +72,28 @@ typedef enum es_cls { ES_ANY, ES_NUM, ES_TEXT } es_cls;
 
 typedef struct es_col {
     char *name;
-    char *decl;  /* declared type, for messages */
+    char *decl; /* declared type, for messages */
     es_cls cls;
 } es_col;
 
 typedef struct es_stmt {
-    char *key;        /* the field names, each as 4-byte length + bytes */
+    char *key; /* the field names, each as 4-byte length + bytes */
     size_t key_len;
     uint64_t hash;
     sqlite3_stmt *st;
     size_t n;
-    size_t *col;      /* column of each field */
+    size_t *col; /* column of each field */
 } es_stmt;
 
 typedef struct es_table {
     char *name;
-    bool exists;      /* in the database (created or found) */
-    bool indexed;     /* the key's UNIQUE index is there */
+    bool exists;  /* in the database (created or found) */
+    bool indexed; /* the key's UNIQUE index is there */
     es_col *cols;
     size_t ncols, capcols;
     es_stmt *stmts;
     size_t nstmts;
-    size_t last;      /* the statement used last */
+    size_t last; /* the statement used last */
 } es_table;
 
 typedef struct es {
@@ -106,9 +106,9 @@ typedef struct es {
     es_table *tables;
     size_t ntables;
     size_t last_table;
-    char *keybuf;     /* the current record's column-set key */
+    char *keybuf; /* the current record's column-set key */
     size_t keycap;
-    char *json;       /* nested values rendered as JSON */
+    char *json; /* nested values rendered as JSON */
     size_t json_cap;
     uint64_t rows;
 } es;
@@ -127,17 +127,21 @@ static int es_check(gf_ctx *ctx, const void *config)
     const es_config *cfg = config;
     if (strcmp(cfg->mode, "replace") && strcmp(cfg->mode, "append") &&
         strcmp(cfg->mode, "upsert")) {
-        ctx->host->option_error(ctx, "mode", "unknown mode '%s': use "
-                                "replace, append or upsert", cfg->mode);
+        ctx->host->option_error(ctx, "mode",
+                                "unknown mode '%s': use "
+                                "replace, append or upsert",
+                                cfg->mode);
         return GF_ERROR;
     }
     if (!strcmp(cfg->mode, "upsert") && (!cfg->key || cfg->key->n == 0)) {
-        ctx->host->option_error(ctx, "mode", "mode upsert needs `key`: the "
+        ctx->host->option_error(ctx, "mode",
+                                "mode upsert needs `key`: the "
                                 "fields that identify a row");
         return GF_ERROR;
     }
     if (!strcmp(cfg->path, "-")) {
-        ctx->host->option_error(ctx, "path", "a database cannot be written "
+        ctx->host->option_error(ctx, "path",
+                                "a database cannot be written "
                                 "to standard output: give a file name");
         return GF_ERROR;
     }
@@ -173,7 +177,7 @@ static int es_setup(gf_ctx *ctx, const void *config, void **state)
         return GF_ERROR;
     if (ctx->instances > 1) { /* one transaction per database */
         ctx->host->error(ctx, "export_sqlite writes one database in one "
-                         "transaction: run the stage with workers: 1");
+                              "transaction: run the stage with workers: 1");
         return GF_ERROR;
     }
     es *e = calloc(1, sizeof *e);
@@ -184,16 +188,18 @@ static int es_setup(gf_ctx *ctx, const void *config, void **state)
     e->mode = es_parse_mode(cfg->mode);
     struct stat sb;
     e->created_file = stat(cfg->path, &sb) != 0 && errno == ENOENT;
-    int rc = sqlite3_open_v2(cfg->path, &e->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                 SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(
+        cfg->path, &e->db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         const char *slash = strrchr(cfg->path, '/');
         if (slash && e->created_file) {
             char *dir = strndup(cfg->path, (size_t)(slash - cfg->path));
             if (dir && stat(dir[0] ? dir : "/", &sb) != 0) {
-                ctx->host->error(ctx, "%s: the directory %s does not exist; "
-                                 "create it first", cfg->path, dir);
+                ctx->host->error(ctx,
+                                 "%s: the directory %s does not exist; "
+                                 "create it first",
+                                 cfg->path, dir);
                 free(dir);
                 e->created_file = false;
                 return GF_ERROR;
@@ -229,28 +235,43 @@ static es_cls es_affinity(const char *decl)
 static const char *es_decl_for(gf_type t)
 {
     switch (t) {
-    case GF_T_INT: return "INTEGER";
-    case GF_T_FLOAT: return "REAL";
-    case GF_T_BOOL: return "BOOLEAN";
-    case GF_T_STR: return "TEXT";
-    case GF_T_BIN: return "BLOB";
+    case GF_T_INT:
+        return "INTEGER";
+    case GF_T_FLOAT:
+        return "REAL";
+    case GF_T_BOOL:
+        return "BOOLEAN";
+    case GF_T_STR:
+        return "TEXT";
+    case GF_T_BIN:
+        return "BLOB";
     case GF_T_ARRAY:
-    case GF_T_MAP: return "JSON TEXT";
-    default: return "";
+    case GF_T_MAP:
+        return "JSON TEXT";
+    default:
+        return "";
     }
 }
 
 static const char *es_value_name(gf_type t)
 {
     switch (t) {
-    case GF_T_INT: return "an integer";
-    case GF_T_FLOAT: return "a real";
-    case GF_T_BOOL: return "a boolean";
-    case GF_T_STR: return "a TEXT value";
-    case GF_T_BIN: return "a BLOB value";
-    case GF_T_ARRAY: return "an array (JSON text)";
-    case GF_T_MAP: return "a map (JSON text)";
-    default: return "nil";
+    case GF_T_INT:
+        return "an integer";
+    case GF_T_FLOAT:
+        return "a real";
+    case GF_T_BOOL:
+        return "a boolean";
+    case GF_T_STR:
+        return "a TEXT value";
+    case GF_T_BIN:
+        return "a BLOB value";
+    case GF_T_ARRAY:
+        return "an array (JSON text)";
+    case GF_T_MAP:
+        return "a map (JSON text)";
+    default:
+        return "nil";
     }
 }
 
@@ -309,8 +330,8 @@ static int es_load_columns(gf_ctx *ctx, es *e, es_table *t)
     int rc = sqlite3_prepare_v2(e->db, sql, -1, &st, NULL);
     sqlite3_free(sql);
     if (rc != SQLITE_OK) {
-        ctx->host->error(ctx, "%s: reading table %s: %s", e->cfg->path,
-                         t->name, sqlite3_errmsg(e->db));
+        ctx->host->error(ctx, "%s: reading table %s: %s", e->cfg->path, t->name,
+                         sqlite3_errmsg(e->db));
         return GF_ERROR;
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -324,16 +345,16 @@ static int es_load_columns(gf_ctx *ctx, es *e, es_table *t)
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
-        ctx->host->error(ctx, "%s: reading table %s: %s", e->cfg->path,
-                         t->name, sqlite3_errmsg(e->db));
+        ctx->host->error(ctx, "%s: reading table %s: %s", e->cfg->path, t->name,
+                         sqlite3_errmsg(e->db));
         return GF_ERROR;
     }
     return GF_OK;
 }
 
 /* The table named [name, name+len), opened on first use this run. */
-static es_table *es_table_get(gf_ctx *ctx, es *e, const char *name,
-                              size_t len, int *rc)
+static es_table *es_table_get(gf_ctx *ctx, es *e, const char *name, size_t len,
+                              int *rc)
 {
     *rc = GF_OK;
     if (e->ntables) {
@@ -390,8 +411,8 @@ static int es_create(gf_ctx *ctx, es *e, es_table *t, const gf_record *rec)
         if (es_find_col(t, k.ptr, k.len) >= 0)
             continue; /* a repeated field name */
         const char *decl = es_decl_for(v.type);
-        sqlite3_str_appendf(s, "%s\"%.*w\"%s%s", n++ ? ", " : "",
-                            (int)k.len, k.ptr, decl[0] ? " " : "", decl);
+        sqlite3_str_appendf(s, "%s\"%.*w\"%s%s", n++ ? ", " : "", (int)k.len,
+                            k.ptr, decl[0] ? " " : "", decl);
         if (!es_add_col(t, k.ptr, k.len, decl)) {
             sqlite3_free(sqlite3_str_finish(s));
             return es_nomem(ctx);
@@ -416,8 +437,10 @@ static int es_index(gf_ctx *ctx, es *e, es_table *t)
     if (!key || !key->n)
         return GF_OK;
     sqlite3_str *s = sqlite3_str_new(e->db);
-    sqlite3_str_appendf(s, "CREATE UNIQUE INDEX IF NOT EXISTS "
-                        "\"%w_gigflow_key\" ON \"%w\" (", t->name, t->name);
+    sqlite3_str_appendf(s,
+                        "CREATE UNIQUE INDEX IF NOT EXISTS "
+                        "\"%w_gigflow_key\" ON \"%w\" (",
+                        t->name, t->name);
     for (size_t i = 0; i < key->n; i++)
         sqlite3_str_appendf(s, "%s\"%w\"", i ? ", " : "", key->items[i]);
     sqlite3_str_appendall(s, ")");
@@ -515,10 +538,11 @@ static es_stmt *es_stmt_new(gf_ctx *ctx, es *e, es_table *t,
     *rc = GF_OK;
     if (e->mode == ES_UPSERT)
         for (size_t i = 0; i < e->cfg->key->n; i++)
-            if (!h->get(rec, e->cfg->key->items[i], &v) ||
-                v.type == GF_T_NIL) {
-                snprintf(why, whylen, "table %s: the key field %s is missing "
-                         "(mode upsert)", t->name, e->cfg->key->items[i]);
+            if (!h->get(rec, e->cfg->key->items[i], &v) || v.type == GF_T_NIL) {
+                snprintf(why, whylen,
+                         "table %s: the key field %s is missing "
+                         "(mode upsert)",
+                         t->name, e->cfg->key->items[i]);
                 return NULL;
             }
     if (!t->exists && (*rc = es_create(ctx, e, t, rec)) < 0)
@@ -527,9 +551,11 @@ static es_stmt *es_stmt_new(gf_ctx *ctx, es *e, es_table *t,
     while (h->next(rec, &it, &k, &v)) {
         long c = es_find_col(t, k.ptr, k.len);
         if (c >= 0 && !es_fits(t->cols[c].cls, v.type)) {
-            snprintf(why, whylen, "table %s, column %s: %s does not fit the "
-                     "%s column", t->name, t->cols[c].name,
-                     es_value_name(v.type), t->cols[c].decl);
+            snprintf(why, whylen,
+                     "table %s, column %s: %s does not fit the "
+                     "%s column",
+                     t->name, t->cols[c].name, es_value_name(v.type),
+                     t->cols[c].decl);
             return NULL;
         }
     }
@@ -539,8 +565,8 @@ static es_stmt *es_stmt_new(gf_ctx *ctx, es *e, es_table *t,
             continue;
         const char *decl = es_decl_for(v.type);
         char *sql = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN "
-                                    "\"%.*w\" %s", t->name, (int)k.len,
-                                    k.ptr, decl);
+                                    "\"%.*w\" %s",
+                                    t->name, (int)k.len, k.ptr, decl);
         if (!sql) {
             *rc = es_nomem(ctx);
             return NULL;
@@ -569,8 +595,7 @@ static es_stmt *es_stmt_new(gf_ctx *ctx, es *e, es_table *t,
     sqlite3_str_appendf(s, "INSERT INTO \"%w\" (", t->name);
     memset(&it, 0, sizeof it);
     for (size_t i = 0; h->next(rec, &it, &k, &v); i++)
-        sqlite3_str_appendf(s, "%s\"%.*w\"", i ? ", " : "", (int)k.len,
-                            k.ptr);
+        sqlite3_str_appendf(s, "%s\"%.*w\"", i ? ", " : "", (int)k.len, k.ptr);
     sqlite3_str_appendall(s, ") VALUES (");
     for (size_t i = 0; i < nf; i++)
         sqlite3_str_appendf(s, "%s?%lld", i ? ", " : "", (long long)i + 1);
@@ -647,8 +672,7 @@ static const char *es_json(const gf_host *h, es *e, const gf_value *v,
     return e->json;
 }
 
-static int es_reject(gf_ctx *ctx, es *e, const gf_record *rec,
-                     const char *why)
+static int es_reject(gf_ctx *ctx, es *e, const gf_record *rec, const char *why)
 {
     char reason[1100];
     snprintf(reason, sizeof reason, "record %llu: %s",
@@ -671,7 +695,8 @@ static int es_process(gf_ctx *ctx, void *state, const gf_record *rec,
         gf_value kv;
         if (!h->get(rec, "kind", &kv) || kv.type != GF_T_STR ||
             kv.v.s.len == 0 || memchr(kv.v.s.ptr, '\0', kv.v.s.len))
-            return es_reject(ctx, e, rec, "no table: the record has no "
+            return es_reject(ctx, e, rec,
+                             "no table: the record has no "
                              "text field kind (or set the option table)");
         tname = kv.v.s.ptr;
         tlen = kv.v.s.len;
@@ -686,7 +711,8 @@ static int es_process(gf_ctx *ctx, void *state, const gf_record *rec,
     if (rec->nfields == 0)
         return es_reject(ctx, e, rec, "the record has no fields to write");
     if (tlen >= 7 && !sqlite3_strnicmp(tname, "sqlite_", 7))
-        return es_reject(ctx, e, rec, "table names starting with sqlite_ "
+        return es_reject(ctx, e, rec,
+                         "table names starting with sqlite_ "
                          "are reserved by SQLite");
     es_table *t = es_table_get(ctx, e, tname, tlen, &rc);
     if (!t)
@@ -698,7 +724,8 @@ static int es_process(gf_ctx *ctx, void *state, const gf_record *rec,
     if (kl < 0)
         return es_nomem(ctx);
     if (bad)
-        return es_reject(ctx, e, rec, "a field name is empty or holds a "
+        return es_reject(ctx, e, rec,
+                         "a field name is empty or holds a "
                          "NUL byte: not a column name");
     uint64_t hash = es_hash(e->keybuf, (size_t)kl);
     es_stmt *s = NULL;
@@ -713,8 +740,8 @@ static int es_process(gf_ctx *ctx, void *state, const gf_record *rec,
             t->last = i;
         }
     if (!s) {
-        s = es_stmt_new(ctx, e, t, rec, nf, (size_t)kl, hash, why,
-                        sizeof why, &rc);
+        s = es_stmt_new(ctx, e, t, rec, nf, (size_t)kl, hash, why, sizeof why,
+                        &rc);
         if (!s)
             return rc < 0 ? rc : es_reject(ctx, e, rec, why);
     }
@@ -726,17 +753,26 @@ static int es_process(gf_ctx *ctx, void *state, const gf_record *rec,
         const es_col *c = &t->cols[s->col[i]];
         if (!es_fits(c->cls, v.type)) {
             sqlite3_reset(s->st);
-            snprintf(why, sizeof why, "table %s, column %s: %s does not fit "
-                     "the %s column", t->name, c->name, es_value_name(v.type),
-                     c->decl);
+            snprintf(why, sizeof why,
+                     "table %s, column %s: %s does not fit "
+                     "the %s column",
+                     t->name, c->name, es_value_name(v.type), c->decl);
             return es_reject(ctx, e, rec, why);
         }
         int p = (int)i + 1;
         switch (v.type) {
-        case GF_T_NIL: rc = sqlite3_bind_null(s->st, p); break;
-        case GF_T_BOOL: rc = sqlite3_bind_int(s->st, p, v.v.b); break;
-        case GF_T_INT: rc = sqlite3_bind_int64(s->st, p, v.v.i); break;
-        case GF_T_FLOAT: rc = sqlite3_bind_double(s->st, p, v.v.f); break;
+        case GF_T_NIL:
+            rc = sqlite3_bind_null(s->st, p);
+            break;
+        case GF_T_BOOL:
+            rc = sqlite3_bind_int(s->st, p, v.v.b);
+            break;
+        case GF_T_INT:
+            rc = sqlite3_bind_int64(s->st, p, v.v.i);
+            break;
+        case GF_T_FLOAT:
+            rc = sqlite3_bind_double(s->st, p, v.v.f);
+            break;
         case GF_T_STR:
             rc = sqlite3_bind_text64(s->st, p, v.v.s.ptr, v.v.s.len,
                                      SQLITE_STATIC, SQLITE_UTF8);

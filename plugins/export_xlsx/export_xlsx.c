@@ -31,9 +31,9 @@
 
 #include <gigflow/plugin.h>
 
-#define EX_SHEET_CHARS 31    /* Excel's limit on a sheet name */
-#define EX_MAX_WIDTH 80.0    /* widest column set from content */
-#define EX_CELL_CHARS 32767  /* Excel's limit on the text of a cell */
+#define EX_SHEET_CHARS 31   /* Excel's limit on a sheet name */
+#define EX_MAX_WIDTH 80.0   /* widest column set from content */
+#define EX_CELL_CHARS 32767 /* Excel's limit on the text of a cell */
 
 typedef struct ex_config {
     const char *path;
@@ -51,22 +51,22 @@ static const gf_option ex_options[] = {
     {0},
 };
 
-static const char *const ex_date_fields[] = {"established", "joined",
-                                             "raised", "resolved"};
+static const char *const ex_date_fields[] = {"established", "joined", "raised",
+                                             "resolved"};
 
 typedef struct ex_col {
     char *name;
     size_t len;
-    double width;   /* widest content so far, in character cells */
+    double width; /* widest content so far, in character cells */
 } ex_col;
 
 typedef struct ex_sheet {
-    char *key;      /* the kind or sheet_by value it holds */
-    char *name;     /* its safe sheet name */
+    char *key;  /* the kind or sheet_by value it holds */
+    char *name; /* its safe sheet name */
     lxw_worksheet *ws;
     ex_col *cols;
     size_t ncols, capcols;
-    uint32_t row;   /* next row to write (0 is the header) */
+    uint32_t row; /* next row to write (0 is the header) */
 } ex_sheet;
 
 typedef struct ex {
@@ -113,15 +113,13 @@ static double ex_width(const char *s, size_t n)
             cp = '?';
             l = 1;
         }
-        bool wide = (cp >= 0x1100 && cp <= 0x115f) ||
-                    (cp >= 0x2e80 && cp <= 0xa4cf) ||
-                    (cp >= 0xac00 && cp <= 0xd7a3) ||
-                    (cp >= 0xf900 && cp <= 0xfaff) ||
-                    (cp >= 0xfe30 && cp <= 0xfe4f) ||
-                    (cp >= 0xff00 && cp <= 0xff60) ||
-                    (cp >= 0xffe0 && cp <= 0xffe6) ||
-                    (cp >= 0x1f300 && cp <= 0x1faff) ||
-                    (cp >= 0x20000 && cp <= 0x3fffd);
+        bool wide =
+            (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
+            (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+            (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+            (cp >= 0xffe0 && cp <= 0xffe6) ||
+            (cp >= 0x1f300 && cp <= 0x1faff) ||
+            (cp >= 0x20000 && cp <= 0x3fffd);
         w += wide ? 2 : 1;
         i += l;
     }
@@ -165,8 +163,8 @@ static bool ex_parse_date(const char *s, size_t n, bool date_field,
     dt->day = ex_digits(s + 8, 2);
     if (dt->year < 1900 || dt->month < 1 || dt->month > 12 || dt->day < 1)
         return false;
-    bool leap = (dt->year % 4 == 0 && dt->year % 100 != 0) ||
-                dt->year % 400 == 0;
+    bool leap =
+        (dt->year % 4 == 0 && dt->year % 100 != 0) || dt->year % 400 == 0;
     if (dt->day > mdays[dt->month - 1] + (dt->month == 2 && leap))
         return false;
     *has_time = n > 10;
@@ -191,13 +189,16 @@ static int ex_check(gf_ctx *ctx, const void *config)
 {
     const ex_config *cfg = config;
     if (!strcmp(cfg->path, "-")) {
-        ctx->host->option_error(ctx, "path", "a workbook cannot be written "
+        ctx->host->option_error(ctx, "path",
+                                "a workbook cannot be written "
                                 "to standard output: give a file name");
         return GF_ERROR;
     }
     if (cfg->columns && cfg->columns->n > LXW_COL_MAX) {
-        ctx->host->option_error(ctx, "columns", "at most %d columns fit a "
-                                "sheet", LXW_COL_MAX);
+        ctx->host->option_error(ctx, "columns",
+                                "at most %d columns fit a "
+                                "sheet",
+                                LXW_COL_MAX);
         return GF_ERROR;
     }
     return GF_OK;
@@ -210,7 +211,7 @@ static int ex_setup(gf_ctx *ctx, const void *config, void **state)
         return GF_ERROR;
     if (ctx->instances > 1) {
         ctx->host->error(ctx, "export_xlsx writes one workbook: run the "
-                         "stage with workers: 1");
+                              "stage with workers: 1");
         return GF_ERROR;
     }
     ex *x = calloc(1, sizeof *x);
@@ -246,8 +247,11 @@ static char *ex_sheet_name(const ex *x, const char *key, size_t len)
     size_t n = 0, chars = 0;
     for (size_t i = 0; i < len && chars < EX_SHEET_CHARS;) {
         unsigned char c = (unsigned char)key[i];
-        size_t l = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2
-                 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 1;
+        size_t l = c < 0x80             ? 1
+                   : (c & 0xe0) == 0xc0 ? 2
+                   : (c & 0xf0) == 0xe0 ? 3
+                   : (c & 0xf8) == 0xf0 ? 4
+                                        : 1;
         if (i + l > len)
             break;
         if (l == 1 && (strchr("[]:*?/\\", c) || c < 0x20 || c >= 0x80))
@@ -304,8 +308,8 @@ static long ex_add_col(ex_sheet *sh, const char *name, size_t len,
         return -1;
     c->len = len;
     c->width = ex_width(name, len) * 1.1 + 1; /* bold is wider */
-    lxw_error rc = worksheet_write_string(sh->ws, 0, (lxw_col_t)sh->ncols,
-                                          c->name, bold);
+    lxw_error rc =
+        worksheet_write_string(sh->ws, 0, (lxw_col_t)sh->ncols, c->name, bold);
     if (rc != LXW_NO_ERROR) {
         free(c->name);
         return -1;
@@ -322,8 +326,8 @@ static long ex_find_col(const ex_sheet *sh, const char *name, size_t len)
 }
 
 /* The sheet for key (created on first use). */
-static ex_sheet *ex_sheet_get(gf_ctx *ctx, ex *x, const char *key,
-                              size_t len, int *rc)
+static ex_sheet *ex_sheet_get(gf_ctx *ctx, ex *x, const char *key, size_t len,
+                              int *rc)
 {
     *rc = GF_OK;
     if (x->nsheets) {
@@ -363,8 +367,7 @@ static ex_sheet *ex_sheet_get(gf_ctx *ctx, ex *x, const char *key,
     worksheet_freeze_panes(s->ws, 1, 0);
     const gf_strlist *cols = x->cfg->columns;
     for (size_t i = 0; cols && i < cols->n; i++)
-        if (ex_add_col(s, cols->items[i], strlen(cols->items[i]),
-                       x->bold) < 0)
+        if (ex_add_col(s, cols->items[i], strlen(cols->items[i]), x->bold) < 0)
             goto nomem;
     return s;
 nomem:
@@ -391,8 +394,7 @@ static bool ex_is_date_field(const char *k, size_t n)
     return false;
 }
 
-static int ex_reject(gf_ctx *ctx, ex *x, const gf_record *rec,
-                     const char *why)
+static int ex_reject(gf_ctx *ctx, ex *x, const gf_record *rec, const char *why)
 {
     char reason[600];
     snprintf(reason, sizeof reason, "record %llu: %s",
@@ -437,9 +439,10 @@ static int ex_process(gf_ctx *ctx, void *state, const gf_record *rec,
     while (h->next(rec, &it, &k, &v))
         if (v.type == GF_T_STR && v.v.s.len > EX_CELL_CHARS &&
             ex_chars(v.v.s.ptr, v.v.s.len) > EX_CELL_CHARS) {
-            snprintf(why, sizeof why, "field %.*s: text longer than the "
-                     "%d characters a cell holds", (int)k.len, k.ptr,
-                     EX_CELL_CHARS);
+            snprintf(why, sizeof why,
+                     "field %.*s: text longer than the "
+                     "%d characters a cell holds",
+                     (int)k.len, k.ptr, EX_CELL_CHARS);
             return ex_reject(ctx, x, rec, why);
         }
     memset(&it, 0, sizeof it);
@@ -478,8 +481,7 @@ static int ex_process(gf_ctx *ctx, void *state, const gf_record *rec,
             lxw_datetime dt;
             bool has_time;
             if (ex_parse_date(v.v.s.ptr, v.v.s.len,
-                              ex_is_date_field(k.ptr, k.len), &dt,
-                              &has_time)) {
+                              ex_is_date_field(k.ptr, k.len), &dt, &has_time)) {
                 e = worksheet_write_datetime(s->ws, row, col, &dt,
                                              has_time ? x->datetime : x->date);
                 w = has_time ? 19 : 10;

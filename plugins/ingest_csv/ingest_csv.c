@@ -891,7 +891,8 @@ static bool csv_looks_utf8(const char *p, size_t n, bool trunc_ok)
             continue;
         }
         size_t j = 1;
-        while (k != SIZE_MAX && j <= k && i + j < n && (s[i + j] & 0xc0) == 0x80)
+        while (k != SIZE_MAX && j <= k && i + j < n &&
+               (s[i + j] & 0xc0) == 0x80)
             j++;
         if (k != SIZE_MAX && j == k + 1) {
             good++;

@@ -44,7 +44,8 @@ static const gf_option ip_options[] = {
     {"table", GF_OPT_STRING, NULL, false, offsetof(ip_config, table),
      "a table (name or schema.name) whose rows become records"},
     {"kind", GF_OPT_STRING, NULL, false, offsetof(ip_config, kind),
-     "value of the field `kind` of every record (org, member, project, demand)"},
+     "value of the field `kind` of every record (org, member, project, "
+     "demand)"},
     {"fetch", GF_OPT_INT, "10000", false, offsetof(ip_config, fetch),
      "rows per FETCH from the server-side cursor"},
     {0},
@@ -70,8 +71,8 @@ static int ip_run(gf_ctx *ctx, ip *s, const char *sql, const char *key)
     char m[1024];
     gf_pg_msg(&s->pg, res, m, sizeof m);
     if (key)
-        ctx->host->option_error(ctx, key, "PostgreSQL refused the %s: %s",
-                                key, m);
+        ctx->host->option_error(ctx, key, "PostgreSQL refused the %s: %s", key,
+                                m);
     else
         ctx->host->error(ctx, "PostgreSQL: %s", m);
     PQclear(res);
@@ -102,7 +103,7 @@ static int ip_setup(gf_ctx *ctx, const void *config, void **state)
         return GF_ERROR;
     if (ctx->instances > 1) {
         ctx->host->error(ctx, "ingest_postgres reads one query: run the "
-                         "stage with workers: 1");
+                              "stage with workers: 1");
         return GF_ERROR;
     }
     ip *s = calloc(1, sizeof *s);
@@ -118,7 +119,8 @@ static int ip_setup(gf_ctx *ctx, const void *config, void **state)
              "FETCH FORWARD %lld FROM gigflow_cursor", (long long)cfg->fetch);
     if (ip_run(ctx, s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                NULL) < 0 ||
-        ip_run(ctx, s, "SET LOCAL DateStyle = ISO, YMD; SET LOCAL "
+        ip_run(ctx, s,
+               "SET LOCAL DateStyle = ISO, YMD; SET LOCAL "
                "IntervalStyle = iso_8601; SET LOCAL extra_float_digits = 3",
                NULL) < 0)
         return GF_ERROR;
@@ -135,9 +137,10 @@ static int ip_setup(gf_ctx *ctx, const void *config, void **state)
         char *b = dot ? PQescapeIdentifier(s->pg.conn, dot + 1, strlen(dot + 1))
                       : NULL;
         n = a && (b || !dot)
-                ? asprintf(&sql, "DECLARE gigflow_cursor NO SCROLL CURSOR FOR "
-                           "SELECT * FROM %s%s%s", a, b ? "." : "",
-                           b ? b : "")
+                ? asprintf(&sql,
+                           "DECLARE gigflow_cursor NO SCROLL CURSOR FOR "
+                           "SELECT * FROM %s%s%s",
+                           a, b ? "." : "", b ? b : "")
                 : -1;
         PQfreemem(a);
         PQfreemem(b);

@@ -43,7 +43,8 @@ static const gf_option is_options[] = {
     {"table", GF_OPT_STRING, NULL, false, offsetof(is_config, table),
      "a table whose rows become records (instead of query)"},
     {"kind", GF_OPT_STRING, NULL, false, offsetof(is_config, kind),
-     "value of the field `kind` of every record (org, member, project, demand)"},
+     "value of the field `kind` of every record (org, member, project, "
+     "demand)"},
     {0},
 };
 
@@ -73,7 +74,8 @@ static int is_open(gf_ctx *ctx, const is_config *cfg, is *s)
 {
     const gf_host *h = ctx->host;
     if (!cfg->query == !cfg->table) {
-        h->option_error(ctx, cfg->query ? "table" : "path", "give exactly "
+        h->option_error(ctx, cfg->query ? "table" : "path",
+                        "give exactly "
                         "one of `query` and `table`");
         return GF_ERROR;
     }
@@ -81,14 +83,14 @@ static int is_open(gf_ctx *ctx, const is_config *cfg, is *s)
                              SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         h->option_error(ctx, "path", "%s: cannot open the database: %s",
-                        cfg->path, s->db ? sqlite3_errmsg(s->db)
-                                         : sqlite3_errstr(rc));
+                        cfg->path,
+                        s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         return GF_ERROR;
     }
     sqlite3_busy_timeout(s->db, 5000);
-    char *sql = cfg->query ? sqlite3_mprintf("%s", cfg->query)
-                           : sqlite3_mprintf("SELECT * FROM \"%w\"",
-                                             cfg->table);
+    char *sql = cfg->query
+                    ? sqlite3_mprintf("%s", cfg->query)
+                    : sqlite3_mprintf("SELECT * FROM \"%w\"", cfg->table);
     const char *tail = NULL;
     if (!sql) {
         h->error(ctx, "out of memory");
@@ -99,8 +101,10 @@ static int is_open(gf_ctx *ctx, const is_config *cfg, is *s)
         if (rc == SQLITE_OK)
             h->option_error(ctx, "query", "the query is empty");
         else if (cfg->query)
-            h->option_error(ctx, "query", "%s: the query does not prepare: "
-                            "%s", cfg->path, sqlite3_errmsg(s->db));
+            h->option_error(ctx, "query",
+                            "%s: the query does not prepare: "
+                            "%s",
+                            cfg->path, sqlite3_errmsg(s->db));
         else
             h->option_error(ctx, "table", "%s: cannot read table %s: %s",
                             cfg->path, cfg->table, sqlite3_errmsg(s->db));
@@ -111,14 +115,17 @@ static int is_open(gf_ctx *ctx, const is_config *cfg, is *s)
                     *tail == '\r' || *tail == ';'))
         tail++;
     if (tail && *tail) {
-        h->option_error(ctx, "query", "give one statement only; more "
-                        "follows at: %.40s", tail);
+        h->option_error(ctx, "query",
+                        "give one statement only; more "
+                        "follows at: %.40s",
+                        tail);
         sqlite3_free(sql);
         return GF_ERROR;
     }
     sqlite3_free(sql);
     if (!sqlite3_stmt_readonly(s->st) || sqlite3_column_count(s->st) == 0) {
-        h->option_error(ctx, "query", "the query must be a SELECT that "
+        h->option_error(ctx, "query",
+                        "the query must be a SELECT that "
                         "returns rows and changes nothing");
         return GF_ERROR;
     }
@@ -137,7 +144,7 @@ static int is_setup(gf_ctx *ctx, const void *config, void **state)
 {
     if (ctx->instances > 1) { /* each worker would read every row */
         ctx->host->error(ctx, "ingest_sqlite reads one query: run the stage "
-                         "with workers: 1");
+                              "with workers: 1");
         return GF_ERROR;
     }
     is *s = calloc(1, sizeof *s);

@@ -21,27 +21,76 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void f_log(gf_ctx *c, gf_log_level l, const char *m) { (void)c; (void)l; (void)m; }
-static void f_error(gf_ctx *c, const char *m) { (void)c; (void)m; }
+static void f_log(gf_ctx *c, gf_log_level l, const char *m)
+{
+    (void)c;
+    (void)l;
+    (void)m;
+}
+static void f_error(gf_ctx *c, const char *m)
+{
+    (void)c;
+    (void)m;
+}
 static void f_cerr(gf_ctx *c, const char *f, unsigned l, unsigned col,
-                   const char *m) { (void)c; (void)f; (void)l; (void)col; (void)m; }
-static void f_oerr(gf_ctx *c, const char *k, const char *m) { (void)c; (void)k; (void)m; }
+                   const char *m)
+{
+    (void)c;
+    (void)f;
+    (void)l;
+    (void)col;
+    (void)m;
+}
+static void f_oerr(gf_ctx *c, const char *k, const char *m)
+{
+    (void)c;
+    (void)k;
+    (void)m;
+}
 static int f_reject(gf_ctx *c, const gf_record *r, const void *d, size_t n,
                     const char *f, uint64_t l, const char *why)
 {
-    (void)c; (void)r; (void)d; (void)n; (void)f; (void)l; (void)why;
+    (void)c;
+    (void)r;
+    (void)d;
+    (void)n;
+    (void)f;
+    (void)l;
+    (void)why;
     return 0;
 }
-static void f_drop(gf_ctx *c, const gf_record *r) { (void)c; (void)r; }
-static int64_t f_now(gf_ctx *c) { (void)c; return 0; }
-static uint64_t f_rejects(gf_ctx *c) { (void)c; return 0; }
-static const char *f_info(gf_ctx *c, const char *k) { (void)c; (void)k; return NULL; }
+static void f_drop(gf_ctx *c, const gf_record *r)
+{
+    (void)c;
+    (void)r;
+}
+static int64_t f_now(gf_ctx *c)
+{
+    (void)c;
+    return 0;
+}
+static uint64_t f_rejects(gf_ctx *c)
+{
+    (void)c;
+    return 0;
+}
+static const char *f_info(gf_ctx *c, const char *k)
+{
+    (void)c;
+    (void)k;
+    return NULL;
+}
 
-static const gf_rt_ops fuzz_ops = {
-    .log = f_log, .error = f_error, .config_error = f_cerr,
-    .option_error = f_oerr, .reject = f_reject, .drop = f_drop,
-    .now_ns = f_now, .run_started = f_now, .rejects_total = f_rejects,
-    .run_info = f_info};
+static const gf_rt_ops fuzz_ops = {.log = f_log,
+                                   .error = f_error,
+                                   .config_error = f_cerr,
+                                   .option_error = f_oerr,
+                                   .reject = f_reject,
+                                   .drop = f_drop,
+                                   .now_ns = f_now,
+                                   .run_started = f_now,
+                                   .rejects_total = f_rejects,
+                                   .run_info = f_info};
 
 static int discard(gf_out *out, void *arg)
 {
@@ -53,8 +102,10 @@ static int discard(gf_out *out, void *arg)
 
 /* {"platform":"美团","age":20,"station":"STN-01"}, {"age":1.5}, {} */
 static const uint8_t rec1[] = "\x83\xa8platform\xa6\xe7\xbe\x8e\xe5\x9b\xa2"
-                              "\xa3" "age\x14\xa7station\xa6STN-01";
-static const uint8_t rec2[] = "\x81\xa3" "age\xcb\x3f\xf8\0\0\0\0\0\0";
+                              "\xa3"
+                              "age\x14\xa7station\xa6STN-01";
+static const uint8_t rec2[] = "\x81\xa3"
+                              "age\xcb\x3f\xf8\0\0\0\0\0\0";
 static const uint8_t rec3[] = "\x80";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -74,8 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     gf_rt rt = {.ops = &fuzz_ops};
-    gf_ctx ctx = {.host = &gf_host_table, .stage = "fuzz", .instances = 1,
-                  .rt = &rt};
+    gf_ctx ctx = {
+        .host = &gf_host_table, .stage = "fuzz", .instances = 1, .rt = &rt};
     const char *config = path;
     void *state = NULL;
     if (lp->desc->check(&ctx, &config) == 0 &&

@@ -51,8 +51,10 @@ static inline char *db_psql(const char *sql)
     assert_true(fd >= 0);
     close(fd);
     io_write(qf, sql, strlen(sql));
-    char *cmd = io_fmt("PGOPTIONS='-c client_min_messages=warning' psql -X -q -A -t -F '|' -v ON_ERROR_STOP=1 "
-                       "-d \"$GF_PG_DSN\" -f '%s' 2>&1", qf);
+    char *cmd = io_fmt("PGOPTIONS='-c client_min_messages=warning' psql -X -q "
+                       "-A -t -F '|' -v ON_ERROR_STOP=1 "
+                       "-d \"$GF_PG_DSN\" -f '%s' 2>&1",
+                       qf);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t cap = 4096, n = 0, got;
@@ -98,8 +100,7 @@ static inline char *db_pg_opts(const char *more)
 }
 
 /* db_sqlite's output equals want. */
-static inline void db_expect(const char *db, const char *sql,
-                             const char *want)
+static inline void db_expect(const char *db, const char *sql, const char *want)
 {
     char *got = db_sqlite(db, sql);
     if (strcmp(got, want) != 0)

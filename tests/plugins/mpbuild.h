@@ -28,7 +28,10 @@ static inline void mpb_put(mpb *b, const void *d, size_t n)
     b->len += n;
 }
 
-static inline void mpb_byte(mpb *b, uint8_t c) { mpb_put(b, &c, 1); }
+static inline void mpb_byte(mpb *b, uint8_t c)
+{
+    mpb_put(b, &c, 1);
+}
 
 static inline void mpb_be(mpb *b, uint64_t v, int bytes)
 {
@@ -60,7 +63,10 @@ static inline void mpb_strn(mpb *b, const char *s, size_t n)
     mpb_put(b, s, n);
 }
 
-static inline void mpb_str(mpb *b, const char *s) { mpb_strn(b, s, strlen(s)); }
+static inline void mpb_str(mpb *b, const char *s)
+{
+    mpb_strn(b, s, strlen(s));
+}
 
 static inline void mpb_int(mpb *b, int64_t v)
 {
@@ -82,7 +88,13 @@ static inline void mpb_float(mpb *b, double d)
     mpb_be(b, u, 8);
 }
 
-static inline void mpb_bool(mpb *b, bool v) { mpb_byte(b, v ? 0xc3 : 0xc2); }
-static inline void mpb_nil(mpb *b) { mpb_byte(b, 0xc0); }
+static inline void mpb_bool(mpb *b, bool v)
+{
+    mpb_byte(b, v ? 0xc3 : 0xc2);
+}
+static inline void mpb_nil(mpb *b)
+{
+    mpb_byte(b, 0xc0);
+}
 
 #endif

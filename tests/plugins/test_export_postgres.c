@@ -22,7 +22,8 @@ static gf_harness *pg_open(const char *plugin, const char *more)
 }
 
 static const char *const mixed[] = {
-    "{\"kind\":\"org\",\"id\":\"o1\",\"name\":\"美团朝阳站支部\",\"members\":12,"
+    "{\"kind\":\"org\",\"id\":\"o1\",\"name\":\"美团朝阳站支部\",\"members\":"
+    "12,"
     "\"lat\":39.9,\"active\":true,\"tags\":[\"骑手\",1]}",
     "{\"kind\":\"member\",\"id\":\"m1\",\"age\":31,\"note\":null}",
     "{\"kind\":\"org\",\"id\":\"o2\",\"name\":\"顺丰\",\"members\":7,"
@@ -133,21 +134,27 @@ static void test_type_mismatch(void **state)
     db_push_all(h, recs);
     assert_int_equal(gf_harness_commit(h), GF_OK);
     assert_int_equal(gf_harness_rejects(h), 3);
-    db_expect_reject(h, 2, "record 7: the field name 'a_field_name_that_is_"
-                     "far_too_long_for_a_postgresql_column_name_really' cannot be a "
-                     "column");
-    db_expect_reject(h, 0, "record 2: table public.member, column age: a "
+    db_expect_reject(
+        h, 2,
+        "record 7: the field name 'a_field_name_that_is_"
+        "far_too_long_for_a_postgresql_column_name_really' cannot be a "
+        "column");
+    db_expect_reject(h, 0,
+                     "record 2: table public.member, column age: a "
                      "text value does not fit the bigint column");
-    db_expect_reject(h, 1, "record 4: table public.member, column age: a "
+    db_expect_reject(h, 1,
+                     "record 4: table public.member, column age: a "
                      "number does not fit the bigint column");
     gf_harness_destroy(&h);
     /* a string in a jsonb column is a JSON string */
     db_expect_pg("SELECT id, age, coalesce(tags::text, '-') FROM member "
-                 "ORDER BY id;", "m1|31|-\nm3|40|-\nm5|33|[1]\nm6|34|\"x\"\n");
+                 "ORDER BY id;",
+                 "m1|31|-\nm3|40|-\nm5|33|[1]\nm6|34|\"x\"\n");
 
     /* ranges of smaller integer columns */
     db_expect_pg("DROP TABLE IF EXISTS small; CREATE TABLE small "
-                 "(n smallint, flag boolean);", "");
+                 "(n smallint, flag boolean);",
+                 "");
     h = pg_open("export_postgres", "table: small, mode: append");
     assert_int_equal(gf_harness_push_json(h, "{\"n\":40000}"), GF_OK);
     assert_int_equal(gf_harness_push_json(h, "{}"), GF_OK);
@@ -155,10 +162,12 @@ static void test_type_mismatch(void **state)
     assert_int_equal(gf_harness_push_json(h, "{\"flag\":\"yes\"}"), GF_OK);
     assert_int_equal(gf_harness_commit(h), GF_OK);
     assert_int_equal(gf_harness_rejects(h), 3);
-    db_expect_reject(h, 0, "column n: an integer is out of range for the "
+    db_expect_reject(h, 0,
+                     "column n: an integer is out of range for the "
                      "smallint column");
     db_expect_reject(h, 1, "record 2: the record has no fields to write");
-    db_expect_reject(h, 2, "column flag: a text value does not fit the "
+    db_expect_reject(h, 2,
+                     "column flag: a text value does not fit the "
                      "boolean column");
     gf_harness_destroy(&h);
     db_expect_pg("SELECT n, flag FROM small;", "1|t\n");
@@ -169,12 +178,15 @@ static void test_server_error(void **state)
     (void)state;
     db_need_pg();
     db_expect_pg("DROP TABLE IF EXISTS evt; CREATE TABLE evt "
-                 "(id int, day date);", "");
+                 "(id int, day date);",
+                 "");
     gf_harness *h = pg_open("export_postgres", "table: evt, mode: append");
     assert_int_equal(gf_harness_push_json(h, "{\"id\":1,\"day\":"
-                                          "\"2024-01-31\"}"), GF_OK);
+                                             "\"2024-01-31\"}"),
+                     GF_OK);
     assert_int_equal(gf_harness_push_json(h, "{\"id\":2,\"day\":"
-                                          "\"2024-02-30\"}"), GF_OK);
+                                             "\"2024-02-30\"}"),
+                     GF_OK);
     int rc = gf_harness_flush(h);
     if (rc == GF_OK)
         rc = gf_harness_commit(h);
@@ -194,9 +206,11 @@ static void test_append_upsert(void **state)
     db_expect_pg("DROP TABLE IF EXISTS proj;", "");
     gf_harness *h = pg_open("export_postgres", "table: proj");
     assert_int_equal(gf_harness_push_json(h, "{\"id\":\"p1\",\"budget\":100,"
-                                          "\"status\":\"open\"}"), GF_OK);
+                                             "\"status\":\"open\"}"),
+                     GF_OK);
     assert_int_equal(gf_harness_push_json(h, "{\"id\":\"p2\",\"budget\":200,"
-                                          "\"status\":\"open\"}"), GF_OK);
+                                             "\"status\":\"open\"}"),
+                     GF_OK);
     assert_int_equal(gf_harness_commit(h), GF_OK);
     gf_harness_destroy(&h);
     h = pg_open("export_postgres", "table: proj, mode: upsert, key: [id]");
@@ -228,7 +242,8 @@ static void terminate_backend(void)
 {
     db_expect_pg("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) "
                  "FROM pg_stat_activity WHERE application_name LIKE "
-                 "'gigflow:%') t;", "1\n");
+                 "'gigflow:%') t;",
+                 "1\n");
 }
 
 static void test_dropped_connection(void **state)
@@ -238,11 +253,13 @@ static void test_dropped_connection(void **state)
     db_expect_pg("DROP TABLE IF EXISTS drops;", "");
     /* a small keep_memory sends most kept records to the spill file */
     gf_harness *h = pg_open("export_postgres", "table: drops, keep_memory: "
-                            "20000, retries: 8");
+                                               "20000, retries: 8");
     char rec[160];
     for (int i = 1; i <= 9000; i++) {
-        snprintf(rec, sizeof rec, "{\"id\":%d,\"name\":\"骑手 %d\\tx\","
-                 "\"v\":%d.5}", i, i, i);
+        snprintf(rec, sizeof rec,
+                 "{\"id\":%d,\"name\":\"骑手 %d\\tx\","
+                 "\"v\":%d.5}",
+                 i, i, i);
         if (gf_harness_push_json(h, rec) != GF_OK)
             fail_msg("record %d: %s", i, gf_harness_error(h));
         if (i == 3000) /* mid-COPY: noticed when data next goes out */
@@ -257,23 +274,28 @@ static void test_dropped_connection(void **state)
     gf_harness_destroy(&h);
     /* 9000 rows, each once: ids 1..9000 sum to 9000 * 9001 / 2 */
     db_expect_pg("SELECT count(*), count(DISTINCT id), sum(id), "
-                 "sum(v) FROM drops;", "9000|9000|40504500|40509000\n");
+                 "sum(v) FROM drops;",
+                 "9000|9000|40504500|40509000\n");
 }
 
 static void test_password_scrubbed(void **state)
 {
     (void)state;
     db_need_pg();
-    char *err = io_open_fails("export_postgres", "{dsn: \"host=/nonexistent "
+    char *err = io_open_fails("export_postgres",
+                              "{dsn: \"host=/nonexistent "
                               "port=1 user=x password=s3cr3t-XYZ dbname=y\", "
-                              "table: t}", NULL);
+                              "table: t}",
+                              NULL);
     if (strstr(err, "s3cr3t") || !strstr(err, "password=***") ||
         !strstr(err, "cannot connect to PostgreSQL"))
         fail_msg("unexpected: %s", err);
     free(err);
-    err = io_open_fails("ingest_postgres", "{dsn: \"postgresql://u:"
+    err = io_open_fails("ingest_postgres",
+                        "{dsn: \"postgresql://u:"
                         "s3cr3t-XYZ@/db?host=/nonexistent&port=1\", "
-                        "table: t}", NULL);
+                        "table: t}",
+                        NULL);
     if (strstr(err, "s3cr3t") || !strstr(err, "u:***@"))
         fail_msg("unexpected: %s", err);
     free(err);
@@ -294,20 +316,22 @@ static void test_password_scrubbed(void **state)
 static void test_bad_options(void **state)
 {
     (void)state;
-    char *err = io_open_fails("export_postgres", "{dsn: \"host=x\", mode: merge}",
-                              NULL);
+    char *err = io_open_fails("export_postgres",
+                              "{dsn: \"host=x\", mode: merge}", NULL);
     assert_non_null(strstr(err, "unknown mode 'merge'"));
     free(err);
-    err = io_open_fails("export_postgres", "{dsn: \"host=x\", mode: upsert}", NULL);
+    err = io_open_fails("export_postgres", "{dsn: \"host=x\", mode: upsert}",
+                        NULL);
     assert_non_null(strstr(err, "mode upsert needs `key`"));
     free(err);
-    err = io_open_fails("export_postgres", "{dsn: \"host=h pasword=p\"}",
-                        NULL);
+    err = io_open_fails("export_postgres", "{dsn: \"host=h pasword=p\"}", NULL);
     assert_non_null(strstr(err, "not a libpq connection string: invalid "
-                           "connection option \"pasword\""));
+                                "connection option \"pasword\""));
     free(err);
-    err = io_open_fails("ingest_postgres", "{dsn: \"host=h password\", "
-                        "table: t}", NULL);
+    err = io_open_fails("ingest_postgres",
+                        "{dsn: \"host=h password\", "
+                        "table: t}",
+                        NULL);
     assert_non_null(strstr(err, "not a libpq connection string"));
     free(err);
     err = io_open_fails("ingest_postgres", "{dsn: \"host=x\"}", NULL);

@@ -11,7 +11,8 @@
 #include "db_test_util.h"
 
 static const char *const mixed[] = {
-    "{\"kind\":\"org\",\"id\":\"o1\",\"name\":\"美团朝阳站支部\",\"members\":12,"
+    "{\"kind\":\"org\",\"id\":\"o1\",\"name\":\"美团朝阳站支部\",\"members\":"
+    "12,"
     "\"lat\":39.9,\"active\":true}",
     "{\"kind\":\"member\",\"id\":\"m1\",\"age\":31,\"points\":8.5,"
     "\"tags\":[\"骑手\",1],\"addr\":{\"city\":\"北京\"},\"note\":null}",
@@ -34,19 +35,23 @@ static void test_tables_per_kind(void **state)
     assert_int_equal(gf_harness_rejects(h), 0);
     gf_harness_destroy(&h);
 
-    db_expect(db, "SELECT name FROM sqlite_master WHERE type='table' "
-              "ORDER BY name;", "member\norg\n");
+    db_expect(db,
+              "SELECT name FROM sqlite_master WHERE type='table' "
+              "ORDER BY name;",
+              "member\norg\n");
     db_expect(db, "SELECT name, type FROM pragma_table_info('org');",
               "kind|TEXT\nid|TEXT\nname|TEXT\nmembers|INTEGER\nlat|REAL\n"
               "active|BOOLEAN\n");
     db_expect(db, "SELECT name, type FROM pragma_table_info('member');",
               "kind|TEXT\nid|TEXT\nage|INTEGER\npoints|REAL\n"
               "tags|JSON TEXT\naddr|JSON TEXT\nnote|\nplatform|TEXT\n");
-    db_expect(db, "SELECT id, name, members, typeof(members), lat, "
+    db_expect(db,
+              "SELECT id, name, members, typeof(members), lat, "
               "typeof(lat), active FROM org ORDER BY rowid;",
               "o1|美团朝阳站支部|12|integer|39.9|real|1\n"
               "o2|顺丰分拣中心|7|integer|40.0|real|0\n");
-    db_expect(db, "SELECT id, age, points, typeof(points), tags, addr, "
+    db_expect(db,
+              "SELECT id, age, points, typeof(points), tags, addr, "
               "note IS NULL, coalesce(platform, '-') FROM member "
               "ORDER BY rowid;",
               "m1|31|8.5|real|[\"骑手\",1]|{\"city\":\"北京\"}|1|-\n"
@@ -79,8 +84,10 @@ static void test_metric_tables_per_set(void **state)
     assert_int_equal(gf_harness_rejects(h), 0);
     gf_harness_destroy(&h);
     /* a metric row without a set keeps the kind's table */
-    db_expect(db, "SELECT name FROM sqlite_master WHERE type='table' "
-              "ORDER BY name;", "coverage\nleaderboard\nmember\nmetric\n");
+    db_expect(db,
+              "SELECT name FROM sqlite_master WHERE type='table' "
+              "ORDER BY name;",
+              "coverage\nleaderboard\nmember\nmetric\n");
     db_expect(db, "SELECT district, coverage FROM coverage ORDER BY rowid;",
               "临湖区|0.6\n云溪区|0.75\n");
     db_expect(db, "SELECT rank, points FROM leaderboard;", "1|480\n");
@@ -102,15 +109,19 @@ static void test_atomic(void **state)
 
     /* an existing database: unchanged without commit, and readers see the
        old rows until commit */
-    db_expect(db, "CREATE TABLE member(id TEXT, age INTEGER);"
-              "INSERT INTO member VALUES('m0', 50);", "");
+    db_expect(db,
+              "CREATE TABLE member(id TEXT, age INTEGER);"
+              "INSERT INTO member VALUES('m0', 50);",
+              "");
     h = io_open("export_sqlite", "{path: a.db, mode: append}", dir);
     db_push_all(h, mixed);
     assert_int_equal(gf_harness_flush(h), GF_OK);
     db_expect(db, "SELECT count(*) FROM member;", "1\n");
     gf_harness_destroy(&h);
-    db_expect(db, "SELECT count(*) FROM member; SELECT count(*) FROM "
-              "sqlite_master WHERE name='org';", "1\n0\n");
+    db_expect(db,
+              "SELECT count(*) FROM member; SELECT count(*) FROM "
+              "sqlite_master WHERE name='org';",
+              "1\n0\n");
 
     h = io_open("export_sqlite", "{path: a.db, mode: append}", dir);
     db_push_all(h, mixed);
@@ -143,12 +154,14 @@ static void test_type_conflict(void **state)
     db_push_all(h, recs);
     assert_int_equal(gf_harness_commit(h), GF_OK);
     assert_int_equal(gf_harness_rejects(h), 4);
-    db_expect_reject(h, 0, "record 2: table member, column age: a TEXT "
+    db_expect_reject(h, 0,
+                     "record 2: table member, column age: a TEXT "
                      "value does not fit the INTEGER column");
     db_expect_reject(h, 0, "\"thirty\"");
     db_expect_reject(h, 1, "record 5: table member, column age: an array");
     db_expect_reject(h, 2, "record 6: no table");
-    db_expect_reject(h, 3, "record 7: table names starting with sqlite_ are "
+    db_expect_reject(h, 3,
+                     "record 7: table names starting with sqlite_ are "
                      "reserved");
     gf_harness_destroy(&h);
     /* a real in an INTEGER column and a number in a TEXT column are kept */
@@ -164,8 +177,10 @@ static void test_append_upsert_replace(void **state)
     char *dir = io_tmpdir();
     char *db = io_fmt("%s/u.db", dir);
     static const char *const run1[] = {
-        "{\"kind\":\"project\",\"id\":\"p1\",\"budget\":100,\"status\":\"open\"}",
-        "{\"kind\":\"project\",\"id\":\"p2\",\"budget\":200,\"status\":\"open\"}",
+        "{\"kind\":\"project\",\"id\":\"p1\",\"budget\":100,\"status\":"
+        "\"open\"}",
+        "{\"kind\":\"project\",\"id\":\"p2\",\"budget\":200,\"status\":"
+        "\"open\"}",
         NULL,
     };
     static const char *const run2[] = {
@@ -174,7 +189,8 @@ static void test_append_upsert_replace(void **state)
     };
     static const char *const run3[] = {
         "{\"kind\":\"project\",\"id\":\"p2\",\"status\":\"closed\"}",
-        "{\"kind\":\"project\",\"id\":\"p4\",\"budget\":400,\"status\":\"new\"}",
+        "{\"kind\":\"project\",\"id\":\"p4\",\"budget\":400,\"status\":"
+        "\"new\"}",
         "{\"kind\":\"project\",\"id\":\"p4\",\"budget\":450}",
         "{\"kind\":\"project\",\"budget\":1}",
         NULL,
@@ -188,26 +204,35 @@ static void test_append_upsert_replace(void **state)
     db_push_all(h, run2);
     assert_int_equal(gf_harness_commit(h), GF_OK);
     gf_harness_destroy(&h);
-    db_expect(db, "SELECT id, budget, coalesce(status,'-') FROM proj "
-              "ORDER BY id;", "p1|100|open\np2|200|open\np3|300|-\n");
+    db_expect(db,
+              "SELECT id, budget, coalesce(status,'-') FROM proj "
+              "ORDER BY id;",
+              "p1|100|open\np2|200|open\np3|300|-\n");
 
-    h = io_open("export_sqlite", "{path: u.db, table: proj, mode: upsert, "
-                "key: [id]}", dir);
+    h = io_open("export_sqlite",
+                "{path: u.db, table: proj, mode: upsert, "
+                "key: [id]}",
+                dir);
     db_push_all(h, run3);
     assert_int_equal(gf_harness_commit(h), GF_OK);
     assert_int_equal(gf_harness_rejects(h), 1);
     db_expect_reject(h, 0, "the key field id is missing");
     gf_harness_destroy(&h);
     /* p2 keeps its budget (absent field), p4 is inserted then updated */
-    db_expect(db, "SELECT id, budget, coalesce(status,'-') FROM proj "
+    db_expect(db,
+              "SELECT id, budget, coalesce(status,'-') FROM proj "
               "ORDER BY id;",
               "p1|100|open\np2|200|closed\np3|300|-\np4|450|new\n");
-    db_expect(db, "SELECT count(*) FROM pragma_index_list('proj') "
-              "WHERE \"unique\";", "1\n");
+    db_expect(db,
+              "SELECT count(*) FROM pragma_index_list('proj') "
+              "WHERE \"unique\";",
+              "1\n");
 
     /* append with the key: a duplicate is rejected, the run goes on */
-    h = io_open("export_sqlite", "{path: u.db, table: proj, mode: append, "
-                "key: id}", dir);
+    h = io_open("export_sqlite",
+                "{path: u.db, table: proj, mode: append, "
+                "key: id}",
+                dir);
     assert_int_equal(gf_harness_push_json(h, "{\"id\":\"p1\",\"budget\":1}"),
                      GF_OK);
     assert_int_equal(gf_harness_push_json(h, "{\"id\":\"p9\",\"budget\":9}"),
@@ -226,8 +251,10 @@ static void test_append_upsert_replace(void **state)
     assert_int_equal(gf_harness_rejects(h), 1);
     db_expect_reject(h, 0, "the record has no fields to write");
     gf_harness_destroy(&h);
-    db_expect(db, "SELECT name FROM pragma_table_info('proj'); "
-              "SELECT code FROM proj;", "code\n7\n");
+    db_expect(db,
+              "SELECT name FROM pragma_table_info('proj'); "
+              "SELECT code FROM proj;",
+              "code\n7\n");
     free(db);
     io_rmdir(dir);
 }
@@ -236,8 +263,8 @@ static void test_bad_options(void **state)
 {
     (void)state;
     char *dir = io_tmpdir();
-    char *err = io_open_fails("export_sqlite", "{path: x.db, mode: merge}",
-                              dir);
+    char *err =
+        io_open_fails("export_sqlite", "{path: x.db, mode: merge}", dir);
     assert_non_null(strstr(err, "unknown mode 'merge'"));
     free(err);
     err = io_open_fails("export_sqlite", "{path: x.db, mode: upsert}", dir);

@@ -115,7 +115,7 @@ static long excel_serial(long y, long m, long d)
 
 /* A cell holds a string that equals want, through the shared strings. */
 static void xl_expect_string(const char *sheet, const char *sst,
-                          const char *ref, const char *want)
+                             const char *ref, const char *want)
 {
     char *c = xl_cell(sheet, ref);
     if (!c)
@@ -135,7 +135,7 @@ static void xl_expect_string(const char *sheet, const char *sst,
 
 /* A cell holds a plain number (no type attribute) equal to want. */
 static void xl_expect_number(const char *sheet, const char *ref,
-                          const char *want)
+                             const char *want)
 {
     char *c = xl_cell(sheet, ref);
     if (!c)
@@ -165,7 +165,8 @@ static double col_width(const char *sheet, int n)
 }
 
 static const char *const recs[] = {
-    "{\"kind\":\"org\",\"id\":\"o1\",\"name\":\"美团朝阳站支部\",\"members\":12,"
+    "{\"kind\":\"org\",\"id\":\"o1\",\"name\":\"美团朝阳站支部\",\"members\":"
+    "12,"
     "\"budget\":2500.5,\"established\":\"2019-07-01\",\"active\":true,"
     "\"big\":9007199254740993,\"ascii\":\"abcdefg\"}",
     "{\"kind\":\"member\",\"id\":\"m1\",\"joined\":\"2023-13-01\","
@@ -198,10 +199,11 @@ static void test_workbook(void **state)
     assert_non_null(strstr(wb, "<sheet name=\"org\" sheetId=\"1\""));
     assert_non_null(strstr(wb, "<sheet name=\"member\" sheetId=\"2\""));
     assert_non_null(strstr(wb, "<sheet name=\"bad_kind______name that is "
-                           "much\" sheetId=\"3\""));
+                               "much\" sheetId=\"3\""));
 
     /* header: bold, frozen below */
-    assert_non_null(strstr(sheet, "<pane ySplit=\"1\" topLeftCell=\"A2\" "
+    assert_non_null(strstr(sheet,
+                           "<pane ySplit=\"1\" topLeftCell=\"A2\" "
                            "activePane=\"bottomLeft\" state=\"frozen\"/>"));
     xl_expect_string(sheet, sst, "A1", "kind");
     xl_expect_string(sheet, sst, "C1", "name");
@@ -241,8 +243,8 @@ static void test_workbook(void **state)
     assert_non_null(s);
     xf = xl_xf(styles, strtol(s, NULL, 10));
     char *fmt = xl_attr(xf, "numFmtId");
-    char *pat = io_fmt("<numFmt numFmtId=\"%s\" formatCode=\"yyyy-mm-dd\"/>",
-                       fmt);
+    char *pat =
+        io_fmt("<numFmt numFmtId=\"%s\" formatCode=\"yyyy-mm-dd\"/>", fmt);
     if (!strstr(styles, pat))
         fail_msg("style %s of F2 is not a date: %s", s, xf);
     free(pat);
@@ -292,8 +294,10 @@ static void test_sheet_by_and_columns(void **state)
     };
     char *dir = io_tmpdir();
     char *xlsx = io_fmt("%s/p.xlsx", dir);
-    gf_harness *h = io_open("export_xlsx", "{path: p.xlsx, sheet_by: "
-                            "platform, columns: [id, age]}", dir);
+    gf_harness *h = io_open("export_xlsx",
+                            "{path: p.xlsx, sheet_by: "
+                            "platform, columns: [id, age]}",
+                            dir);
     db_push_all(h, r);
     assert_int_equal(gf_harness_commit(h), GF_OK);
     gf_harness_destroy(&h);
@@ -335,7 +339,7 @@ static void test_not_committed_and_errors(void **state)
     free(err);
     err = io_open_fails("export_xlsx", "path: /dev/null", dir);
     assert_non_null(strstr(err, "/dev/null exists and is not a regular "
-                           "file"));
+                                "file"));
     free(err);
     err = io_open_fails("export_xlsx", "path: \"-\"", dir);
     assert_non_null(strstr(err, "cannot be written to standard output"));

@@ -31,11 +31,13 @@ static void test_types(void **state)
                  " '2024-02-29', '2024-02-29 08:30:05', '{\"a\": [1, 2]}',"
                  " '{\"b\": {\"c\": null}}', '\\x00ff41',"
                  " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11');"
-                 "INSERT INTO typed (a, g) VALUES (1, false);", "");
+                 "INSERT INTO typed (a, g) VALUES (1, false);",
+                 "");
     gf_harness *h = pg_open("table: public.typed, kind: org");
     assert_int_equal(gf_harness_produce(h), GF_DONE);
     assert_int_equal(gf_harness_count(h), 2);
-    io_expect_json(h, 0, "{\"kind\":\"org\",\"a\":-3,\"b\":2147483647,"
+    io_expect_json(h, 0,
+                   "{\"kind\":\"org\",\"a\":-3,\"b\":2147483647,"
                    "\"c\":9007199254740993,\"d\":1.5,\"e\":0.1,\"f\":12.25,"
                    "\"g\":true,\"h\":\"党支部\",\"i\":\"v\","
                    "\"j\":\"2024-02-29\",\"k\":\"2024-02-29 08:30:05\","

@@ -29,14 +29,18 @@ static void test_table(void **state)
     (void)state;
     char *dir = io_tmpdir();
     char *db = make_db(dir);
-    gf_harness *h = io_open("ingest_sqlite", "{path: in.db, table: m, "
-                            "kind: member}", dir);
+    gf_harness *h = io_open("ingest_sqlite",
+                            "{path: in.db, table: m, "
+                            "kind: member}",
+                            dir);
     assert_int_equal(gf_harness_produce(h), GF_DONE);
     assert_int_equal(gf_harness_count(h), 3);
-    io_expect_json(h, 0, "{\"kind\":\"member\",\"id\":1,\"name\":\"张三\","
+    io_expect_json(h, 0,
+                   "{\"kind\":\"member\",\"id\":1,\"name\":\"张三\","
                    "\"score\":2.5,\"data\":\"AP9B\",\"flag\":true,"
                    "\"meta\":{\"a\":[1,2]}}");
-    io_expect_json(h, 1, "{\"kind\":\"member\",\"id\":2,\"name\":\"b\\\"q\","
+    io_expect_json(h, 1,
+                   "{\"kind\":\"member\",\"id\":2,\"name\":\"b\\\"q\","
                    "\"score\":-1e+300,\"note\":\"x\",\"flag\":false,"
                    "\"meta\":\"not json\"}");
     /* 7 in a BOOLEAN column is not a bool: kept as the integer */
@@ -57,9 +61,11 @@ static void test_query(void **state)
     (void)state;
     char *dir = io_tmpdir();
     char *db = make_db(dir);
-    gf_harness *h = io_open("ingest_sqlite", "{path: in.db, query: \"SELECT "
+    gf_harness *h = io_open("ingest_sqlite",
+                            "{path: in.db, query: \"SELECT "
                             "id * 10 AS ten, upper(note) AS kind FROM m "
-                            "WHERE id >= 2 ORDER BY id DESC\"}", dir);
+                            "WHERE id >= 2 ORDER BY id DESC\"}",
+                            dir);
     assert_int_equal(gf_harness_produce(h), GF_DONE);
     assert_int_equal(gf_harness_count(h), 2);
     io_expect_json(h, 0, "{\"ten\":30}");
@@ -74,7 +80,8 @@ static void test_streaming(void **state)
     (void)state;
     char *dir = io_tmpdir();
     char *db = io_fmt("%s/big.db", dir);
-    db_expect(db, "CREATE TABLE t(n INTEGER, s TEXT);"
+    db_expect(db,
+              "CREATE TABLE t(n INTEGER, s TEXT);"
               "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c "
               "WHERE x < 10000) INSERT INTO t SELECT x, 'row ' || x FROM c;",
               "");
@@ -173,10 +180,8 @@ static void test_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),
-        cmocka_unit_test(test_query),
-        cmocka_unit_test(test_streaming),
-        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_table),      cmocka_unit_test(test_query),
+        cmocka_unit_test(test_streaming),  cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -382,7 +382,8 @@ static void test_kind_errors(void **state)
            "@P:14:5: stage 'out': 'mask_pii: false' and "
            "'pseudonymize_key_file' contradict each other; keep one",
            "@P:4:14: stage 'src': workers: 2 is only supported on classify "
-           "and aggregate stages for now ('t_ok_ingest' is an ingest plugin: one instance "
+           "and aggregate stages for now ('t_ok_ingest' is an ingest plugin: "
+           "one instance "
            "reads its input in order); remove 'workers' or set it to 1",
            "@P:5:5: stage 'src': 'mask_pii' applies to export stages only "
            "('t_ok_ingest' is an ingest plugin)",
@@ -392,7 +393,8 @@ static void test_kind_errors(void **state)
            "@P:11:5: stage 'out': missing required option 'path' (the output "
            "file)",
            "@P:13:14: stage 'out': workers: 2 is only supported on classify "
-           "and aggregate stages for now ('t_ok_export' is an export plugin: one instance "
+           "and aggregate stages for now ('t_ok_export' is an export plugin: "
+           "one instance "
            "writes one output file); remove 'workers' or set it to 1");
 }
 
