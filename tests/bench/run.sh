@@ -7,7 +7,8 @@
 #
 #   tests/bench/run.sh [--rows N] [--runs R] [--smoke] [--json FILE]
 #
-# Tools are interleaved run by run so machine drift hits all alike; each
+# Tools are interleaved run by run, in an order rotated each round, so
+# machine drift hits all alike; each
 # figure is the median of R runs. Peak RSS and CPU time from /usr/bin/time.
 # After the table, one line compares the ratios with the targets of
 # docs/performance.md (at least 6x Miller, 1.1x mawk); the JSON also holds
@@ -66,8 +67,14 @@ run_gigflow() { # $1 workers
 export -f run_gigflow peer_mawk peer_gawk peer_gawk_c peer_miller peer_sqlite3
 export SECTOR_AWK csv out gigflow here
 tools="gigflow gigflow_w2 mawk gawk gawk_C miller sqlite3"
+set -- $tools
+ntools=$#
 for r in $(seq 1 "$runs"); do
-  for t in $tools; do
+  # rotate the order each round: no tool always runs right after the
+  # heaviest one (Miller's ~1 GB), whose aftermath slows the next process
+  order=$(echo $tools | tr ' ' '\n' | awk -v k=$(( (r - 1) % ntools )) -v n="$ntools" \
+    '{ t[NR - 1] = $0 } END { for (i = 0; i < n; i++) print t[(i + k) % n] }')
+  for t in $order; do
     case $t in
       gigflow) cmd="run_gigflow 1" ;;
       gigflow_w2) cmd="run_gigflow 2" ;;
