@@ -96,23 +96,10 @@ static void cov_destroy(gf_ctx *ctx, void *state)
     free(st);
 }
 
-/* One state sees the whole stream: partial states of several workers
-   are not merged (yet), so each would emit its own partial groups. */
-static int one_worker(gf_ctx *ctx)
-{
-    if (ctx->instances <= 1)
-        return GF_OK;
-    ctx->host->error(ctx,
-                     "%s groups the whole stream in one state; run it "
-                     "with workers: 1 (it has %u)",
-                     "aggregate_coverage", ctx->instances);
-    return GF_ERROR;
-}
-
 static int cov_init(gf_ctx *ctx, const void *config, void **state)
 {
     const cov_cfg *c = config;
-    if (cov_check(ctx, config) != GF_OK || one_worker(ctx) != GF_OK)
+    if (cov_check(ctx, config) != GF_OK)
         return GF_ERROR;
     cov_state *st = calloc(1, sizeof *st);
     if (!st)
