@@ -646,6 +646,12 @@ static int service_links(gf_inst *in, long timeout_ms, bool input,
             *why = "the run is stopping";
             return -1;
         }
+    } else if (timeout_ms > 0) {
+        /* nothing to watch (an instance whose edges are all inproc): just
+           wait, rather than spin */
+        struct timespec ts = {timeout_ms / 1000,
+                              (timeout_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
     }
     int64_t now = gf_stats_now_ns();
     di->last_service = now;
