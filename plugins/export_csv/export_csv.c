@@ -537,11 +537,6 @@ static int ecsv_open(gf_ctx *ctx, const void *config, void **state)
     const ecsv_config *cfg = config;
     if (ecsv_check(ctx, config) < 0)
         return GF_ERROR;
-    if (ctx->instances > 1) { /* workers would write the same file */
-        ctx->host->error(ctx, "export_csv writes one file: run the stage "
-                              "with workers: 1");
-        return GF_ERROR;
-    }
     ecsv *e = calloc(1, sizeof *e);
     if (!e)
         goto fail_nomem;

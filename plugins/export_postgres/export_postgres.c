@@ -338,11 +338,6 @@ static int ep_setup(gf_ctx *ctx, const void *config, void **state)
     const ep_config *cfg = config;
     if (ep_check(ctx, config) < 0)
         return GF_ERROR;
-    if (ctx->instances > 1) {
-        ctx->host->error(ctx, "export_postgres writes in one transaction: "
-                              "run the stage with workers: 1");
-        return GF_ERROR;
-    }
     ep *p = calloc(1, sizeof *p);
     if (!p)
         return ep_nomem(ctx);

@@ -395,16 +395,7 @@ static int check_options(gf_ctx *ctx, const er_config *cfg, rp_lang *lang)
 static int er_check(gf_ctx *ctx, const void *config)
 {
     rp_lang lang;
-    int rc = check_options(ctx, config, &lang);
-    if (ctx->instances > 1) {
-        /* each worker would see part of the rows and write the same file */
-        ctx->host->error(ctx,
-                         "export_report writes one page from all rows; "
-                         "run it with workers: 1 (it has %u)",
-                         ctx->instances);
-        rc = GF_ERROR;
-    }
-    return rc;
+    return check_options(ctx, config, &lang);
 }
 
 /* --- collecting rows ------------------------------------------------------ */

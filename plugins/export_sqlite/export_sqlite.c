@@ -175,11 +175,6 @@ static int es_setup(gf_ctx *ctx, const void *config, void **state)
     const es_config *cfg = config;
     if (es_check(ctx, config) < 0)
         return GF_ERROR;
-    if (ctx->instances > 1) { /* one transaction per database */
-        ctx->host->error(ctx, "export_sqlite writes one database in one "
-                              "transaction: run the stage with workers: 1");
-        return GF_ERROR;
-    }
     es *e = calloc(1, sizeof *e);
     if (!e)
         return es_nomem(ctx);

@@ -1208,11 +1208,6 @@ static int csv_open(gf_ctx *ctx, const void *config, void **state)
     const csv_config *cfg = config;
     if (csv_check(ctx, config) < 0)
         return GF_ERROR;
-    if (ctx->instances > 1) { /* each worker would read the whole file */
-        ctx->host->error(ctx, "ingest_csv reads one file in order: run the "
-                              "stage with workers: 1");
-        return GF_ERROR;
-    }
     csv *c = calloc(1, sizeof *c);
     if (!c)
         goto fail_nomem;
