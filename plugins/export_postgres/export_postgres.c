@@ -2,11 +2,12 @@
  * export_postgres - write records into PostgreSQL tables with COPY.
  *
  * Each record goes to `schema`.`table`, or to the table named by its own
- * `kind`. A missing table is created from the first record that reaches it
- * (bigint, double precision, boolean, text, bytea; jsonb for arrays and
- * maps; text for nil); a field the table lacks adds a column. `mode`:
- * replace drops each table the run writes to and creates it anew, append
- * adds rows, upsert updates the row with the same `key` (INSERT ... ON
+ * `kind` (a `metric` row: by its `set`, one table per aggregate stage, as
+ * export_sqlite names them). A missing table is created from the first record
+ * that reaches it (bigint, double precision, boolean, text, bytea; jsonb for
+ * arrays and maps; text for nil); a field the table lacks adds a column.
+ * `mode`: replace drops each table the run writes to and creates it anew,
+ * append adds rows, upsert updates the row with the same `key` (INSERT ... ON
  * CONFLICT (key) DO UPDATE over a UNIQUE index the plugin creates, fed from
  * a temporary staging table; the last record of a key wins).
  *
