@@ -11,6 +11,8 @@
 #include "gf_dist.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,6 +60,11 @@ struct gf_dist_inst {
     gf_link_tx *sib;               /* = ltx[in->ndown] */
     uint64_t sib_seq, sib_records; /* partial batches sent to instance 0 */
     bool input_done;               /* a stateful instance's input is complete */
+    /* held by the instance's thread except while a plugin callback runs;
+       the keeper thread services the links meanwhile (recursive: host
+       callbacks such as emit take it again) */
+    pthread_mutex_t lock;
+    bool ended; /* the thread is gone: the keeper leaves it alone */
     bool passthru;
     gf_dedup *dedup; /* stateful stages fed over links */
     dist_origin *origins;
@@ -75,6 +82,18 @@ struct gf_dist_inst {
     size_t capitems;
     int64_t last_service, live_ns;
 };
+
+/* Around every plugin callback made by the instance's thread: let the
+   keeper service the links while the plugin works. */
+static void plugin_enter(gf_inst *in)
+{
+    pthread_mutex_unlock(&in->dist->lock);
+}
+
+static void plugin_leave(gf_inst *in)
+{
+    pthread_mutex_lock(&in->dist->lock);
+}
 
 static char *errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *errf(const char *fmt, ...)
@@ -542,6 +561,11 @@ int gf_dist_setup(gf_run *run, gf_inst *inst, size_t ninst, const size_t *first,
             return -1;
         }
         in->dist = di;
+        pthread_mutexattr_t ma;
+        pthread_mutexattr_init(&ma);
+        pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+        pthread_mutex_init(&di->lock, &ma);
+        pthread_mutexattr_destroy(&ma);
         di->name = gf_asprintf("%s#%u", in->def->name, in->ctx.instance);
         if (!di->name) {
             *err = errf("out of memory");
@@ -583,6 +607,7 @@ void gf_dist_teardown(gf_inst *in)
     gf_free(di->chain);
     gf_free(di->items);
     gf_free(di->name);
+    pthread_mutex_destroy(&di->lock);
     gf_free(di);
     in->dist = NULL;
 }
@@ -823,14 +848,18 @@ int gf_dist_hold_reject(gf_inst *in, const char *reason, const gf_record *rec,
     struct gf_dist_inst *di = in->dist;
     if (!di || !di->passthru || !di->in_batch)
         return 0;
+    pthread_mutex_lock(&di->lock);
     gf_deadletter_batch at = {di->cur_origin, di->cur_seq, di->nheld};
+    int rc = 1;
     if (gf_deadletter_format(&di->held, in->def->name, reason, rec, raw, len,
                              file, line, &at) < 0) {
         dist_fail(in, "out of memory");
-        return -ENOMEM;
+        rc = -ENOMEM;
+    } else {
+        di->nheld++;
     }
-    di->nheld++;
-    return 1;
+    pthread_mutex_unlock(&di->lock);
+    return rc;
 }
 
 /* A link acknowledged (origin, seq): acknowledge the inputs whose outputs
@@ -929,9 +958,19 @@ static int send_all(gf_inst *in, gf_edge_batch *b, uint64_t origin,
     return 0;
 }
 
+static int dist_send(gf_inst *in, gf_out *out);
+
 int gf_dist_send(gf_out *out, void *arg)
 {
     gf_inst *in = arg;
+    pthread_mutex_lock(&in->dist->lock);
+    int rc = dist_send(in, out);
+    pthread_mutex_unlock(&in->dist->lock);
+    return rc;
+}
+
+static int dist_send(gf_inst *in, gf_out *out)
+{
     struct gf_dist_inst *di = in->dist;
     size_t len;
     uint32_t nrec;
@@ -984,8 +1023,10 @@ static int passthru_data(gf_inst *in, gf_link_msg *m)
     const uint8_t *pos = zmq_msg_data(&m->payload);
     di->nheld = 0;
     gf_buf_clear(&di->held);
+    plugin_enter(in);
     int rc = gf_stage_process(in, pos, pos + zmq_msg_size(&m->payload),
                               m->hdr.count);
+    plugin_leave(in);
     if (rc == 0 && gf_out_flush(&in->out) < 0)
         rc = gf_stage_out_failed(in);
     di->in_batch = false;
@@ -1085,8 +1126,11 @@ static int stateful_data(gf_inst *in, gf_link_msg *m)
             return -1;
     } else if (r == GF_DEDUP_NEW) {
         const uint8_t *pos = zmq_msg_data(&m->payload);
-        if (gf_stage_process(in, pos, pos + zmq_msg_size(&m->payload),
-                             m->hdr.count) < 0)
+        plugin_enter(in);
+        int rc = gf_stage_process(in, pos, pos + zmq_msg_size(&m->payload),
+                                  m->hdr.count);
+        plugin_leave(in);
+        if (rc < 0)
             return -1;
     } else {
         atomic_fetch_add_explicit(&in->cnt->duplicates, 1,
@@ -1237,8 +1281,10 @@ static int run_inproc_input(gf_inst *in)
             in->rt.ops->log(&in->ctx, GF_LOG_WARN, why);
         if (r == GF_EDGE_DATA) {
             const uint8_t *pos = zmq_msg_data(&m.payload);
+            plugin_enter(in);
             r = gf_stage_process(in, pos, pos + zmq_msg_size(&m.payload),
                                  m.hdr.count);
+            plugin_leave(in);
             gf_edge_msg_close(&m);
             if (r < 0)
                 return -1;
@@ -1255,7 +1301,9 @@ static int run_produce(gf_inst *in)
     for (;;) {
         if (gf_run_stopping(in->run))
             return -1;
+        plugin_enter(in);
         int r = pl->produce(&in->ctx, in->state, &in->out);
+        plugin_leave(in);
         if (r < 0) {
             gf_stage_fail_callback(in, "produce", r);
             return -1;
@@ -1283,6 +1331,7 @@ static int send_partial_batch(gf_out *out, void *arg)
     gf_edge_batch *b = gf_edge_batch_new(data, len, nrec);
     if (!b)
         return -ENOMEM;
+    pthread_mutex_lock(&di->lock);
     di->sib_seq++;
     di->sib_records += nrec;
     int rc;
@@ -1290,6 +1339,7 @@ static int send_partial_batch(gf_out *out, void *arg)
            -EAGAIN)
         if (service(in, hb_ms(in) / 8 + 1, false) < 0)
             break;
+    pthread_mutex_unlock(&di->lock);
     gf_edge_batch_unref(b);
     return rc == 0 ? 0 : -EPIPE;
 }
@@ -1302,7 +1352,9 @@ static int send_partial(gf_inst *in)
     gf_out po;
     if (gf_out_init(&po, in->run->opts.batch_bytes, send_partial_batch, in) < 0)
         return dist_fail(in, "out of memory");
+    plugin_enter(in);
     int r = in->plugin->partial(&in->ctx, in->state, &po);
+    plugin_leave(in);
     if (r < 0)
         gf_stage_fail_callback(in, "partial", r);
     else if (po.status < 0 || gf_out_flush(&po) < 0)
@@ -1322,7 +1374,10 @@ static int send_partial(gf_inst *in)
    waits for the partial states of its siblings in this process. */
 static int merge_idle(gf_inst *in)
 {
-    return service(in, 0, false);
+    pthread_mutex_lock(&in->dist->lock);
+    int rc = service(in, 0, false);
+    pthread_mutex_unlock(&in->dist->lock);
+    return rc;
 }
 
 /* End of stream: flush (or hand the partial state to instance 0), send the
@@ -1332,12 +1387,21 @@ static int finish(gf_inst *in)
     struct gf_dist_inst *di = in->dist;
     const gf_plugin *pl = in->plugin;
     bool part = in->merge && in->ctx.instance > 0;
-    if (part && (di->sib ? send_partial(in) : gf_stage_post_partial(in)) < 0)
-        return -1;
-    if (in->merge && !part && gf_stage_merge_partials(in, merge_idle) < 0)
+    int rc = 0;
+    if (part && di->sib) {
+        rc = send_partial(in);
+    } else if (in->merge) {
+        plugin_enter(in); /* partial() or merge() */
+        rc = part ? gf_stage_post_partial(in)
+                  : gf_stage_merge_partials(in, merge_idle);
+        plugin_leave(in);
+    }
+    if (rc < 0)
         return -1;
     if (pl->flush && !part) {
+        plugin_enter(in);
         int r = pl->flush(&in->ctx, in->state, &in->out);
+        plugin_leave(in);
         if (r < 0) {
             gf_stage_fail_callback(in, "flush", r);
             return -1;
@@ -1456,6 +1520,7 @@ void *gf_dist_thread(void *arg)
     gf_inst *in = arg;
     gf_run *run = in->run;
     struct gf_dist_inst *di = in->dist;
+    pthread_mutex_lock(&di->lock);
     atomic_store(&in->cnt->start_ns, gf_stats_now_ns());
     int rc = wait_ready(in);
     if (rc == 0) {
@@ -1477,5 +1542,103 @@ void *gf_dist_thread(void *arg)
     if (rc < 0 || gf_run_stopping(run))
         rc = -1;
     settle(in, rc);
+    di->ended = true;
+    pthread_mutex_unlock(&di->lock);
     return NULL;
+}
+
+/* ------------------------------------------------------------- keeper -- */
+
+struct gf_dist_keeper {
+    gf_run *run;
+    gf_inst *inst;
+    size_t ninst;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stop;
+};
+
+/* Every heartbeat/8: service the links of each instance whose thread is
+   inside a plugin callback (its lock is free) and has not serviced them
+   for heartbeat/4, so that a long process(), flush() or commit-sized
+   write never makes a live instance look dead to its peers. */
+static void *keeper_main(void *arg)
+{
+    gf_dist_keeper *k = arg;
+    long hb = k->run->opts.heartbeat_ms > 0 ? k->run->opts.heartbeat_ms
+                                            : GF_LINK_HEARTBEAT_MS;
+    long period = hb / 8 > 0 ? hb / 8 : 1;
+    pthread_mutex_lock(&k->lock);
+    while (!k->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += period / 1000;
+        ts.tv_nsec += (period % 1000) * NS_PER_MS;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&k->cond, &k->lock, &ts);
+        if (k->stop)
+            break;
+        pthread_mutex_unlock(&k->lock);
+        for (size_t i = 0; i < k->ninst; i++) {
+            gf_inst *in = &k->inst[i];
+            struct gf_dist_inst *di = in->dist;
+            if (!in->local || !di || pthread_mutex_trylock(&di->lock) != 0)
+                continue;
+            if (!di->ended &&
+                gf_stats_now_ns() - di->last_service >= hb * NS_PER_MS / 4)
+                service(in, 0, false); /* a failure fails the run there */
+            pthread_mutex_unlock(&di->lock);
+        }
+        pthread_mutex_lock(&k->lock);
+    }
+    pthread_mutex_unlock(&k->lock);
+    return NULL;
+}
+
+gf_dist_keeper *gf_dist_keeper_start(gf_run *run, gf_inst *inst, size_t ninst)
+{
+    gf_dist_keeper *k = gf_calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    k->run = run;
+    k->inst = inst;
+    k->ninst = ninst;
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_cond_init(&k->cond, NULL);
+    /* signals are the main thread's */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int rc = pthread_create(&k->thread, NULL, keeper_main, k);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        pthread_cond_destroy(&k->cond);
+        pthread_mutex_destroy(&k->lock);
+        gf_free(k);
+        errno = rc;
+        return NULL;
+    }
+    return k;
+}
+
+void gf_dist_keeper_stop(gf_dist_keeper **kp)
+{
+    gf_dist_keeper *k = kp ? *kp : NULL;
+    if (!k)
+        return;
+    pthread_mutex_lock(&k->lock);
+    k->stop = true;
+    pthread_cond_signal(&k->cond);
+    pthread_mutex_unlock(&k->lock);
+    pthread_join(k->thread, NULL);
+    pthread_cond_destroy(&k->cond);
+    pthread_mutex_destroy(&k->lock);
+    gf_free(k);
+    *kp = NULL;
 }

@@ -79,6 +79,17 @@ int gf_dist_hold_reject(gf_inst *in, const char *reason, const gf_record *rec,
 /* Thread entry of a local instance of a distributed run: arg is a gf_inst. */
 void *gf_dist_thread(void *arg);
 
+/*
+ * The keeper: one thread per process that services the links of any local
+ * instance busy in a plugin callback (each instance's thread holds its
+ * links only between callbacks), so that peers keep hearing from it.
+ * Start after the instances' threads; stop after they were joined and
+ * before gf_dist_teardown. NULL (errno set) when the thread cannot start.
+ */
+typedef struct gf_dist_keeper gf_dist_keeper;
+gf_dist_keeper *gf_dist_keeper_start(gf_run *run, gf_inst *inst, size_t ninst);
+void gf_dist_keeper_stop(gf_dist_keeper **kp);
+
 /* Free the keys loaded by gf_dist_setup (after the links' context was
    terminated or not; accepts a run without them). */
 void gf_dist_free_security(gf_run *run);

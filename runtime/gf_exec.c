@@ -213,6 +213,7 @@ typedef struct exec_state {
     const char **names;
     unsigned *workers;
     unsigned char *local;   /* distributed: instance runs here; else NULL */
+    gf_dist_keeper *keeper; /* distributed: services links during callbacks */
     gf_metrics *metrics;    /* --metrics-addr, or NULL */
     gf_output_set *outputs; /* the exports' files, renamed after commit() */
 } exec_state;
@@ -781,6 +782,9 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
         rc = start_metrics(x);
     if (rc == 0)
         start_threads(x);
+    if (rc == 0 && x->local &&
+        !(x->keeper = gf_dist_keeper_start(run, x->inst, x->ninst)))
+        gf_run_fail(run, "cannot start a thread: %s", strerror(errno));
     wait_threads(x);
     if (x->metrics)
         gf_metrics_set_healthy(x->metrics, !gf_run_stopping(run));
@@ -798,6 +802,7 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
             gf_run_fail(run, "gigflow: %s", err);
     }
     join_threads(x);
+    gf_dist_keeper_stop(&x->keeper);
     if (gf_run_stopping(run)) {
         fprintf(stderr, "%s\n",
                 run->error ? run->error : "gigflow: out of memory");

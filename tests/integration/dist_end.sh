@@ -9,7 +9,10 @@
 #  2. the aggregate killed after the ingest finished its part: every
 #     process exits non-zero within the heartbeat bound, the ingest too;
 #  3. the export's commit() fails in its own process: every other process
-#     exits non-zero too, and no output file exists.
+#     exits non-zero too, and no output file exists;
+#  4. a plugin callback longer than the heartbeat (the export's process()
+#     of one batch sleeps 1.5 heartbeats): the process's keeper thread
+#     keeps its links alive, nobody is taken as dead, the run completes.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/runtime_lib.bash"
 . "$here/dist_lib.bash"
@@ -109,4 +112,14 @@ grep -q "commit fails as asked" out.err || dfail "failing commit: out did not sa
 all_fail out "failing commit"
 [ ! -e result.jsonl ] || dfail "failing commit: result.jsonl exists"
 echo "the export's commit failed: every process exited non-zero"
+
+# 4. one process() call of the export takes 1.5 heartbeats
+start_all --set out.delay_us=$((HBMS * 1500)) --set out.delay_every=5
+for n in gen mid0 mid1 agg out; do
+    wait_rc "$n"
+    [ "$rc" -eq 0 ] || dfail "slow export: $n exited $rc"
+done
+! grep -q "taken as dead" ./*.err || dfail "slow export: a live peer was taken as dead"
+cmp one.jsonl result.jsonl || dfail "slow export: output differs"
+echo "a plugin call of 1.5 heartbeats: nobody taken as dead, same output"
 echo ok
