@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# SIGINT/SIGTERM to one process of a distributed run (ingest / classify /
+# aggregate+export, three processes on loopback), mid-run: that process
+# exits 130 like a one-process run (runtime_interrupt.sh) and says
+# "interrupted"; it tells its peers, which exit 1 (not 0, not 130) within
+# the heartbeat bound and say a peer failed; no output file and no
+# temporary file is left. Victims: the classify (SIGINT), the
+# aggregate+export process (SIGTERM), the ingest (SIGINT).
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/runtime_lib.bash"
+. "$here/dist_lib.bash"
+
+HBMS=$(hb 2000)
+BOUND=$((HBMS / 1000 + 2)) # seconds: as dist_death.sh, for every process
+P=$(pick_port)
+# 200000 records at 200 us each: at least 40 s, far longer than the test
+# waits before its signal
+cat >i.yaml <<Y
+name: interrupt
+stages:
+  - name: gen
+    plugin: t_gen
+    with: {count: 200000, per_call: 50, delay_us: 200}
+  - name: mid
+    plugin: t_fail
+    from: gen
+    listen: tcp://127.0.0.1:$((P+1))
+  - name: agg
+    plugin: t_count
+    from: mid
+    listen: tcp://127.0.0.1:$((P+2))
+    with: {by: group}
+  - name: out
+    plugin: t_sink
+    from: agg
+    with: {path: result.jsonl}
+Y
+
+# http PORT PATH: the body and headers of GET PATH on 127.0.0.1:PORT
+http() {
+    exec 3<>"/dev/tcp/127.0.0.1/$1"
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+    tr -d '\r' <&3
+    exec 3<&-
+}
+
+# records the classify process took so far (its /metrics), or nothing
+mid_in() {
+    local port
+    port=$(sed -n 's/^gigflow: metrics on port \([0-9]*\).*/\1/p' mid.err 2>/dev/null)
+    [ -n "$port" ] || return 0
+    http "$port" /metrics 2>/dev/null |
+        sed -n 's/^gigflow_records_in_total{stage="mid"} //p'
+}
+
+start_all() {
+    rm -f result.jsonl result.jsonl.tmp-*
+    GF_PIDS=() GF_NAMES=()
+    bg gen run i.yaml --stage gen --heartbeat "$HBMS" --no-progress
+    bg mid run i.yaml --stage mid --heartbeat "$HBMS" --no-progress \
+        --metrics-addr 127.0.0.1:0
+    bg aggout run i.yaml --stage agg --stage out --heartbeat "$HBMS" --no-progress
+    # mid-run: records went through the classify, and it has not ended
+    local deadline=$((SECONDS + 30 * SLOW)) n
+    until n=$(mid_in) && [ "${n:-0}" -gt 1000 ] 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || dfail "records never reached the classify"
+        for p in gen mid aggout; do
+            v="pid_$p"
+            kill -0 "${!v}" 2>/dev/null || dfail "$p ended before the signal"
+        done
+        sleep 0.05
+    done
+}
+
+# interrupt SIGNAL VICTIM: send SIGNAL to VICTIM's gigflow mid-run, check
+# every exit status, how soon, and that no output is left
+interrupt() {
+    local sig=$1 victim=$2 v t0 t1 late worst=0
+    start_all
+    v="pid_$victim"
+    local c
+    c=$(child_of "${!v}")
+    [ -n "$c" ] || dfail "$victim: no gigflow process under its timeout"
+    kill "-$sig" "$c"
+    t0=$(date +%s.%N)
+    for n in "$victim" gen mid aggout; do # the victim first
+        v="pid_$n"
+        [ -n "${!v}" ] || continue
+        wait_rc "$n"
+        eval "pid_$n="
+        t1=$(date +%s.%N)
+        late=$(awk -v a="$t0" -v b="$t1" -v m=$BOUND 'BEGIN { print (b - a > m) }')
+        [ "$late" = 0 ] || dfail "SIG$sig to $victim: $n took more than ${BOUND}s to exit (status $rc)"
+        worst=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+        if [ "$n" = "$victim" ]; then
+            [ "$rc" -eq 130 ] || dfail "SIG$sig to $victim: it exited $rc, want 130"
+            grep -q "^interrupted$" "$n.err" || dfail "SIG$sig to $victim: no 'interrupted' line"
+            grep -q "signal again to abort at once" "$n.err" ||
+                dfail "SIG$sig to $victim: the signal was not taken"
+        else
+            [ "$rc" -ne 0 ] || dfail "SIG$sig to $victim: $n exited 0"
+            [ "$rc" -ne 130 ] || dfail "SIG$sig to $victim: $n exited 130 (it was not interrupted)"
+            [ "$rc" -ne 124 ] || dfail "SIG$sig to $victim: $n hung until its timeout"
+            [ "$rc" -eq 1 ] || dfail "SIG$sig to $victim: $n exited $rc, want 1"
+            grep -q "failed: the run stops" "$n.err" ||
+                dfail "SIG$sig to $victim: $n does not say a peer failed"
+            if grep -q "^interrupted$" "$n.err"; then
+                dfail "SIG$sig to $victim: $n says it was interrupted"
+            fi
+        fi
+    done
+    [ ! -e result.jsonl ] || dfail "SIG$sig to $victim: result.jsonl exists"
+    if ls result.jsonl.tmp-* >/dev/null 2>&1; then
+        dfail "SIG$sig to $victim: temporary file left: $(ls result.jsonl.tmp-*)"
+    fi
+    echo "SIG$sig to $victim: it exited 130, the others 1, the last ${worst}s after the signal (bound ${BOUND}s)"
+}
+
+interrupt INT mid
+interrupt TERM aggout
+interrupt INT gen
+echo ok
