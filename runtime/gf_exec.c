@@ -453,6 +453,8 @@ static int make_instances(exec_state *x)
             in->producer = i + 1;
             in->local = x->local ? x->local[i] != 0 : true;
             in->cnt = gf_stats_counters(x->run.stats, s, w);
+            if (!in->local)
+                gf_stats_set_remote(x->run.stats, s, w);
             in->merge = box;
             in->ctx = (gf_ctx){
                 .host = &gf_host_table,
