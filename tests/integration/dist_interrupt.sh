@@ -5,7 +5,8 @@
 # "interrupted"; it tells its peers, which exit 1 (not 0, not 130) within
 # the heartbeat bound and say a peer failed; no output file and no
 # temporary file is left. Victims: the classify (SIGINT), the
-# aggregate+export process (SIGTERM), the ingest (SIGINT).
+# aggregate+export process (SIGTERM), the ingest (SIGINT). And a process
+# that had failed before the signal came keeps exit 1.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/runtime_lib.bash"
 . "$here/dist_lib.bash"
@@ -119,4 +120,48 @@ interrupt() {
 interrupt INT mid
 interrupt TERM aggout
 interrupt INT gen
+
+# What came first decides: a run that had already failed when the signal
+# came exits 1, not 130 (one process: a stage fails while an export sleeps
+# in a slow record; /health says the run is failing, then SIGINT)
+cat >f.yaml <<Y
+name: fail-then-signal
+stages:
+  - name: gen
+    plugin: t_gen
+    with: {count: 100000}
+  - name: bad
+    plugin: t_fail
+    from: gen
+    with: {fail_at: 300}
+  - name: good
+    plugin: t_sink
+    from: bad
+    with: {path: good.jsonl}
+  - name: slow
+    plugin: t_sink
+    from: gen
+    with: {path: slow.jsonl, delay_us: $((5000000 * SLOW))}
+Y
+GF_PIDS=() GF_NAMES=()
+bg failing run f.yaml --no-progress --metrics-addr 127.0.0.1:0
+port=
+deadline=$((SECONDS + 20 * SLOW))
+until [ -n "$port" ] &&
+    http "$port" /health 2>/dev/null | grep -q '^HTTP/1.[01] 503'; do
+    [ $SECONDS -lt $deadline ] || dfail "the run never said it was failing"
+    kill -0 "$pid_failing" 2>/dev/null || dfail "the failing run ended before the signal"
+    port=$(sed -n 's/^gigflow: metrics on port \([0-9]*\).*/\1/p' failing.err 2>/dev/null)
+    sleep 0.05
+done
+kill -INT "$(child_of "$pid_failing")"
+wait_rc failing
+[ "$rc" -eq 1 ] || dfail "failure, then SIGINT: exit $rc, want 1"
+grep -q "signal again to abort at once" failing.err || dfail "failure, then SIGINT: the signal was not taken"
+grep -q "^stage bad: .*300" failing.err || dfail "failure, then SIGINT: the failure is not reported"
+if grep -q "^interrupted$" failing.err; then
+    dfail "failure, then SIGINT: reported as interrupted"
+fi
+[ ! -e good.jsonl ] && [ ! -e slow.jsonl ] || dfail "failure, then SIGINT: an output exists"
+echo "a failure, then SIGINT: exit 1"
 echo ok
