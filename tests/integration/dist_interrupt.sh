@@ -122,18 +122,19 @@ interrupt TERM aggout
 interrupt INT gen
 
 # What came first decides: a run that had already failed when the signal
-# came exits 1, not 130 (one process: a stage fails while an export sleeps
-# in a slow record; /health says the run is failing, then SIGINT)
+# came exits 1, not 130. One process: the export `slow` takes its first
+# record and sleeps 6 s in it; meanwhile `bad` fails (at its record 1500,
+# about 1.5 s in); once /health says the run is failing, SIGINT.
 cat >f.yaml <<Y
 name: fail-then-signal
 stages:
   - name: gen
     plugin: t_gen
-    with: {count: 100000}
+    with: {count: 100000, delay_us: 1000}
   - name: bad
     plugin: t_fail
     from: gen
-    with: {fail_at: 300}
+    with: {fail_at: 1500}
   - name: good
     plugin: t_sink
     from: bad
@@ -141,24 +142,36 @@ stages:
   - name: slow
     plugin: t_sink
     from: gen
-    with: {path: slow.jsonl, delay_us: $((5000000 * SLOW))}
+    with: {path: slow.jsonl, delay_us: $((6000000 * SLOW))}
 Y
 GF_PIDS=() GF_NAMES=()
 bg failing run f.yaml --no-progress --metrics-addr 127.0.0.1:0
 port=
-deadline=$((SECONDS + 20 * SLOW))
-until [ -n "$port" ] &&
-    http "$port" /health 2>/dev/null | grep -q '^HTTP/1.[01] 503'; do
-    [ $SECONDS -lt $deadline ] || dfail "the run never said it was failing"
-    kill -0 "$pid_failing" 2>/dev/null || dfail "the failing run ended before the signal"
-    port=$(sed -n 's/^gigflow: metrics on port \([0-9]*\).*/\1/p' failing.err 2>/dev/null)
-    sleep 0.05
-done
+# poll_metrics WHAT CMD...: until CMD succeeds (failing's port in $port)
+poll_metrics() {
+    local what=$1 deadline=$((SECONDS + 20 * SLOW))
+    shift
+    until [ -n "$port" ] && "$@"; do
+        [ $SECONDS -lt $deadline ] || dfail "failure, then SIGINT: timed out waiting: $what"
+        kill -0 "$pid_failing" 2>/dev/null || dfail "failure, then SIGINT: the run ended early ($what)"
+        port=$(sed -n 's/^gigflow: metrics on port \([0-9]*\).*/\1/p' failing.err 2>/dev/null)
+        sleep 0.05
+    done
+}
+slow_busy() {
+    local n
+    n=$(http "$port" /metrics 2>/dev/null |
+        sed -n 's/^gigflow_records_in_total{stage="slow"} //p')
+    [ "${n:-0}" -gt 0 ]
+}
+failing() { http "$port" /health 2>/dev/null | grep -q '^HTTP/1.[01] 503'; }
+poll_metrics "slow took a record" slow_busy
+poll_metrics "the run says it is failing" failing
 kill -INT "$(child_of "$pid_failing")"
 wait_rc failing
 [ "$rc" -eq 1 ] || dfail "failure, then SIGINT: exit $rc, want 1"
 grep -q "signal again to abort at once" failing.err || dfail "failure, then SIGINT: the signal was not taken"
-grep -q "^stage bad: .*300" failing.err || dfail "failure, then SIGINT: the failure is not reported"
+grep -q "^stage bad: failing at record 1500" failing.err || dfail "failure, then SIGINT: the failure is not reported"
 if grep -q "^interrupted$" failing.err; then
     dfail "failure, then SIGINT: reported as interrupted"
 fi
