@@ -45,10 +45,16 @@ http() {
     exec 3<&-
 }
 
+# metrics_port FILE: the port a run announced in its stderr FILE, or
+# nothing (FILE may not exist yet: bg redirects in the background)
+metrics_port() {
+    sed -n 's/^gigflow: metrics on port \([0-9]*\).*/\1/p' "$1" 2>/dev/null || true
+}
+
 # records the classify process took so far (its /metrics), or nothing
 mid_in() {
     local port
-    port=$(sed -n 's/^gigflow: metrics on port \([0-9]*\).*/\1/p' mid.err 2>/dev/null)
+    port=$(metrics_port mid.err)
     [ -n "$port" ] || return 0
     http "$port" /metrics 2>/dev/null |
         sed -n 's/^gigflow_records_in_total{stage="mid"} //p'
@@ -80,7 +86,7 @@ interrupt() {
     start_all
     v="pid_$victim"
     local c
-    c=$(child_of "${!v}")
+    c=$(child_of "${!v}" || true)
     [ -n "$c" ] || dfail "$victim: no gigflow process under its timeout"
     kill "-$sig" "$c"
     t0=$(date +%s.%N)
@@ -154,7 +160,7 @@ poll_metrics() {
     until [ -n "$port" ] && "$@"; do
         [ $SECONDS -lt $deadline ] || dfail "failure, then SIGINT: timed out waiting: $what"
         kill -0 "$pid_failing" 2>/dev/null || dfail "failure, then SIGINT: the run ended early ($what)"
-        port=$(sed -n 's/^gigflow: metrics on port \([0-9]*\).*/\1/p' failing.err 2>/dev/null)
+        port=$(metrics_port failing.err)
         sleep 0.05
     done
 }
@@ -167,7 +173,9 @@ slow_busy() {
 failing() { http "$port" /health 2>/dev/null | grep -q '^HTTP/1.[01] 503'; }
 poll_metrics "slow took a record" slow_busy
 poll_metrics "the run says it is failing" failing
-kill -INT "$(child_of "$pid_failing")"
+c=$(child_of "$pid_failing" || true)
+[ -n "$c" ] || dfail "failure, then SIGINT: no gigflow process under its timeout"
+kill -INT "$c"
 wait_rc failing
 [ "$rc" -eq 1 ] || dfail "failure, then SIGINT: exit $rc, want 1"
 grep -q "signal again to abort at once" failing.err || dfail "failure, then SIGINT: the signal was not taken"

@@ -62,6 +62,12 @@ expect_elsewhere() { # NAME TEXT
         dfail "$1: elsewhere line '$got', want '$2'"
 }
 
+# metrics_port FILE: the port a run announced in its stderr FILE, or
+# nothing (FILE may not exist yet: bg redirects in the background)
+metrics_port() {
+    sed -n 's/^gigflow: metrics on port \([0-9]*\).*/\1/p' "$1" 2>/dev/null || true
+}
+
 # B first, with its metrics: it waits for its consumer (on A), and its
 # endpoint reports only sector, one instance of it
 bg B run pipeline.yaml --stage 'sector#0' --metrics-addr 127.0.0.1:0
@@ -70,7 +76,7 @@ deadline=$((SECONDS + 20 * SLOW))
 until [ -n "$port" ]; do
     [ $SECONDS -lt $deadline ] || dfail "B announced no metrics port"
     kill -0 "$pid_B" 2>/dev/null || dfail "B ended early"
-    port=$(sed -n 's/^gigflow: metrics on port \([0-9]*\).*/\1/p' B.err)
+    port=$(metrics_port B.err)
     sleep 0.05
 done
 exec 3<>"/dev/tcp/127.0.0.1/$port"
