@@ -45,6 +45,18 @@ http() {
     exec 3<&-
 }
 
+# no_sanitizer_report: no process reported a sanitizer error (in a
+# -DGF_SANITIZE=ON build an ASan error exits 1, which a peer's expected
+# status would hide)
+no_sanitizer_report() {
+    local f
+    for f in *.err; do
+        if grep -q "Sanitizer\|runtime error:" "$f"; then
+            dfail "${f%.err}: a sanitizer report"
+        fi
+    done
+}
+
 # metrics_port FILE: the port a run announced in its stderr FILE, or
 # nothing (FILE may not exist yet: bg redirects in the background)
 metrics_port() {
@@ -120,6 +132,7 @@ interrupt() {
     if ls result.jsonl.tmp-* >/dev/null 2>&1; then
         dfail "SIG$sig to $victim: temporary file left: $(ls result.jsonl.tmp-*)"
     fi
+    no_sanitizer_report
     echo "SIG$sig to $victim: it exited 130, the others 1, the last ${worst}s after the signal (bound ${BOUND}s)"
 }
 
@@ -184,5 +197,6 @@ if grep -q "^interrupted$" failing.err; then
     dfail "failure, then SIGINT: reported as interrupted"
 fi
 [ ! -e good.jsonl ] && [ ! -e slow.jsonl ] || dfail "failure, then SIGINT: an output exists"
+no_sanitizer_report
 echo "a failure, then SIGINT: exit 1"
 echo ok

@@ -62,6 +62,18 @@ expect_elsewhere() { # NAME TEXT
         dfail "$1: elsewhere line '$got', want '$2'"
 }
 
+# no_sanitizer_report: no process reported a sanitizer error (in a
+# -DGF_SANITIZE=ON build an ASan error exits 1, which a peer's expected
+# status would hide)
+no_sanitizer_report() {
+    local f
+    for f in *.err; do
+        if grep -q "Sanitizer\|runtime error:" "$f"; then
+            dfail "${f%.err}: a sanitizer report"
+        fi
+    done
+}
+
 # metrics_port FILE: the port a run announced in its stderr FILE, or
 # nothing (FILE may not exist yet: bg redirects in the background)
 metrics_port() {
@@ -127,5 +139,6 @@ for h in A B C; do
         dfail "$h: a summary row of zeros: $(table $h)"
     fi
 done
+no_sanitizer_report
 echo "A: members out $ROWS, groups $ROWS -> $NGROUPS; B took $b_in, C $c_in"
 echo ok
