@@ -17,9 +17,10 @@ typedef struct dedup_origin {
     uint64_t id;
     uint64_t *bits; /* bit (seq - 1) set: taken */
     size_t nwords;
-    uint64_t taken;   /* distinct batches taken */
-    uint64_t max_seq; /* highest seq taken */
-    uint64_t records; /* records in the distinct batches */
+    uint64_t taken;          /* distinct batches taken */
+    uint64_t max_seq;        /* highest seq taken */
+    uint64_t records;        /* records in the distinct batches */
+    unsigned share, nshares; /* this instance's share (nshares 0: all) */
     bool eos;
 } dedup_origin;
 
@@ -54,10 +55,37 @@ static dedup_origin *find(gf_dedup *d, uint64_t id)
     return NULL;
 }
 
+int gf_dedup_share(gf_dedup *d, uint64_t origin, unsigned k, unsigned n)
+{
+    dedup_origin *o = find(d, origin);
+    if (!o)
+        return GF_DEDUP_UNKNOWN;
+    if (k >= n)
+        return -EINVAL;
+    o->share = k;
+    o->nshares = n;
+    return 0;
+}
+
+/* How many of the seqs 1..batches are origin o's share. */
+static uint64_t share_of(const dedup_origin *o, uint64_t batches)
+{
+    if (o->nshares <= 1)
+        return batches;
+    /* the seqs s with (id + s) % n == k: the first is r, then every n */
+    uint64_t n = o->nshares;
+    uint64_t r = (o->share + n - o->id % n) % n;
+    if (r == 0)
+        r = n;
+    return r > batches ? 0 : (batches - r) / n + 1;
+}
+
 int gf_dedup_take(gf_dedup *d, uint64_t origin, uint64_t seq, uint32_t nrec)
 {
     dedup_origin *o = find(d, origin);
     if (!o || seq == 0)
+        return GF_DEDUP_UNKNOWN;
+    if (o->nshares > 1 && gf_dedup_route(origin, seq, o->nshares) != o->share)
         return GF_DEDUP_UNKNOWN;
     uint64_t bit = seq - 1;
     size_t word = (size_t)(bit / 64);
@@ -93,13 +121,24 @@ int gf_dedup_eos(gf_dedup *d, uint64_t origin, uint64_t batches,
         return GF_DEDUP_UNKNOWN;
     if (o->eos)
         return 0;
-    /* taken counts distinct seqs; with none above K, all of 1..K came */
-    if (o->taken != batches || o->max_seq > batches) {
-        snprintf(why, n,
-                 "producer %" PRIu64 ": end of stream says %" PRIu64
-                 " batches, %" PRIu64
-                 " distinct batches arrived (highest %" PRIu64 ")",
-                 origin, batches, o->taken, o->max_seq);
+    /* taken counts distinct seqs of the share; with none above K, all of
+       the share's seqs in 1..K came */
+    uint64_t want = share_of(o, batches);
+    if (o->taken != want || o->max_seq > batches) {
+        if (o->nshares > 1)
+            snprintf(why, n,
+                     "producer %" PRIu64 ": end of stream says %" PRIu64
+                     " batches, %" PRIu64 " of them for instance %u of %u; "
+                     "%" PRIu64 " distinct batches arrived (highest %" PRIu64
+                     ")",
+                     origin, batches, want, o->share, o->nshares, o->taken,
+                     o->max_seq);
+        else
+            snprintf(why, n,
+                     "producer %" PRIu64 ": end of stream says %" PRIu64
+                     " batches, %" PRIu64
+                     " distinct batches arrived (highest %" PRIu64 ")",
+                     origin, batches, o->taken, o->max_seq);
         return -EPROTO;
     }
     if (check_records && (uint32_t)o->records != records) {

@@ -14,6 +14,13 @@
  * The stage is complete when every expected origin's end of stream arrived
  * and, for each, exactly the sequence numbers 1..K were taken.
  *
+ * A stateful stage with several instances (an aggregate with `workers: N`
+ * across processes) takes each origin's batches in shares: batch (origin,
+ * seq) always goes to instance gf_dedup_route(origin, seq, N), so a batch
+ * that comes twice (redone by another stateless worker) comes to the same
+ * instance and is recognised there, and each instance knows from the
+ * origin's K which of 1..K are its own.
+ *
  * Seen sets are bitmaps grown as sequence numbers arrive: one bit per
  * batch, so a million batches cost 128 KiB.
  */
@@ -26,8 +33,23 @@
 
 typedef struct gf_dedup gf_dedup;
 
+/* The instance (0..n-1) of a stateful stage that takes batch (origin, seq):
+   consecutive batches of an origin go to consecutive instances. */
+static inline unsigned gf_dedup_route(uint64_t origin, uint64_t seq, unsigned n)
+{
+    return n > 1 ? (unsigned)((origin + seq) % n) : 0;
+}
+
 /* Expect the `n` origins in `origins` (copied). NULL when out of memory. */
 gf_dedup *gf_dedup_new(const uint64_t *origins, size_t n);
+
+/*
+ * From now on this is instance `k` of `n` for `origin`: only the batches
+ * that gf_dedup_route sends to k are taken (others are GF_DEDUP_UNKNOWN),
+ * and its end of stream expects exactly those of 1..K. Returns 0, or
+ * GF_DEDUP_UNKNOWN for an origin not expected, -EINVAL for k >= n.
+ */
+int gf_dedup_share(gf_dedup *d, uint64_t origin, unsigned k, unsigned n);
 
 /* gf_dedup_take results */
 enum {
@@ -38,13 +60,15 @@ enum {
 
 /*
  * Take batch (origin, seq) holding `nrec` records: GF_DEDUP_NEW,
- * GF_DEDUP_DUP, GF_DEDUP_UNKNOWN, or -ENOMEM (nothing recorded).
+ * GF_DEDUP_DUP, GF_DEDUP_UNKNOWN (also: a batch of another instance's
+ * share), or -ENOMEM (nothing recorded).
  */
 int gf_dedup_take(gf_dedup *d, uint64_t origin, uint64_t seq, uint32_t nrec);
 
 /*
  * An origin's end of stream: it made `batches` batches; when
- * `check_records`, they held `records` records (modulo 2^32). Returns 1 when
+ * `check_records`, those of this instance's share held `records` records
+ * (modulo 2^32). Returns 1 when
  * that origin is now complete, 0 when it was already (a repeated EOS),
  * GF_DEDUP_UNKNOWN for an unexpected origin, or -EPROTO when what was taken
  * does not match (why[] describes it).

@@ -47,8 +47,15 @@ struct gf_dist_inst {
     char *name; /* "stage#i" */
     gf_link_opts lo;
     gf_link_rx *lrx;
-    gf_link_tx **ltx; /* [in->ndown], NULL for inproc downstreams */
-    size_t nltx;
+    /* [ntx]: [t < in->ndown] towards downstream stage t (NULL when it is
+       fed inproc), then [in->ndown]: to instance 0 of this stage (the
+       partial states of an aggregate with workers, NULL otherwise) */
+    gf_link_tx **ltx;
+    size_t ntx;
+    size_t nltx;                   /* non-NULL downstream links */
+    gf_link_tx *sib;               /* = ltx[in->ndown] */
+    uint64_t sib_seq, sib_records; /* partial batches sent to instance 0 */
+    bool input_done;               /* a stateful instance's input is complete */
     bool passthru;
     gf_dedup *dedup; /* stateful stages fed over links */
     dist_origin *origins;
@@ -60,7 +67,6 @@ struct gf_dist_inst {
     uint32_t acc_n;
     dist_chain *chain;
     size_t nchain, capchain;
-    bool finished; /* the producers were told the input is complete */
     zmq_pollitem_t *items;
     size_t capitems;
     int64_t last_service, live_ns;
@@ -136,6 +142,23 @@ static bool is_stateless(const gf_stage_def *s)
     return s->lib->desc->kind == GF_KIND_CLASSIFY;
 }
 
+/* An aggregate with several workers fed over links: instances 1..N-1 send
+   their partial states to instance 0 over a link of their own. */
+static bool link_merge(const gf_inst *in)
+{
+    return in->merge && is_link(in->def);
+}
+
+/* Instance 0 of such a stage: which instance producer id p is (1..N-1),
+   or 0 when p is not one of its siblings. */
+static unsigned sibling(const gf_inst *in, uint64_t p)
+{
+    if (!link_merge(in) || in->ctx.instance != 0 || p <= in->producer ||
+        p - in->producer >= in->ctx.instances)
+        return 0;
+    return (unsigned)(p - in->producer);
+}
+
 /* Add the origins of stage s's input to ids[] (no repeats). */
 static int add_origins(const gf_pipeline *p, const size_t *first, size_t s,
                        uint64_t **ids, size_t *n, size_t depth)
@@ -188,9 +211,12 @@ static void debug(gf_inst *in, const char *fmt, ...)
 static void debug(gf_inst *in, const char *fmt, ...)
 {
     char line[300];
+    int n = in->ctx.instances > 1
+                ? snprintf(line, sizeof line, "instance %u: ", in->ctx.instance)
+                : 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
     va_end(ap);
     in->rt.ops->log(&in->ctx, GF_LOG_DEBUG, line);
 }
@@ -218,9 +244,12 @@ static int setup_input(gf_run *run, gf_inst *inst, const size_t *first,
     const gf_pipeline *p = run->p;
     const gf_stage_def *d = in->def;
     struct gf_dist_inst *di = in->dist;
-    size_t nprod = 0;
+    size_t nprod = 0, nsib = 0;
     for (size_t f = 0; f < d->nfrom; f++)
         nprod += p->stages[d->from[f]].workers;
+    if (link_merge(in) && in->ctx.instance == 0)
+        nsib = d->workers - 1;
+    nprod += nsib;
     uint64_t *ids = gf_calloc(nprod ? nprod : 1, sizeof *ids);
     bool *orig = gf_calloc(nprod ? nprod : 1, sizeof *orig);
     int rc = -1;
@@ -246,6 +275,10 @@ static int setup_input(gf_run *run, gf_inst *inst, const size_t *first,
             rc = -2;
             goto done;
         }
+    }
+    for (size_t w = 1; w <= nsib; w++) {
+        orig[k] = true; /* its partial state is needed */
+        ids[k++] = in->producer + w;
     }
     if (!is_link(d)) {
         char ep[128];
@@ -290,7 +323,17 @@ static int setup_input(gf_run *run, gf_inst *inst, const size_t *first,
             di->norigins = di->eos_left = nog;
         }
     } else {
-        di->dedup = gf_dedup_new(og, nog);
+        /* a stateful stage takes its share of the origins' batches; an
+           instance 0 that merges takes its siblings' partials too */
+        uint64_t *all = gf_realloc(og, (nog + nsib + 1) * sizeof *all);
+        if (all) {
+            og = all;
+            for (size_t w = 1; w <= nsib; w++)
+                og[nog + w - 1] = in->producer + w;
+            di->dedup = gf_dedup_new(og, nog + nsib);
+        }
+        for (size_t i = 0; di->dedup && d->workers > 1 && i < nog; i++)
+            gf_dedup_share(di->dedup, og[i], in->ctx.instance, d->workers);
     }
     gf_free(og);
     if (di->passthru ? !di->origins : !di->dedup) {
@@ -312,15 +355,27 @@ static int setup_output(gf_run *run, gf_inst *inst, const size_t *first,
     const gf_pipeline *p = run->p;
     const gf_stage_def *d = in->def;
     struct gf_dist_inst *di = in->dist;
-    if (d->nto == 0)
-        return 0;
-    in->down = gf_calloc(d->nto, sizeof *in->down);
-    di->ltx = gf_calloc(d->nto, sizeof *di->ltx);
+    in->down = gf_calloc(d->nto ? d->nto : 1, sizeof *in->down);
+    di->ltx = gf_calloc(d->nto + 1, sizeof *di->ltx);
     if (!in->down || !di->ltx) {
         *err = errf("out of memory");
         return -1;
     }
     in->ndown = d->nto;
+    di->ntx = d->nto + 1;
+    if (link_merge(in) && in->ctx.instance > 0) {
+        /* its partial state goes to instance 0 of its own stage */
+        const char *lerr = NULL;
+        di->sib =
+            gf_link_tx_new(run->lctx, &di->lo, in->producer, d->name,
+                           d->listens, 1, true, on_ack, in, in->cnt, &lerr);
+        if (!di->sib) {
+            *err = errf("stage %s: cannot connect to %s#0: %s", di->name,
+                        d->name, lerr);
+            return -1;
+        }
+        di->ltx[d->nto] = di->sib;
+    }
     for (size_t t = 0; t < d->nto; t++) {
         gf_fanout *f = &in->down[t];
         f->stage = d->to[t];
@@ -495,7 +550,7 @@ void gf_dist_teardown(gf_inst *in)
     if (!di)
         return;
     gf_link_rx_destroy(&di->lrx);
-    for (size_t t = 0; di->ltx && t < in->ndown; t++)
+    for (size_t t = 0; di->ltx && t < di->ntx; t++)
         gf_link_tx_destroy(&di->ltx[t]);
     gf_free(di->ltx);
     gf_dedup_free(&di->dedup);
@@ -531,20 +586,24 @@ static int dist_fail(gf_inst *in, const char *what)
 
 /*
  * Wait up to timeout_ms for something on the links (and on the inproc
- * input when `input`), then service every link. Returns 0, or -1 when the
- * run is failing (or was interrupted: across processes that fails it).
+ * input when `input`), then service every link. Returns 0, or -1 with
+ * *why when a link fails the run (every link is serviced all the same).
  */
-static int service(gf_inst *in, long timeout_ms, bool input)
+static int service_links(gf_inst *in, long timeout_ms, bool input,
+                         const char **why)
 {
     struct gf_dist_inst *di = in->dist;
+    *why = NULL;
     size_t need = 2 + (di->lrx ? 1 : 0);
-    for (size_t t = 0; t < in->ndown; t++)
+    for (size_t t = 0; t < di->ntx; t++)
         if (di->ltx[t])
             need += gf_link_tx_npoll(di->ltx[t]);
     if (need > di->capitems) {
         zmq_pollitem_t *n = gf_realloc(di->items, need * sizeof *n);
-        if (!n)
-            return dist_fail(in, "out of memory");
+        if (!n) {
+            *why = "out of memory";
+            return -1;
+        }
         di->items = n;
         di->capitems = need;
     }
@@ -552,23 +611,44 @@ static int service(gf_inst *in, long timeout_ms, bool input)
     if (di->lrx)
         di->items[k++] = (zmq_pollitem_t){.socket = gf_link_rx_socket(di->lrx),
                                           .events = ZMQ_POLLIN};
-    for (size_t t = 0; t < in->ndown; t++)
+    for (size_t t = 0; t < di->ntx; t++)
         if (di->ltx[t])
             k += gf_link_tx_pollitems(di->ltx[t], di->items + k);
     if (input && in->rx)
         di->items[k++] =
             (zmq_pollitem_t){.socket = in->rx->sock, .events = ZMQ_POLLIN};
     if (k > 0 && timeout_ms != 0) {
-        if (zmq_poll(di->items, (int)k, timeout_ms) < 0 && errno == ETERM)
+        if (zmq_poll(di->items, (int)k, timeout_ms) < 0 && errno == ETERM) {
+            *why = "the run is stopping";
             return -1;
+        }
     }
     int64_t now = gf_stats_now_ns();
     di->last_service = now;
-    if (di->lrx && gf_link_rx_service(di->lrx, now) < 0)
-        return dist_fail(in, gf_link_rx_error(di->lrx));
-    for (size_t t = 0; t < in->ndown; t++)
-        if (di->ltx[t] && gf_link_tx_service(di->ltx[t], now) < 0)
-            return dist_fail(in, gf_link_tx_error(di->ltx[t]));
+    int rc = 0;
+    if (di->lrx && gf_link_rx_service(di->lrx, now) < 0) {
+        *why = gf_link_rx_error(di->lrx);
+        rc = -1;
+    }
+    for (size_t t = 0; t < di->ntx; t++)
+        if (di->ltx[t] && gf_link_tx_service(di->ltx[t], now) < 0 && !*why) {
+            *why = gf_link_tx_error(di->ltx[t]);
+            rc = -1;
+        }
+    return rc;
+}
+
+/* service_links, then: -1 when the run is failing (or was interrupted:
+   across processes that fails it), else 0. */
+static int drain_late(gf_inst *in);
+
+static int service(gf_inst *in, long timeout_ms, bool input)
+{
+    const char *why;
+    if (service_links(in, timeout_ms, input, &why) < 0)
+        return dist_fail(in, why);
+    if (in->dist->input_done && drain_late(in) < 0)
+        return -1;
     if (gf_run_stopping(in->run))
         return -1;
     if (gf_run_interrupted(in->run))
@@ -588,7 +668,7 @@ static int service_sometimes(gf_inst *in)
 static size_t unacked(const gf_inst *in)
 {
     size_t n = 0;
-    for (size_t t = 0; t < in->ndown; t++)
+    for (size_t t = 0; t < in->dist->ntx; t++)
         if (in->dist->ltx[t])
             n += gf_link_tx_unacked(in->dist->ltx[t]);
     return n;
@@ -600,7 +680,7 @@ static size_t unacked(const gf_inst *in)
 static bool give_up(gf_inst *in, const char *waiting)
 {
     struct gf_dist_inst *di = in->dist;
-    for (size_t t = 0; t < in->ndown; t++) {
+    for (size_t t = 0; t < di->ntx; t++) {
         if (!di->ltx[t] || gf_link_tx_ready(di->ltx[t]))
             continue;
         if (gf_link_tx_give_up(di->ltx[t]) <= 0)
@@ -622,7 +702,7 @@ static int wait_ready(gf_inst *in)
             logged = t0 - WAIT_LOG_NS + 1000 * NS_PER_MS;
     for (;;) {
         bool ready = true;
-        for (size_t t = 0; t < in->ndown; t++)
+        for (size_t t = 0; t < di->ntx; t++)
             if (di->ltx[t] && !gf_link_tx_ready(di->ltx[t]))
                 ready = false;
         if (ready)
@@ -630,7 +710,7 @@ static int wait_ready(gf_inst *in)
         int64_t now = gf_stats_now_ns();
         if (now - logged >= WAIT_LOG_NS || now - t0 > wait_ms(in) * NS_PER_MS) {
             char buf[512] = "", part[400];
-            for (size_t t = 0; t < in->ndown; t++) {
+            for (size_t t = 0; t < di->ntx; t++) {
                 if (!di->ltx[t] || gf_link_tx_ready(di->ltx[t]))
                     continue;
                 gf_link_tx_waiting(di->ltx[t], part, sizeof part);
@@ -693,19 +773,6 @@ static int chain_add(struct gf_dist_inst *di, uint64_t origin, uint64_t seq,
 
 /* A link acknowledged (origin, seq): acknowledge the inputs whose outputs
    are now all acknowledged. */
-/* The input is complete: tell the producers, before the acknowledgement
-   that lets the last of them finish, so that they read it (and echo it)
-   before they go. */
-static void finish_input(gf_inst *in)
-{
-    struct gf_dist_inst *di = in->dist;
-    if (di->finished)
-        return;
-    debug(in, "input complete");
-    di->finished = true;
-    gf_link_rx_finish(di->lrx);
-}
-
 static void on_ack(void *arg, uint64_t origin, uint64_t seq)
 {
     gf_inst *in = arg;
@@ -718,11 +785,6 @@ static void on_ack(void *arg, uint64_t origin, uint64_t seq)
             return;
         debug(in, "end of stream of %" PRIu64 " acknowledged downstream",
               origin);
-        size_t n = 0;
-        for (size_t i = 0; i < di->nchain; i++)
-            n += di->chain[i].seq == 0 && di->chain[i].origin == origin;
-        if (di->eos_left == 0 && di->nchain == n && unacked(in) == 0)
-            finish_input(in); /* before the last acknowledgement */
         for (size_t i = 0; i < di->nchain;) {
             if (di->chain[i].seq == 0 && di->chain[i].origin == origin) {
                 gf_link_rx_ack(di->lrx, di->chain[i].src, origin, 0);
@@ -759,6 +821,9 @@ static int send_all(gf_inst *in, gf_edge_batch *b, uint64_t origin,
                 int rc = gf_link_tx_send(di->ltx[t], origin, seq, b);
                 if (rc == 0)
                     break;
+                if (rc == -EPIPE)
+                    return dist_fail(in, "a batch for an instance that has "
+                                         "already finished its input");
                 if (rc != -EAGAIN)
                     return dist_fail(in, "sending over a link: out of memory");
                 if (service(in, hb_ms(in) / 8 + 1, false) < 0)
@@ -909,6 +974,20 @@ static int passthru_eos(gf_inst *in, gf_link_msg *m)
     return 0;
 }
 
+/* Instance 0 of an aggregate with workers: keep sibling k's partial
+   records for merge() (gf_stage_merge_partials). */
+static int keep_partial(gf_inst *in, unsigned k, gf_link_msg *m)
+{
+    gf_merge_box *b = in->merge;
+    pthread_mutex_lock(&b->lock);
+    int rc = gf_buf_append(&b->parts[k], zmq_msg_data(&m->payload),
+                           zmq_msg_size(&m->payload));
+    if (rc == 0)
+        b->counts[k] += m->hdr.count;
+    pthread_mutex_unlock(&b->lock);
+    return rc < 0 ? dist_fail(in, "out of memory") : 0;
+}
+
 static int stateful_data(gf_inst *in, gf_link_msg *m)
 {
     struct gf_dist_inst *di = in->dist;
@@ -926,7 +1005,11 @@ static int stateful_data(gf_inst *in, gf_link_msg *m)
         link_log(in, msg);
         return 0;
     }
-    if (r == GF_DEDUP_NEW) {
+    unsigned sib = sibling(in, m->hdr.producer);
+    if (r == GF_DEDUP_NEW && sib > 0) {
+        if (keep_partial(in, sib, m) < 0)
+            return -1;
+    } else if (r == GF_DEDUP_NEW) {
         const uint8_t *pos = zmq_msg_data(&m->payload);
         if (gf_stage_process(in, pos, pos + zmq_msg_size(&m->payload),
                              m->hdr.count) < 0)
@@ -951,9 +1034,51 @@ static int stateful_eos(gf_inst *in, gf_link_msg *m)
         link_log(in, "end of stream from an unexpected producer; ignored");
         return 0;
     }
-    if (gf_dedup_done(di->dedup))
-        finish_input(in);
+    if (r == 1 && sibling(in, m->hdr.producer) > 0) {
+        pthread_mutex_lock(&in->merge->lock);
+        in->merge->posted++;
+        pthread_mutex_unlock(&in->merge->lock);
+    }
     gf_link_rx_ack(di->lrx, m->src, m->hdr.producer, 0);
+    return 0;
+}
+
+/*
+ * What still comes to a stateful instance whose input is complete: the
+ * copies of an end of stream forwarded by the other stateless instances,
+ * and batches resent after a worker seemed dead. Each is acknowledged (so
+ * that its producers can finish), never processed; a new batch now is a
+ * protocol error, rejected.
+ */
+static int drain_late(gf_inst *in)
+{
+    struct gf_dist_inst *di = in->dist;
+    gf_link_msg m;
+    while (gf_link_rx_next(di->lrx, &m)) {
+        int rc = 0;
+        if (m.hdr.type == GF_FRAME_EOS) {
+            rc = stateful_eos(in, &m);
+        } else {
+            int r = gf_dedup_take(di->dedup, m.hdr.producer, m.hdr.seq, 0);
+            if (r == GF_DEDUP_DUP) {
+                atomic_fetch_add_explicit(&in->cnt->duplicates, 1,
+                                          memory_order_relaxed);
+                gf_link_rx_ack(di->lrx, m.src, m.hdr.producer, m.hdr.seq);
+            } else {
+                atomic_fetch_add_explicit(&in->cnt->frames_rejected, 1,
+                                          memory_order_relaxed);
+                char msg[200];
+                snprintf(msg, sizeof msg,
+                         "rejected batch %" PRIu64 " of producer %" PRIu64
+                         ": it came after the end of stream",
+                         m.hdr.seq, m.hdr.producer);
+                link_log(in, msg);
+            }
+        }
+        zmq_msg_close(&m.payload);
+        if (rc < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -1001,7 +1126,9 @@ static int run_link_input(gf_inst *in)
         if (service_sometimes(in) < 0)
             return -1;
     }
-    finish_input(in);
+    debug(in, "input complete: %" PRIu64 " records",
+          (uint64_t)atomic_load(&in->cnt->in));
+    di->input_done = !di->passthru;
     return 0;
 }
 
@@ -1068,12 +1195,74 @@ static int run_produce(gf_inst *in)
     }
 }
 
-/* End of stream: flush, send the rest, EOS everywhere. */
+/* gf_out callback of partial() on instances 1..N-1 fed over links: the
+   batch goes to instance 0. */
+static int send_partial_batch(gf_out *out, void *arg)
+{
+    gf_inst *in = arg;
+    struct gf_dist_inst *di = in->dist;
+    size_t len;
+    uint32_t nrec;
+    uint8_t *data = gf_out_take(out, &len, &nrec);
+    if (!data)
+        return out->nrec == 0 ? 0 : -ENOMEM;
+    gf_edge_batch *b = gf_edge_batch_new(data, len, nrec);
+    if (!b)
+        return -ENOMEM;
+    di->sib_seq++;
+    di->sib_records += nrec;
+    int rc;
+    while ((rc = gf_link_tx_send(di->sib, in->producer, di->sib_seq, b)) ==
+           -EAGAIN)
+        if (service(in, hb_ms(in) / 8 + 1, false) < 0)
+            break;
+    gf_edge_batch_unref(b);
+    return rc == 0 ? 0 : -EPIPE;
+}
+
+/* Instances 1..N-1 of an aggregate with workers fed over links: write the
+   partial state to instance 0 and end that stream (acknowledged). */
+static int send_partial(gf_inst *in)
+{
+    struct gf_dist_inst *di = in->dist;
+    gf_out po;
+    if (gf_out_init(&po, in->run->opts.batch_bytes, send_partial_batch, in) < 0)
+        return dist_fail(in, "out of memory");
+    int r = in->plugin->partial(&in->ctx, in->state, &po);
+    if (r < 0)
+        gf_stage_fail_callback(in, "partial", r);
+    else if (po.status < 0 || gf_out_flush(&po) < 0)
+        r = dist_fail(in, "sending the partial state to instance 0 failed");
+    gf_out_release(&po);
+    if (r < 0 || wait_acked(in) < 0)
+        return -1;
+    debug(in, "partial state sent: %" PRIu64 " batches, %" PRIu64 " records",
+          di->sib_seq, di->sib_records);
+    if (gf_link_tx_eos(di->sib, in->producer, di->sib_seq,
+                       (uint32_t)di->sib_records, true) < 0)
+        return dist_fail(in, "out of memory");
+    return wait_acked(in);
+}
+
+/* gf_stage_merge_partials's idle: keep the links alive while instance 0
+   waits for the partial states of its siblings in this process. */
+static int merge_idle(gf_inst *in)
+{
+    return service(in, 0, false);
+}
+
+/* End of stream: flush (or hand the partial state to instance 0), send the
+   rest, EOS everywhere. */
 static int finish(gf_inst *in)
 {
     struct gf_dist_inst *di = in->dist;
     const gf_plugin *pl = in->plugin;
-    if (pl->flush) {
+    bool part = in->merge && in->ctx.instance > 0;
+    if (part && (di->sib ? send_partial(in) : gf_stage_post_partial(in)) < 0)
+        return -1;
+    if (in->merge && !part && gf_stage_merge_partials(in, merge_idle) < 0)
+        return -1;
+    if (pl->flush && !part) {
         int r = pl->flush(&in->ctx, in->state, &in->out);
         if (r < 0) {
             gf_stage_fail_callback(in, "flush", r);
@@ -1111,6 +1300,83 @@ static int finish(gf_inst *in)
     return 0;
 }
 
+/* Wait until every consumer of this instance said its part is done
+   (`ok`: that its outputs are committed). */
+static int wait_downstream(gf_inst *in, bool ok)
+{
+    struct gf_dist_inst *di = in->dist;
+    for (;;) {
+        bool settled = true;
+        for (size_t t = 0; t < di->ntx; t++)
+            if (di->ltx[t] && !gf_link_tx_settled(di->ltx[t], ok))
+                settled = false;
+        if (settled)
+            return 0;
+        if (service(in, hb_ms(in) / 8 + 1, false) < 0)
+            return -1;
+    }
+}
+
+/* Tell every peer at once that the run failed rather than let them time
+   out, and stay connected a moment: with ZMQ_IMMEDIATE, a peer's unread
+   messages are discarded when the connection goes. */
+static void abort_peers(gf_inst *in)
+{
+    struct gf_dist_inst *di = in->dist;
+    gf_link_rx_abort(di->lrx);
+    for (size_t t = 0; t < di->ntx; t++)
+        gf_link_tx_abort(di->ltx[t]);
+    if (di->lrx || di->nltx || di->sib) {
+        long ms = hb_ms(in) / 8 < 300 ? hb_ms(in) / 8 : 300;
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/*
+ * The end of a run across processes (gf_link.h, HEARTBEAT 2 and 3): once
+ * this instance's consumers' parts are done, tell the producers it is
+ * done and count it in for gf_exec; keep the links alive (and watched)
+ * until gf_exec has committed this process's outputs; then wait for the
+ * consumers' ok, and say ok to the producers. Returns 0 or -1 (failed).
+ */
+static int settle(gf_inst *in, int rc)
+{
+    gf_run *run = in->run;
+    struct gf_dist_inst *di = in->dist;
+    if (rc == 0)
+        rc = wait_downstream(in, false);
+    if (rc == 0 && di->lrx) {
+        debug(in, "part done");
+        gf_link_rx_done(di->lrx);
+    }
+    atomic_store(&in->cnt->end_ns, gf_stats_now_ns());
+    pthread_mutex_lock(&run->lock);
+    run->finished++;
+    pthread_cond_signal(&run->done);
+    pthread_mutex_unlock(&run->lock);
+    while (rc == 0 && !atomic_load(&run->settled))
+        rc = service(in, 20, false);
+    if (rc == 0 && gf_run_stopping(run))
+        rc = -1; /* a commit here failed */
+    if (rc == 0)
+        rc = wait_downstream(in, true);
+    if (rc < 0 || gf_run_stopping(run)) {
+        abort_peers(in);
+        return -1;
+    }
+    if (!di->lrx)
+        return 0;
+    debug(in, "ok: telling the producers");
+    gf_link_rx_ok(di->lrx);
+    /* stay until the producers have read this end's last words */
+    int64_t end = gf_stats_now_ns() + hb_ms(in) * NS_PER_MS;
+    const char *why;
+    while (!gf_link_rx_all_bye(di->lrx) && gf_stats_now_ns() < end)
+        service_links(in, 20, false, &why);
+    return 0;
+}
+
 void *gf_dist_thread(void *arg)
 {
     gf_inst *in = arg;
@@ -1134,33 +1400,8 @@ void *gf_dist_thread(void *arg)
                  gf_link_rx_bad(di->lrx));
         link_log(in, msg);
     }
-    if (rc == 0 && di->lrx) {
-        /* stay until the producers have read this end's last words */
-        int64_t end = gf_stats_now_ns() + hb_ms(in) * NS_PER_MS;
-        while (!gf_link_rx_all_bye(di->lrx) && gf_stats_now_ns() < end)
-            if (service(in, 20, false) < 0) {
-                rc = -1;
-                break;
-            }
-    }
-    if (rc < 0 || gf_run_stopping(run)) {
-        /* tell every peer at once rather than let them time out */
-        gf_link_rx_abort(di->lrx);
-        for (size_t t = 0; t < in->ndown; t++)
-            gf_link_tx_abort(di->ltx[t]);
-        /* stay connected a moment: with ZMQ_IMMEDIATE, a peer's unread
-           messages are discarded when the connection goes */
-        if (di->lrx || di->nltx) {
-            long ms = hb_ms(in) / 8 < 300 ? hb_ms(in) / 8 : 300;
-            struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-            nanosleep(&ts, NULL);
-        }
-    }
-    atomic_store(&in->cnt->end_ns, gf_stats_now_ns());
-
-    pthread_mutex_lock(&run->lock);
-    run->finished++;
-    pthread_cond_signal(&run->done);
-    pthread_mutex_unlock(&run->lock);
+    if (rc < 0 || gf_run_stopping(run))
+        rc = -1;
+    settle(in, rc);
     return NULL;
 }

@@ -360,19 +360,6 @@ static int make_senders(exec_state *x)
 static int make_placement(exec_state *x, int *code)
 {
     const gf_pipeline *p = x->run.p;
-    for (size_t s = 0; s < p->nstages; s++) {
-        const gf_stage_def *d = &p->stages[s];
-        if (d->workers > 1 && d->lib->desc->kind == GF_KIND_AGGREGATE) {
-            fprintf(stderr,
-                    "gigflow run: stage %s: an aggregate stage with workers: "
-                    "%u runs in one process only (its partial states are "
-                    "merged in memory); with --stage placement set "
-                    "'workers: 1' on it\n",
-                    d->name, d->workers);
-            *code = GF_EXIT_USAGE;
-            return -1;
-        }
-    }
     size_t total = 0;
     size_t *first = gf_calloc(p->nstages, sizeof *first);
     if (!first)
@@ -620,7 +607,9 @@ static int start_threads(exec_state *x)
     return rc;
 }
 
-/* Wait for every thread, drawing the progress line meanwhile. */
+/* Wait until every thread's part is done (or failed), drawing the progress
+   line meanwhile. The threads of a distributed run stay until
+   join_threads: they keep their links alive while this process commits. */
 static void wait_threads(exec_state *x)
 {
     gf_run *run = &x->run;
@@ -649,6 +638,12 @@ static void wait_threads(exec_state *x)
         gf_stats_progress_clear(stderr);
     run->progress_shown = false;
     pthread_mutex_unlock(&run->lock);
+}
+
+/* The outputs are committed (or the run failed): let the threads end. */
+static void join_threads(exec_state *x)
+{
+    atomic_store(&x->run.settled, true);
     for (size_t i = 0; i < x->ninst; i++)
         if (x->inst[i].started)
             pthread_join(x->inst[i].thread, NULL);
@@ -821,6 +816,7 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
             gf_output_commit(x->outputs, err, sizeof err) < 0)
             gf_run_fail(run, "gigflow: %s", err);
     }
+    join_threads(x);
     /* an interrupt wins over the failures it caused (a distributed run
        fails its links on purpose), not over one that came before it */
     bool interrupted =

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "gf_alloc.h"
+#include "gf_dedup.h"
 
 #define NS_PER_MS 1000000LL
 /* HELLO is repeated this often until answered. */
@@ -97,7 +98,8 @@ static void drain(void *sock, bool more)
 typedef enum peer_state {
     PEER_CONNECTING, /* HELLO not answered yet */
     PEER_LIVE,
-    PEER_DONE, /* its input is complete */
+    PEER_DONE, /* its part is done: no more data; still watched */
+    PEER_OK,   /* its outputs are committed: no longer watched */
     PEER_DEAD
 } peer_state;
 
@@ -107,6 +109,7 @@ typedef struct tx_peer {
     void *sock; /* DEALER; NULL once dead */
     peer_state state;
     uint32_t credit;
+    uint64_t records; /* of this producer's own batches routed here */
     int64_t heard_ns, sent_ns, hello_ns;
 } tx_peer;
 
@@ -189,11 +192,15 @@ static int tx_send_item(gf_link_tx *tx, tx_item *it, size_t p)
 
 static int tx_send_eos(gf_link_tx *tx, const tx_item *it, size_t p)
 {
+    /* a stateful stage's instance checks the records of its share */
+    uint32_t records = tx->critical && it->direct
+                           ? (uint32_t)tx->peers[p].records
+                           : it->records;
     gf_frame_hdr h = {
         .type = GF_FRAME_EOS,
         .producer = it->origin,
         .seq = it->direct ? 1 : 0,
-        .count = it->records,
+        .count = records,
         .aux = it->batches,
     };
     int rc = send_ctl(tx->peers[p].sock, NULL, 0, &h);
@@ -237,10 +244,12 @@ static bool tx_eos_pending(const gf_link_tx *tx, uint64_t origin)
     return false;
 }
 
-/* Peer p is gone (dead, or done): its DATA is resent, its EOS forgotten. */
+/* Peer p is done (st PEER_DONE: it takes no more data, but is still
+   watched), ok or dead (gone): its DATA is resent, its EOS forgotten. */
 static void tx_lose_peer(gf_link_tx *tx, size_t p, peer_state st)
 {
     tx_peer *pe = &tx->peers[p];
+    bool counted = pe->state == PEER_LIVE || pe->state == PEER_DONE;
     pe->state = st;
     ADD(tx->cnt->credit, -(int64_t)pe->credit);
     pe->credit = 0;
@@ -252,7 +261,8 @@ static void tx_lose_peer(gf_link_tx *tx, size_t p, peer_state st)
         zmq_close(pe->sock);
         pe->sock = NULL;
     }
-    ADD(tx->cnt->peers, -1);
+    if (counted && st != PEER_DONE)
+        ADD(tx->cnt->peers, -1);
     for (size_t i = 0; i < tx->nitems;) {
         tx_item *it = &tx->items[i];
         if (it->peer != (long)p) {
@@ -345,7 +355,7 @@ size_t gf_link_tx_pollitems(gf_link_tx *tx, zmq_pollitem_t *items)
 {
     size_t k = 0;
     for (size_t i = 0; i < tx->n; i++)
-        if (tx->peers[i].sock && tx->peers[i].state != PEER_DONE)
+        if (tx->peers[i].sock && tx->peers[i].state != PEER_OK)
             items[k++] = (zmq_pollitem_t){.socket = tx->peers[i].sock,
                                           .events = ZMQ_POLLIN};
     return k;
@@ -385,13 +395,19 @@ static int tx_handle(gf_link_tx *tx, size_t p, const gf_frame_hdr *h,
                            pe->endpoint);
         if (h->aux == GF_LINK_HB_DONE && pe->state == PEER_LIVE) {
             if (getenv("GIGFLOW_DEBUG"))
-                say(tx->o, "%s: its input is complete", pe->name);
+                say(tx->o, "%s: its part is done", pe->name);
+            tx_lose_peer(tx, p, PEER_DONE);
+        }
+        if (h->aux == GF_LINK_HB_OK &&
+            (pe->state == PEER_LIVE || pe->state == PEER_DONE)) {
+            if (getenv("GIGFLOW_DEBUG"))
+                say(tx->o, "%s: its outputs are committed", pe->name);
             /* echo it: the consumer may close once every producer has */
             gf_frame_hdr e = {.type = GF_FRAME_HEARTBEAT,
                               .producer = tx->producer,
-                              .aux = GF_LINK_HB_DONE};
+                              .aux = GF_LINK_HB_OK};
             send_ctl(pe->sock, NULL, 0, &e);
-            tx_lose_peer(tx, p, PEER_DONE);
+            tx_lose_peer(tx, p, PEER_OK);
         }
         return 0;
     case GF_FRAME_ACK:
@@ -442,7 +458,9 @@ static void tx_pump(gf_link_tx *tx)
         if (it->peer >= 0)
             continue;
         for (size_t k = 0; k < tx->n; k++) {
-            size_t p = (tx->rr + k) % tx->n;
+            size_t p = tx->critical ? gf_dedup_route(it->origin, it->seq,
+                                                     (unsigned)tx->n)
+                                    : (tx->rr + k) % tx->n;
             if (tx->peers[p].state != PEER_LIVE || tx->peers[p].credit == 0)
                 continue;
             if (tx_send_item(tx, it, p) == 0) {
@@ -459,7 +477,7 @@ int gf_link_tx_service(gf_link_tx *tx, int64_t now)
 {
     for (size_t p = 0; p < tx->n; p++) {
         tx_peer *pe = &tx->peers[p];
-        while (pe->sock && pe->state != PEER_DONE) {
+        while (pe->sock && pe->state != PEER_OK) {
             zmq_msg_t hm;
             zmq_msg_init(&hm);
             if (zmq_msg_recv(&hm, pe->sock, ZMQ_DONTWAIT) < 0) {
@@ -500,7 +518,7 @@ int gf_link_tx_service(gf_link_tx *tx, int64_t now)
                 pe->sent_ns = now;
             pe->hello_ns = now; /* EAGAIN: not connected yet, retry */
         }
-        if (pe->state != PEER_LIVE) {
+        if (pe->state != PEER_LIVE && pe->state != PEER_DONE) {
             alive += pe->state == PEER_CONNECTING;
             continue;
         }
@@ -517,7 +535,7 @@ int gf_link_tx_service(gf_link_tx *tx, int64_t now)
             tx_lose_peer(tx, p, PEER_DEAD);
             continue;
         }
-        alive++;
+        alive += pe->state == PEER_LIVE;
         if (now - pe->sent_ns >= hb / 4) {
             gf_frame_hdr h = {.type = GF_FRAME_HEARTBEAT,
                               .producer = tx->producer};
@@ -527,7 +545,8 @@ int gf_link_tx_service(gf_link_tx *tx, int64_t now)
     }
     bool any_done = false;
     for (size_t p = 0; p < tx->n; p++)
-        any_done |= tx->peers[p].state == PEER_DONE;
+        any_done |=
+            tx->peers[p].state == PEER_DONE || tx->peers[p].state == PEER_OK;
     if (alive == 0 && !any_done)
         return tx_fail(tx, "every instance of stage %s is gone", tx->stage);
     if (alive == 0 && tx->resend > 0)
@@ -585,6 +604,15 @@ int gf_link_tx_send(gf_link_tx *tx, uint64_t origin, uint64_t seq,
         return -EAGAIN;
     for (size_t k = 0; k < tx->n; k++) {
         size_t p = (tx->rr + k) % tx->n;
+        if (tx->critical) {
+            /* every instance is needed and holds its own state: a batch
+               always goes to the same one (gf_dedup_route) */
+            p = gf_dedup_route(origin, seq, (unsigned)tx->n);
+            if (tx->peers[p].state == PEER_DONE)
+                return -EPIPE;
+            if (tx->peers[p].state != PEER_LIVE || tx->peers[p].credit == 0)
+                return -EAGAIN;
+        }
         if (tx->peers[p].state != PEER_LIVE || tx->peers[p].credit == 0)
             continue;
         tx_item *it = tx_add_item(tx);
@@ -603,6 +631,8 @@ int gf_link_tx_send(gf_link_tx *tx, uint64_t origin, uint64_t seq,
             return rc;
         }
         tx->rr = (p + 1) % tx->n;
+        if (origin == tx->producer)
+            tx->peers[p].records += b->nrec;
         ADD(tx->cnt->batches_sent, 1);
         return 0;
     }
@@ -636,6 +666,18 @@ int gf_link_tx_eos(gf_link_tx *tx, uint64_t origin, uint64_t batches,
 size_t gf_link_tx_unacked(const gf_link_tx *tx)
 {
     return tx->nitems;
+}
+
+bool gf_link_tx_settled(const gf_link_tx *tx, bool ok)
+{
+    if (tx->nitems > 0)
+        return false;
+    for (size_t p = 0; p < tx->n; p++)
+        if (tx->peers[p].state == PEER_LIVE ||
+            tx->peers[p].state == PEER_CONNECTING ||
+            (ok && tx->peers[p].state == PEER_DONE))
+            return false;
+    return true;
 }
 
 void gf_link_tx_abort(gf_link_tx *tx)
@@ -686,7 +728,7 @@ typedef struct rx_src {
     bool origin; /* losing it before its end of stream fails the run */
     bool live;
     bool gone; /* given up on: whatever it still sends is ignored */
-    bool bye;  /* it echoed this end's "input complete" */
+    bool bye;  /* it echoed this end's "ok" */
     char addr[64];
     uint32_t inflight; /* DATA taken and not yet acknowledged */
     int64_t heard_ns, sent_ns;
@@ -980,7 +1022,7 @@ static int rx_read_one(gf_link_rx *rx, int64_t now)
     s->heard_ns = now;
     switch (h.type) {
     case GF_FRAME_HEARTBEAT:
-        if (h.aux == GF_LINK_HB_DONE)
+        if (h.aux == GF_LINK_HB_OK)
             s->bye = true;
         if (h.aux == GF_LINK_HB_ABORT) {
             ret =
@@ -1116,9 +1158,14 @@ static void rx_tell_all(gf_link_rx *rx, uint64_t aux)
     }
 }
 
-void gf_link_rx_finish(gf_link_rx *rx)
+void gf_link_rx_done(gf_link_rx *rx)
 {
     rx_tell_all(rx, GF_LINK_HB_DONE);
+}
+
+void gf_link_rx_ok(gf_link_rx *rx)
+{
+    rx_tell_all(rx, GF_LINK_HB_OK);
 }
 
 bool gf_link_rx_all_bye(const gf_link_rx *rx)

@@ -22,22 +22,36 @@
  *   DATA       producer = the batch's origin, seq = the origin's sequence
  *              number: a stateless stage sends its output for an input
  *              batch under the input's id, so a batch redone elsewhere is
- *              recognised downstream (gf_dedup). Uses one credit.
+ *              recognised downstream (gf_dedup). Uses one credit. To a
+ *              stateless stage it goes to any live instance with credit;
+ *              to a stateful one (every instance holds state of its own)
+ *              always to instance gf_dedup_route(origin, seq, N), so a
+ *              batch that comes twice comes to the same instance.
  *   ACK        consumer -> producer: producer/seq = the batch's id (seq 0:
  *              the end of stream of that origin), aux = seq, count = credit
  *              given back (1 for DATA, 0 for EOS).
  *   EOS        producer = origin, aux = batches the origin made, count =
- *              its records (mod 2^32), seq = 1 when sent by the origin
- *              itself (the count can be checked), 0 when forwarded by a
- *              stateless stage (the count is the origin's, not this edge's).
- *              An origin sends EOS only when every batch was acknowledged.
- *   HEARTBEAT  both ways, every heartbeat/4 ms; producer = sender's id; aux
- *              0 alive, 1 the sender's run failed (every peer fails too),
- *              2 the consumer's input is complete (its producers need not
- *              wait for it any more; each echoes it back, and the consumer
- *              stays connected until every live producer has, at most one
- *              heartbeat timeout: with ZMQ_IMMEDIATE a disconnect discards
- *              what the other end has not read yet).
+ *              its records (mod 2^32; to an instance of a stateful stage,
+ *              the records of the batches routed to it), seq = 1 when sent by
+ * the origin itself (the count can be checked), 0 when forwarded by a stateless
+ * stage (the count is the origin's, not this edge's). An origin sends EOS only
+ * when every batch was acknowledged. HEARTBEAT  both ways, every heartbeat/4
+ * ms; producer = sender's id; aux 0 alive, 1 the sender's run failed (every
+ * peer fails too), 2 the consumer's part of the run is done: its input was
+ *              complete and its own consumers said 2 to it; 3 ok: its
+ *              process committed its outputs, and its own consumers said
+ *              3 to it. A process commits once every part it runs is
+ *              done (2 travels from the last stage back to the first,
+ *              so a process running both ends of the pipeline never
+ *              waits for itself); then 3 travels back the same way, and
+ *              no process ends with success before everything after it
+ *              committed: a stage that dies or fails before that fails
+ *              every process. A peer that said 2 is still watched
+ *              (heartbeats); one that said 3 is not. Each producer
+ *              echoes 3, and the consumer stays connected until every
+ *              live producer has, at most one heartbeat timeout (with
+ *              ZMQ_IMMEDIATE a disconnect discards what the other end has
+ *              not read yet).
  *
  * A peer that is silent for the heartbeat timeout is dead. A dead consumer
  * instance's unacknowledged batches go to the other instances of its
@@ -77,6 +91,7 @@
 #define GF_LINK_HB_ALIVE 0
 #define GF_LINK_HB_ABORT 1
 #define GF_LINK_HB_DONE 2
+#define GF_LINK_HB_OK 3
 
 /* Settings shared by the links of a run. */
 typedef struct gf_link_opts {
@@ -102,7 +117,8 @@ typedef void (*gf_link_ack_fn)(void *arg, uint64_t origin, uint64_t seq);
 /*
  * Connect producer `producer` to the `n` instances of consumer stage
  * `stage` at `endpoints` (copied). `critical`: the stage is stateful, losing
- * an instance fails the run. Returns NULL with *err (static text) on
+ * an instance fails the run, and batches are routed by their id (DATA
+ * above). Returns NULL with *err (static text) on
  * failure.
  */
 gf_link_tx *gf_link_tx_new(void *lctx, const gf_link_opts *o, uint64_t producer,
@@ -131,8 +147,9 @@ void gf_link_tx_waiting(const gf_link_tx *tx, char *buf, size_t n);
 int gf_link_tx_give_up(gf_link_tx *tx);
 /*
  * Send batch b (a reference is taken) as (origin, seq) to a live instance
- * with credit, round robin. -EAGAIN when none can take it now (or resends
- * are waiting: they go first); 0 when sent.
+ * with credit, round robin (critical: to its routed instance). -EAGAIN
+ * when none can take it now (or resends are waiting: they go first);
+ * -EPIPE when the routed instance has already finished; 0 when sent.
  */
 int gf_link_tx_send(gf_link_tx *tx, uint64_t origin, uint64_t seq,
                     gf_edge_batch *b);
@@ -141,6 +158,10 @@ int gf_link_tx_eos(gf_link_tx *tx, uint64_t origin, uint64_t batches,
                    uint32_t records, bool direct);
 /* Batches and ends of stream sent and not yet acknowledged. */
 size_t gf_link_tx_unacked(const gf_link_tx *tx);
+/* True once nothing is unacknowledged and every instance said its part of
+   the run is done (HEARTBEAT aux 2; with `ok`: that its outputs are
+   committed, aux 3) or is gone (a stateless one). */
+bool gf_link_tx_settled(const gf_link_tx *tx, bool ok);
 /* Tell every live instance that this run failed (best effort). */
 void gf_link_tx_abort(gf_link_tx *tx);
 const char *gf_link_tx_error(const gf_link_tx *tx);
@@ -178,10 +199,14 @@ int gf_link_rx_next(gf_link_rx *rx, gf_link_msg *m);
 void gf_link_rx_ack(gf_link_rx *rx, size_t src, uint64_t origin, uint64_t seq);
 /* Producers heard from recently. */
 size_t gf_link_rx_live(const gf_link_rx *rx);
-/* Tell the producers this instance's input is complete; each echoes it. */
-void gf_link_rx_finish(gf_link_rx *rx);
-/* True once every live producer echoed gf_link_rx_finish: this end may
-   close without its last messages being discarded unread. */
+/* Tell the producers this instance's part of the run is done (HEARTBEAT
+   aux 2): its input is complete and its consumers' parts are done. */
+void gf_link_rx_done(gf_link_rx *rx);
+/* Tell the producers the outputs of this instance and of everything after
+   it are committed (aux 3); each echoes it. */
+void gf_link_rx_ok(gf_link_rx *rx);
+/* True once every live producer echoed gf_link_rx_ok: this end may close
+   without its last messages being discarded unread. */
 bool gf_link_rx_all_bye(const gf_link_rx *rx);
 /* Tell the producers this run failed (best effort). */
 void gf_link_rx_abort(gf_link_rx *rx);

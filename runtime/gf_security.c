@@ -416,6 +416,15 @@ static int load_public_keys(gf_security *s, const gf_pipeline *p, size_t self,
     return rc;
 }
 
+/* Does stage `def` connect to itself (gf_dist: an aggregate with several
+   workers across processes)? */
+static bool sends_to_itself(const gf_stage_def *def)
+{
+    return def->workers > 1 && def->nlisten > 0 && def->lib &&
+           def->lib->desc->kind == GF_KIND_AGGREGATE &&
+           GF_PLUGIN_CAN_MERGE(def->lib->desc);
+}
+
 /*
  * Allow-lists: the `allow` files (errors when unreadable) for every stage,
  * or each stage's `from` stages' public keys, complete when all were
@@ -473,6 +482,16 @@ static int load_allow_lists(gf_security *s, const gf_pipeline *p,
                 continue;
             }
             if (allow_add(st, up->pub, up->name) != 0) {
+                gf_diag_add(d, NULL, 0, 0, "out of memory");
+                return -1;
+            }
+        }
+        /* the instances of an aggregate with workers hand their partial
+           states to instance 0: the stage's own key connects too */
+        if (sends_to_itself(def)) {
+            if (!st->have_pub)
+                ok = false;
+            else if (allow_add(st, st->pub, st->name) != 0) {
                 gf_diag_add(d, NULL, 0, 0, "out of memory");
                 return -1;
             }

@@ -299,10 +299,7 @@ static int collect_part(gf_out *out, void *arg)
     return 0;
 }
 
-/* Instances 1..N-1: partial() into the box, then count in as posted
-   (also on failure or interrupt, so that instance 0 never waits in vain;
-   it checks the run's state itself). */
-static int post_partial(gf_inst *in)
+int gf_stage_post_partial(gf_inst *in)
 {
     gf_merge_box *b = in->merge;
     int rc = 0;
@@ -333,13 +330,18 @@ static int post_partial(gf_inst *in)
     return rc;
 }
 
-/* Instance 0: wait for every other instance's partial, merge() them all.
-   Returns 0, or -1 when the run is failing. */
-static int merge_partials(gf_inst *in)
+int gf_stage_merge_partials(gf_inst *in, int (*idle)(gf_inst *in))
 {
     gf_merge_box *b = in->merge;
     pthread_mutex_lock(&b->lock);
     while (b->posted < b->n - 1 && !gf_run_stopping(in->run)) {
+        if (idle) {
+            pthread_mutex_unlock(&b->lock);
+            int rc = idle(in);
+            pthread_mutex_lock(&b->lock);
+            if (rc < 0)
+                break;
+        }
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 100 * 1000000L; /* to notice a failing run */
@@ -382,10 +384,10 @@ static int finish(gf_inst *in)
 {
     const gf_plugin *pl = in->plugin;
     if (in->merge && in->ctx.instance > 0) {
-        if (post_partial(in) < 0)
+        if (gf_stage_post_partial(in) < 0)
             return -1;
     } else if (in->merge && !gf_run_interrupted(in->run)) {
-        if (merge_partials(in) < 0)
+        if (gf_stage_merge_partials(in, NULL) < 0)
             return -1;
     }
     if (pl->flush && !gf_run_interrupted(in->run) &&

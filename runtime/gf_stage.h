@@ -53,7 +53,10 @@ typedef struct gf_run {
 
     pthread_mutex_t lock; /* error, stderr lines, finished */
     pthread_cond_t done;  /* signalled as instances finish */
-    size_t finished;
+    size_t finished;      /* instances whose part is done (or failed) */
+    /* set once the outputs were committed (or the run failed): distributed
+       instances then tell their producers, and every thread ends */
+    atomic_bool settled;
     char *error;         /* the first failure, whole line */
     bool config_failure; /* init() reported a config error */
     bool progress_shown; /* clear the progress line first */
@@ -79,11 +82,12 @@ typedef struct gf_fanout {
 } gf_fanout;
 
 /*
- * An aggregate stage with several workers (plugin with partial/merge, one
- * process): instances 1..N-1 write their partial() records into parts[k]
- * and count themselves in `posted`; instance 0 waits for N-1 posts, then
- * merge()s every part before its flush(). Owned by instance 0 (added by
- * merge).
+ * An aggregate stage with several workers (plugin with partial/merge):
+ * instances 1..N-1 write their partial() records into parts[k] and count
+ * themselves in `posted`; instance 0 waits for N-1 posts, then merge()s
+ * every part before its flush(). Across processes (the stage listens),
+ * the partial records come to instance 0 over links and gf_dist fills the
+ * box as they arrive. Owned by instance 0 (added by merge).
  */
 typedef struct gf_merge_box {
     pthread_mutex_t lock;
@@ -130,6 +134,23 @@ typedef struct gf_inst {
 gf_merge_box *gf_merge_box_new(unsigned n);
 /* Free it and its parts; *bp = NULL. */
 void gf_merge_box_free(gf_merge_box **bp);
+
+/*
+ * Instances 1..N-1 of an aggregate with workers, in one process: write
+ * partial() into the box, then count in as posted (also on failure or
+ * interrupt, so that instance 0 never waits in vain; it checks the run's
+ * state itself). Returns 0, or -1 when the run is failing.
+ */
+int gf_stage_post_partial(gf_inst *in);
+
+/*
+ * Instance 0: wait until every other instance's partial records are in the
+ * box (posted by gf_stage_post_partial, or by gf_dist as they arrive over
+ * a link), then merge() them all, in instance order. While waiting,
+ * idle(in) (may be NULL) is called every 100 ms at most; a negative
+ * return stops the wait. Returns 0, or -1 when the run is failing.
+ */
+int gf_stage_merge_partials(gf_inst *in, int (*idle)(gf_inst *in));
 
 /* Thread entry: arg is a gf_inst. */
 void *gf_stage_thread(void *arg);

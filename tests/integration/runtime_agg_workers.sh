@@ -3,8 +3,8 @@
 # merge(), ABI minor 2): every metric, 50,000 CSV rows, workers 1, 3 and 4
 # give byte-identical output (cmp), with small batches so that the records
 # really spread over the instances; a few figures are checked against awk;
-# an aggregate without partial()/merge() keeps refusing `workers`, and so
-# does --stage placement for an aggregate with workers.
+# an aggregate without partial()/merge() keeps refusing `workers`, and
+# --stage placement of an aggregate with workers needs `listen`.
 # Data: ints, floats that are multiples of 0.25 (their sums are exact in any
 # order, so byte equality is a fair demand), bools, text, empty cells.
 . "$(dirname "$0")/runtime_lib.bash"
@@ -164,8 +164,9 @@ gf run fm.yaml --quiet --batch-bytes 1k
 expect_rc 1 "merge fails"
 expect_err "stage agg: merge failed on purpose"
 
-# --stage placement: aggregates with workers stay one-process only
+# --stage placement of one instance of an aggregate without `listen`:
+# its producers could not reach it (dist_agg.sh runs one across processes)
 gf run w3.yaml --stage agg#0 --quiet
-expect_rc 2 "--stage with an aggregate of 3 workers"
-expect_err "stage agg: an aggregate stage with workers: 3 runs in one process only"
+expect_rc 2 "--stage with an aggregate of 3 workers and no listen"
+expect_err "stage agg receives from stage src, and not every instance of both runs in this process: give agg a \`listen\` endpoint (one per worker)"
 echo ok

@@ -3,11 +3,13 @@
  * end of stream with the batch and record counts (expected values are the
  * sums written out by hand), a gap or a batch beyond K refused, repeated
  * EOS, completion over several origins, growth past the first bitmap
- * words, and every allocation failure.
+ * words, shares of a stage with several instances (which seqs of 1..K
+ * each takes, written out by hand), and every allocation failure.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -73,6 +75,72 @@ static void test_beyond_k_and_growth(void **state)
     gf_dedup_free(&d);
 }
 
+/* Origin 5 split over 3 instances, K = 10: (5 + s) % 3 gives instance 0
+   the seqs 1 4 7 10, instance 1 2 5 8, instance 2 3 6 9. */
+static void test_shares(void **state)
+{
+    (void)state;
+    static const uint64_t mine[3][5] = {{1, 4, 7, 10}, {2, 5, 8}, {3, 6, 9}};
+    static const size_t nmine[3] = {4, 3, 3};
+    const uint64_t ids[] = {5, 11};
+    char why[256];
+    for (unsigned k = 0; k < 3; k++) {
+        gf_dedup *d = gf_dedup_new(ids, 2);
+        assert_non_null(d);
+        assert_int_equal(gf_dedup_share(d, 5, k, 3), 0);
+        assert_int_equal(gf_dedup_share(d, 6, k, 3), GF_DEDUP_UNKNOWN);
+        assert_int_equal(gf_dedup_share(d, 5, 3, 3), -EINVAL);
+        for (uint64_t s = 1; s <= 10; s++) {
+            bool own = false;
+            for (size_t i = 0; i < nmine[k]; i++)
+                own |= mine[k][i] == s;
+            assert_int_equal(gf_dedup_route(5, s, 3) == k, own);
+            assert_int_equal(gf_dedup_take(d, 5, s, (uint32_t)s),
+                             own ? GF_DEDUP_NEW : GF_DEDUP_UNKNOWN);
+        }
+        /* records of the share: instance 0 1+4+7+10 = 22, 1: 15, 2: 18 */
+        static const uint32_t recs[3] = {22, 15, 18};
+        assert_int_equal(
+            gf_dedup_eos(d, 5, 10, recs[k] + 1, true, why, sizeof why),
+            -EPROTO);
+        /* K = 11 would give instance 1 seq 11 too: missing there only */
+        int r11 = gf_dedup_eos(d, 5, 11, recs[k], true, why, sizeof why);
+        if (k == 1) {
+            assert_int_equal(r11, -EPROTO);
+            assert_non_null(strstr(why, "4 of them for instance 1 of 3"));
+        } else {
+            assert_int_equal(r11, 1);
+        }
+        if (k == 1)
+            assert_int_equal(
+                gf_dedup_eos(d, 5, 10, recs[k], true, why, sizeof why), 1);
+        /* origin 11 is not shared: it expects all of 1..2 */
+        assert_int_equal(gf_dedup_take(d, 11, 1, 1), GF_DEDUP_NEW);
+        assert_int_equal(gf_dedup_eos(d, 11, 2, 1, true, why, sizeof why),
+                         -EPROTO);
+        assert_int_equal(gf_dedup_take(d, 11, 2, 1), GF_DEDUP_NEW);
+        assert_int_equal(gf_dedup_eos(d, 11, 2, 2, true, why, sizeof why), 1);
+        assert_true(gf_dedup_done(d));
+        gf_dedup_free(&d);
+    }
+    /* an origin with no batches, and one with fewer batches than shares */
+    const uint64_t one[] = {4};
+    for (unsigned k = 0; k < 3; k++) {
+        gf_dedup *d = gf_dedup_new(one, 1);
+        assert_int_equal(gf_dedup_share(d, 4, k, 3), 0);
+        assert_int_equal(gf_dedup_eos(d, 4, 0, 0, true, why, sizeof why), 1);
+        gf_dedup_free(&d);
+        d = gf_dedup_new(one, 1);
+        assert_int_equal(gf_dedup_share(d, 4, k, 3), 0);
+        /* K = 1: seq 1 goes to (4 + 1) % 3 = 2 */
+        if (k == 2)
+            assert_int_equal(gf_dedup_take(d, 4, 1, 7), GF_DEDUP_NEW);
+        assert_int_equal(
+            gf_dedup_eos(d, 4, 1, k == 2 ? 7 : 0, true, why, sizeof why), 1);
+        gf_dedup_free(&d);
+    }
+}
+
 static void test_alloc_failures(void **state)
 {
     (void)state;
@@ -98,6 +166,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_take_and_eos),
         cmocka_unit_test(test_beyond_k_and_growth),
+        cmocka_unit_test(test_shares),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
