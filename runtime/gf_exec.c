@@ -44,6 +44,10 @@ static _Atomic(const atomic_bool *) g_stop;
 static atomic_bool g_failed_first;
 /* The run is distributed: an interrupt stops every process of it. */
 static atomic_bool g_distributed;
+/* This process's outputs are committed (renamed over their targets): a
+   signal after that cannot undo them, and does not turn the run into an
+   interrupted one unless it makes it fail (a distributed run). */
+static atomic_bool g_committed;
 
 static void on_signal(int sig)
 {
@@ -54,6 +58,9 @@ static void on_signal(int sig)
     static const char first_dist[] =
         "\ngigflow: stopping: the run stops in every process, nothing is "
         "committed (signal again to abort at once)\n";
+    static const char late[] =
+        "\ngigflow: signal: the outputs are committed already, finishing "
+        "(signal again to abort at once)\n";
     static const char again[] = "gigflow: interrupted again, aborting\n";
     bool abort_now = atomic_fetch_add(&g_signals, 1) > 0;
     if (!abort_now) {
@@ -61,8 +68,13 @@ static void on_signal(int sig)
         atomic_store(&g_failed_first, stop && atomic_load(stop));
     }
     bool dist = atomic_load(&g_distributed);
-    const char *msg = abort_now ? again : dist ? first_dist : first;
+    bool done = atomic_load(&g_committed);
+    const char *msg = abort_now ? again
+                      : done    ? late
+                      : dist    ? first_dist
+                                : first;
     size_t len = abort_now ? sizeof again - 1
+                 : done    ? sizeof late - 1
                  : dist    ? sizeof first_dist - 1
                            : sizeof first - 1;
     ssize_t w = write(STDERR_FILENO, msg, len);
@@ -736,6 +748,7 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
     run->interrupted = &g_signals;
     atomic_store(&g_signals, 0);
     atomic_store(&g_failed_first, false);
+    atomic_store(&g_committed, false);
     atomic_store(&g_distributed, o->nplace > 0);
     atomic_store(&g_stop, &run->stop);
     pthread_mutex_init(&run->lock, NULL);
@@ -815,12 +828,16 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
         if (!gf_run_stopping(run) &&
             gf_output_commit(x->outputs, err, sizeof err) < 0)
             gf_run_fail(run, "gigflow: %s", err);
+        else if (!gf_run_stopping(run))
+            atomic_store(&g_committed, true);
     }
     join_threads(x);
     /* an interrupt wins over the failures it caused (a distributed run
-       fails its links on purpose), not over one that came before it */
-    bool interrupted =
-        atomic_load(&g_signals) > 0 && !atomic_load(&g_failed_first);
+       fails its links on purpose), not over one that came before it; one
+       after the commit of a run that then ends well changes nothing */
+    bool interrupted = atomic_load(&g_signals) > 0 &&
+                       !atomic_load(&g_failed_first) &&
+                       !(atomic_load(&g_committed) && !gf_run_stopping(run));
     if (gf_run_stopping(run) && !interrupted) {
         fprintf(stderr, "%s\n",
                 run->error ? run->error : "gigflow: out of memory");
