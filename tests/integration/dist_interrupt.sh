@@ -141,27 +141,31 @@ interrupt TERM aggout
 interrupt INT gen
 
 # What came first decides: a run that had already failed when the signal
-# came exits 1, not 130. One process: the export `slow` takes its first
-# record and sleeps 6 s in it; meanwhile `bad` fails (at its record 1500,
-# about 1.5 s in); once /health says the run is failing, SIGINT.
+# came exits 1, not 130. One process, two independent branches (no
+# backpressure between them): the export `slow` takes its first record and
+# sleeps 6 s in it; meanwhile `bad` fails at its record 1500 (about 1.5 s
+# in); once /health says the run is failing, SIGINT.
 cat >f.yaml <<Y
 name: fail-then-signal
 stages:
-  - name: gen
+  - name: gen1
+    plugin: t_gen
+    with: {count: 100000}
+  - name: slow
+    plugin: t_sink
+    from: gen1
+    with: {path: slow.jsonl, delay_us: $((6000000 * SLOW))}
+  - name: gen2
     plugin: t_gen
     with: {count: 100000, delay_us: 1000}
   - name: bad
     plugin: t_fail
-    from: gen
+    from: gen2
     with: {fail_at: 1500}
   - name: good
     plugin: t_sink
     from: bad
     with: {path: good.jsonl}
-  - name: slow
-    plugin: t_sink
-    from: gen
-    with: {path: slow.jsonl, delay_us: $((6000000 * SLOW))}
 Y
 GF_PIDS=() GF_NAMES=()
 bg failing run f.yaml --no-progress --metrics-addr 127.0.0.1:0
