@@ -33,7 +33,8 @@ struct gf_deadletter {
 
 int gf_deadletter_format(gf_buf *b, const char *stage, const char *reason,
                          const gf_record *rec, const void *raw, size_t len,
-                         const char *file, uint64_t line)
+                         const char *file, uint64_t line,
+                         const gf_deadletter_batch *batch)
 {
     size_t start = b->len;
     const char *s = stage ? stage : "";
@@ -47,6 +48,11 @@ int gf_deadletter_format(gf_buf *b, const char *stage, const char *reason,
                  gf_json_string(b, file, strlen(file)) != 0))
         goto fail_nomem;
     if (line > 0 && gf_buf_printf(b, ",\"line\":%" PRIu64, line) != 0)
+        goto fail_nomem;
+    if (batch && gf_buf_printf(b,
+                               ",\"batch\":{\"origin\":%" PRIu64
+                               ",\"seq\":%" PRIu64 ",\"reject\":%" PRIu32 "}",
+                               batch->origin, batch->seq, batch->reject) != 0)
         goto fail_nomem;
     if (rec && rec->data && rec->len) {
         gf_buf scratch = {0};
@@ -152,18 +158,28 @@ int gf_deadletter_write(gf_deadletter *dl, const char *stage,
     if (!dl)
         return -EINVAL;
     gf_buf b = {0};
-    int r = gf_deadletter_format(&b, stage, reason, rec, raw, len, file, line);
-    if (r != 0)
-        goto done_buf;
-    pthread_mutex_lock(&dl->lock);
-    r = open_lazily(dl);
+    int r = gf_deadletter_format(&b, stage, reason, rec, raw, len, file, line,
+                                 NULL);
     if (r == 0)
-        r = write_all(dl->fd, b.data, b.len);
-    if (r == 0)
-        atomic_fetch_add(&dl->count, 1);
-    pthread_mutex_unlock(&dl->lock);
-done_buf:
+        r = gf_deadletter_write_lines(dl, b.data, b.len, 1);
     gf_buf_free(&b);
+    return r;
+}
+
+int gf_deadletter_write_lines(gf_deadletter *dl, const void *lines, size_t len,
+                              uint64_t n)
+{
+    if (!dl)
+        return -EINVAL;
+    if (n == 0)
+        return 0;
+    pthread_mutex_lock(&dl->lock);
+    int r = open_lazily(dl);
+    if (r == 0)
+        r = write_all(dl->fd, lines, len);
+    if (r == 0)
+        atomic_fetch_add(&dl->count, n);
+    pthread_mutex_unlock(&dl->lock);
     return r;
 }
 

@@ -34,6 +34,8 @@ typedef struct dist_chain {
     uint64_t origin, seq; /* seq 0: the origin's end of stream */
     size_t src;           /* the rx message it came in */
     unsigned waiting;     /* links still to acknowledge (DATA) */
+    gf_buf dead;          /* its dead letters, written once acknowledged */
+    uint32_t ndead;
 } dist_chain;
 
 /* What pass-through stages know of each origin's end of stream. */
@@ -65,6 +67,8 @@ struct gf_dist_inst {
     uint64_t cur_origin, cur_seq;
     gf_buf acc;
     uint32_t acc_n;
+    gf_buf held; /* dead letters of the input batch being processed */
+    uint32_t nheld;
     dist_chain *chain;
     size_t nchain, capchain;
     zmq_pollitem_t *items;
@@ -127,6 +131,23 @@ int gf_dist_place(const gf_pipeline *p, const char *const *specs, size_t n,
         local[first[s] + inst] = 1;
     }
     return 0;
+}
+
+char *gf_dist_own_path(const char *path, const char *spec)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - path) : strlen(path);
+    char *tag = gf_strdup(spec);
+    if (!tag)
+        return NULL;
+    for (char *c = tag; *c; c++)
+        if (*c == '#' || *c == '/')
+            *c = '-';
+    char *out = gf_asprintf("%.*s.%s%s", (int)stem, path, tag, path + stem);
+    gf_free(tag);
+    return out;
 }
 
 /* ------------------------------------------------------------- set-up -- */
@@ -556,6 +577,9 @@ void gf_dist_teardown(gf_inst *in)
     gf_dedup_free(&di->dedup);
     gf_free(di->origins);
     gf_buf_free(&di->acc);
+    gf_buf_free(&di->held);
+    for (size_t i = 0; i < di->nchain; i++)
+        gf_buf_free(&di->chain[i].dead);
     gf_free(di->chain);
     gf_free(di->items);
     gf_free(di->name);
@@ -622,6 +646,12 @@ static int service_links(gf_inst *in, long timeout_ms, bool input,
             *why = "the run is stopping";
             return -1;
         }
+    } else if (timeout_ms > 0) {
+        /* nothing to watch (an instance whose edges are all inproc): just
+           wait, rather than spin */
+        struct timespec ts = {timeout_ms / 1000,
+                              (timeout_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
     }
     int64_t now = gf_stats_now_ns();
     di->last_service = now;
@@ -767,8 +797,40 @@ static int chain_add(struct gf_dist_inst *di, uint64_t origin, uint64_t seq,
         di->chain = n;
         di->capchain = cap;
     }
-    di->chain[di->nchain++] = (dist_chain){origin, seq, src, waiting};
+    di->chain[di->nchain++] = (dist_chain){origin, seq, src, waiting, {0}, 0};
     return 0;
+}
+
+/* Write (and free) the dead letters held for one input batch; a failure
+   fails the run. */
+static void write_held(gf_inst *in, gf_buf *b, uint32_t n)
+{
+    if (n > 0) {
+        int rc = gf_deadletter_write_lines(in->run->dl, b->data, b->len, n);
+        if (rc < 0)
+            gf_run_fail(in->run, "stage %s: cannot write the dead letters: %s",
+                        in->def->name, strerror(-rc));
+        else
+            gf_stage_count_rejects(in, n);
+    }
+    gf_buf_free(b);
+}
+
+int gf_dist_hold_reject(gf_inst *in, const char *reason, const gf_record *rec,
+                        const void *raw, size_t len, const char *file,
+                        uint64_t line)
+{
+    struct gf_dist_inst *di = in->dist;
+    if (!di || !di->passthru || !di->in_batch)
+        return 0;
+    gf_deadletter_batch at = {di->cur_origin, di->cur_seq, di->nheld};
+    if (gf_deadletter_format(&di->held, in->def->name, reason, rec, raw, len,
+                             file, line, &at) < 0) {
+        dist_fail(in, "out of memory");
+        return -ENOMEM;
+    }
+    di->nheld++;
+    return 1;
 }
 
 /* A link acknowledged (origin, seq): acknowledge the inputs whose outputs
@@ -800,6 +862,9 @@ static void on_ack(void *arg, uint64_t origin, uint64_t seq)
         if (c->origin != origin || c->seq != seq || c->waiting == 0)
             continue;
         if (--c->waiting == 0) {
+            /* a dead worker's rejects are never written: only those of
+               the worker whose outputs were taken */
+            write_held(in, &c->dead, c->ndead);
             gf_link_rx_ack(di->lrx, c->src, origin, seq);
             di->chain[i] = di->chain[--di->nchain];
         }
@@ -917,6 +982,8 @@ static int passthru_data(gf_inst *in, gf_link_msg *m)
     di->cur_origin = m->hdr.producer;
     di->cur_seq = m->hdr.seq;
     const uint8_t *pos = zmq_msg_data(&m->payload);
+    di->nheld = 0;
+    gf_buf_clear(&di->held);
     int rc = gf_stage_process(in, pos, pos + zmq_msg_size(&m->payload),
                               m->hdr.count);
     if (rc == 0 && gf_out_flush(&in->out) < 0)
@@ -932,7 +999,14 @@ static int passthru_data(gf_inst *in, gf_link_msg *m)
         gf_edge_batch_unref(b);
         return dist_fail(in, "out of memory");
     }
+    dist_chain *c = &di->chain[di->nchain - 1];
+    c->dead = di->held;
+    c->ndead = di->nheld;
+    di->held = (gf_buf){0};
+    di->nheld = 0;
     if (di->nltx == 0) {
+        /* its outputs stay in this process: done with the input now */
+        write_held(in, &c->dead, c->ndead);
         di->nchain--;
         gf_link_rx_ack(di->lrx, m->src, m->hdr.producer, m->hdr.seq);
     }

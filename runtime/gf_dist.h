@@ -41,6 +41,16 @@ int gf_dist_place(const gf_pipeline *p, const char *const *specs, size_t n,
                   const size_t *first, unsigned char *local, char **err);
 
 /*
+ * The file name a process of a distributed run uses for a per-process file
+ * of the pipeline (its dead letters): `path` with its first placed
+ * instance `spec` ("NAME" or "NAME#I") inserted before the extension,
+ * "out/dead.jsonl" -> "out/dead.sector-1.jsonl", so that processes sharing
+ * a directory never write the same file. gf_malloc'd; NULL when out of
+ * memory.
+ */
+char *gf_dist_own_path(const char *path, const char *spec);
+
+/*
  * Create the sockets of every local instance (links and inproc edges),
  * after gf_dist_place and before init(). Returns 0; -2 with *err
  * (gf_malloc'd) for a placement the file cannot support (an inproc edge to
@@ -52,6 +62,19 @@ int gf_dist_setup(gf_run *run, gf_inst *inst, size_t ninst, const size_t *first,
 
 /* gf_out's on_full callback for local instances of a distributed run. */
 int gf_dist_send(gf_out *out, void *arg);
+
+/*
+ * A record rejected by `in` (host reject()): when `in` is a stateless
+ * stage processing a batch that came over a link, the dead letter is held
+ * and written only once the outputs of that batch were acknowledged
+ * downstream (so a worker that dies before that writes nothing, and the
+ * one that redoes the batch writes it), with the batch's id in the line.
+ * Returns 1 when held, 0 when the caller writes it now, negative when the
+ * run fails.
+ */
+int gf_dist_hold_reject(gf_inst *in, const char *reason, const gf_record *rec,
+                        const void *raw, size_t len, const char *file,
+                        uint64_t line);
 
 /* Thread entry of a local instance of a distributed run: arg is a gf_inst. */
 void *gf_dist_thread(void *arg);

@@ -163,6 +163,13 @@ static int rt_reject(gf_ctx *ctx, const gf_record *rec, const void *data,
     gf_run *run = in->run;
     if (!run->dl)
         return -1; /* after the run: nowhere to put it */
+    if (in->dist) {
+        /* across processes, a stateless stage's rejects wait for the
+           acknowledgement of the batch they came in */
+        int held = gf_dist_hold_reject(in, reason, rec, data, len, file, line);
+        if (held != 0)
+            return held < 0 ? held : 0;
+    }
     int rc = gf_deadletter_write(run->dl, ctx->stage, reason, rec, data, len,
                                  file, line);
     if (rc < 0) {
@@ -170,16 +177,7 @@ static int rt_reject(gf_ctx *ctx, const gf_record *rec, const void *data,
                     ctx->stage, strerror(-rc));
         return rc;
     }
-    atomic_fetch_add_explicit(&in->cnt->rejected, 1, memory_order_relaxed);
-    uint64_t total = atomic_fetch_add(&run->rejects, 1) + 1;
-    if (run->opts.max_rejects >= 0 && total > (uint64_t)run->opts.max_rejects) {
-        gf_run_fail(run,
-                    "stage %s: too many rejected records: %" PRIu64
-                    " rejected, more than --max-rejects %lld",
-                    ctx->stage, total, run->opts.max_rejects);
-        return -1;
-    }
-    return 0;
+    return gf_stage_count_rejects(in, 1);
 }
 
 static void rt_drop(gf_ctx *ctx, const gf_record *rec)
@@ -215,9 +213,7 @@ static const char *rt_run_info(gf_ctx *ctx, const char *key)
     if (strcmp(key, "inputs") == 0)
         return run->info_inputs;
     if (strcmp(key, "dead_letters") == 0) /* NULL: they go to stderr */
-        return run->p->dead_letters && strcmp(run->p->dead_letters, "-") != 0
-                   ? run->p->dead_letters
-                   : NULL;
+        return run->dl_path;
     return NULL;
 }
 
@@ -770,10 +766,20 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
     }
     zmq_ctx_set(run->zctx, ZMQ_MAX_SOCKETS, 65536);
     errno = 0;
-    run->dl = gf_deadletter_open(p->dead_letters ? p->dead_letters : "-");
+    if (p->dead_letters && strcmp(p->dead_letters, "-") != 0) {
+        /* each process of a distributed run writes a file of its own */
+        run->dl_path = o->nplace
+                           ? gf_dist_own_path(p->dead_letters, o->place[0])
+                           : gf_strdup(p->dead_letters);
+        if (!run->dl_path) {
+            fprintf(stderr, "gigflow: out of memory\n");
+            goto done;
+        }
+    }
+    run->dl = gf_deadletter_open(run->dl_path ? run->dl_path : "-");
     if (!run->dl) {
         fprintf(stderr, "gigflow: cannot open the dead-letter file %s: %s\n",
-                p->dead_letters ? p->dead_letters : "-",
+                run->dl_path ? run->dl_path : "-",
                 strerror(errno ? errno : ENOMEM));
         goto done;
     }
@@ -821,7 +827,7 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
         /* the dead letters are complete before any output appears */
         if (gf_deadletter_close(&run->dl) < 0)
             gf_run_fail(run, "gigflow: cannot write the dead-letter file %s",
-                        p->dead_letters ? p->dead_letters : "(stderr)");
+                        run->dl_path ? run->dl_path : "(stderr)");
         else
             commit_all(x);
         char err[512];
@@ -855,9 +861,8 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
         if (run->opts.summary && rejects > 0)
             fprintf(stderr, "%" PRIu64 " record%s rejected: see %s\n", rejects,
                     rejects == 1 ? "" : "s",
-                    p->dead_letters && strcmp(p->dead_letters, "-") != 0
-                        ? p->dead_letters
-                        : "the dead letters above (stderr)");
+                    run->dl_path ? run->dl_path
+                                 : "the dead letters above (stderr)");
     }
     if (stats && run->stats)
         for (size_t s = 0; s < p->nstages; s++)
@@ -866,6 +871,7 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
 done:
     teardown(x);
     gf_deadletter_close(&run->dl);
+    gf_free(run->dl_path);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     atomic_store(&g_stop, NULL);

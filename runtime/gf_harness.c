@@ -134,8 +134,8 @@ static int h_reject(gf_ctx *ctx, const gf_record *rec, const void *data,
 {
     gf_harness *h = of(ctx);
     gf_buf b = {0};
-    if (gf_deadletter_format(&b, ctx->stage, reason, rec, data, len, file,
-                             line) != 0 ||
+    if (gf_deadletter_format(&b, ctx->stage, reason, rec, data, len, file, line,
+                             NULL) != 0 ||
         grow((void ***)&h->rejects, h->nrejects, &h->caprejects) != 0 ||
         gf_buf_append(&b, "", 1) != 0) {
         gf_buf_free(&b);

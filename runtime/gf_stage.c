@@ -10,6 +10,7 @@
 #include "gf_stage.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -296,6 +297,21 @@ static int collect_part(gf_out *out, void *arg)
     if (rc < 0)
         return -ENOMEM;
     b->counts[in->ctx.instance] += nrec;
+    return 0;
+}
+
+int gf_stage_count_rejects(gf_inst *in, uint64_t n)
+{
+    gf_run *run = in->run;
+    atomic_fetch_add_explicit(&in->cnt->rejected, n, memory_order_relaxed);
+    uint64_t total = atomic_fetch_add(&run->rejects, n) + n;
+    if (run->opts.max_rejects >= 0 && total > (uint64_t)run->opts.max_rejects) {
+        gf_run_fail(run,
+                    "stage %s: too many rejected records: %" PRIu64
+                    " rejected, more than --max-rejects %lld",
+                    in->def->name, total, run->opts.max_rejects);
+        return -1;
+    }
     return 0;
 }
 

@@ -47,6 +47,7 @@ typedef struct gf_run {
     void *zctx;
     gf_stats *stats;
     gf_deadletter *dl;
+    char *dl_path;                 /* the dead-letter file; NULL: stderr */
     const atomic_int *interrupted; /* signals received (0: none) */
     atomic_bool stop;              /* a failure: every thread stops */
     atomic_uint_fast64_t rejects;  /* dead letters, all stages */
@@ -151,6 +152,12 @@ int gf_stage_post_partial(gf_inst *in);
  * return stops the wait. Returns 0, or -1 when the run is failing.
  */
 int gf_stage_merge_partials(gf_inst *in, int (*idle)(gf_inst *in));
+
+/*
+ * Count n dead letters written for instance `in` (the stage's and the
+ * run's totals); past --max-rejects fail the run and return -1, else 0.
+ */
+int gf_stage_count_rejects(gf_inst *in, uint64_t n);
 
 /* Thread entry: arg is a gf_inst. */
 void *gf_stage_thread(void *arg);

@@ -2,7 +2,9 @@
  * aggregate_groupby internals: the per-instance state (options compiled
  * into metrics and a field table, the group hash table, the arena that
  * holds group state) shared by groupby_state.c (building it from the
- * options, freeing it) and aggregate_groupby.c (the per-record work).
+ * options, freeing it), groupby_table.c (keys, groups, metrics),
+ * groupby_merge.c (partial states and their merge) and aggregate_groupby.c
+ * (the plugin's callbacks).
  */
 #ifndef GROUPBY_STATE_H
 #define GROUPBY_STATE_H
@@ -123,5 +125,41 @@ void *gb_arena_alloc(gb_arena *a, size_t size);
 gb_state *gb_state_new(gf_ctx *ctx, const gb_config *cfg);
 /* Free the state and every group's sets and values; *sp = NULL. */
 void gb_state_free(gb_state **sp);
+
+/* --- groupby_table.c: keys, groups, metrics ------------------------- */
+
+/* Make room for `more` bytes in b; -1 when memory runs out. */
+int gb_buf_reserve(gb_buf *b, size_t more);
+/* Decode one value at *p (advanced); STR values point into the key. */
+gf_value gb_key_decode(const uint8_t **p);
+/* qsort() order of gb_group pointers: by their by-values (nil < bools <
+   numbers < strings < bytes < arrays < maps). */
+int gb_group_cmp(const void *pa, const void *pb);
+/* Allocate or double the hash table; -1 when memory runs out. */
+int gb_table_grow(gb_state *s);
+/* The group of the key in s->key, created when new; NULL: out of memory. */
+gb_group *gb_group_find(gb_state *s);
+/* The record read into s->vals (by fields first) into its group: the key
+   encoded into s->key, the group found or created, each metric added;
+   -1 when memory runs out. Called once per record: the per-record work
+   stays in this file, where the compiler can inline it. */
+int gb_table_add(gb_state *s);
+/* Set metric m of group g as a field of the record being built in out. */
+void gb_metric_emit(const gf_host *h, gf_out *out, const gb_metric *m,
+                    gb_group *g);
+/* The states' parts that merge() adds to: a number to a min/max, an
+   encoded value to a distinct set, a value to a median's list; -1 when
+   memory runs out. */
+void gb_ext_add(gb_ext *e, const gf_value *v, bool is_max);
+int gb_dset_add_encoded(gb_state *s, gb_dset *d, const uint8_t *enc,
+                        size_t len);
+int gb_vals_add(gb_vals *m, double x);
+
+/* --- groupby_merge.c: several workers ------------------------------ */
+
+/* partial(): one record per group, `_key` and `_m` (the metric states). */
+int gb_partial(gf_ctx *ctx, void *state, gf_out *out);
+/* merge(): fold one partial record into this instance's groups. */
+int gb_merge(gf_ctx *ctx, void *state, const gf_record *partial);
 
 #endif

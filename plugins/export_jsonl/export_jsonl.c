@@ -54,11 +54,6 @@ static void ejl_destroy(gf_ctx *ctx, void *state);
 static int ejl_open(gf_ctx *ctx, const void *config, void **state)
 {
     const ejl_config *cfg = config;
-    if (ctx->instances > 1) { /* workers would write the same file */
-        ctx->host->error(ctx, "export_jsonl writes one file: run the stage "
-                              "with workers: 1");
-        return GF_ERROR;
-    }
     ejl *j = calloc(1, sizeof *j);
     if (!j) {
         ctx->host->error(ctx, "out of memory");

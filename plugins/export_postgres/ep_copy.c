@@ -495,6 +495,13 @@ int ep_write(gf_ctx *ctx, ep *p, const gf_record *rec, bool *kept)
                              "field kind (or set the option table)");
         tname = kv.v.s.ptr;
         tlen = kv.v.s.len;
+        gf_value sv; /* metric rows: one table per set, as export_sqlite */
+        if (gf_str_eq(kv.v.s, "metric") && h->get(rec, "set", &sv) &&
+            sv.type == GF_T_STR && sv.v.s.len > 0 &&
+            !memchr(sv.v.s.ptr, '\0', sv.v.s.len)) {
+            tname = sv.v.s.ptr;
+            tlen = sv.v.s.len;
+        }
     }
     if (rec->nfields == 0)
         return ep_reject(ctx, p, rec, "the record has no fields to write");

@@ -2,11 +2,12 @@
  * export_postgres - write records into PostgreSQL tables with COPY.
  *
  * Each record goes to `schema`.`table`, or to the table named by its own
- * `kind`. A missing table is created from the first record that reaches it
- * (bigint, double precision, boolean, text, bytea; jsonb for arrays and
- * maps; text for nil); a field the table lacks adds a column. `mode`:
- * replace drops each table the run writes to and creates it anew, append
- * adds rows, upsert updates the row with the same `key` (INSERT ... ON
+ * `kind` (a `metric` row: by its `set`, one table per aggregate stage, as
+ * export_sqlite names them). A missing table is created from the first record
+ * that reaches it (bigint, double precision, boolean, text, bytea; jsonb for
+ * arrays and maps; text for nil); a field the table lacks adds a column.
+ * `mode`: replace drops each table the run writes to and creates it anew,
+ * append adds rows, upsert updates the row with the same `key` (INSERT ... ON
  * CONFLICT (key) DO UPDATE over a UNIQUE index the plugin creates, fed from
  * a temporary staging table; the last record of a key wins).
  *
@@ -338,11 +339,6 @@ static int ep_setup(gf_ctx *ctx, const void *config, void **state)
     const ep_config *cfg = config;
     if (ep_check(ctx, config) < 0)
         return GF_ERROR;
-    if (ctx->instances > 1) {
-        ctx->host->error(ctx, "export_postgres writes in one transaction: "
-                              "run the stage with workers: 1");
-        return GF_ERROR;
-    }
     ep *p = calloc(1, sizeof *p);
     if (!p)
         return ep_nomem(ctx);

@@ -1,7 +1,10 @@
 /*
- * report.h - the pieces of export_report shared by its three files:
+ * report.h - the pieces of export_report shared by its files:
  * export_report.c (the plugin: options, collecting rows, writing the file),
- * report_html.c (the page) and report_svg.c (the charts).
+ * report_spec.c (the `sections` specs), report_buf.c (the text buffer and
+ * HTML escaping), report_format.c (numbers and labels), report_layout.c
+ * (a section's columns and rows), report_html.c (the page) and
+ * report_svg.c (the charts).
  *
  * The model is small on purpose: metric sets are few and short (a row per
  * district, per category, per level), so rows are copied into plain C
@@ -14,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* --- a growable text buffer (plugins link nothing of the runtime) --------- */
+/* --- a growable text buffer (report_buf.c) -------------------------------- */
 
 typedef struct rp_buf {
     char *data;
@@ -91,6 +94,15 @@ typedef struct rp_set {
     size_t nrows, caprows;
 } rp_set;
 
+/* --- section specs (report_spec.c) ---------------------------------------- */
+
+/* Parse one `sections` entry (set: its key, text: its spec) into *s.
+   Returns NULL, or a malloc'd message naming the set and what is wrong;
+   on failure *s holds nothing to free. */
+char *rp_spec_parse(const char *set, const char *text, rp_spec *s);
+/* Free what *s holds and zero it. */
+void rp_spec_free(rp_spec *s);
+
 /* Languages of the fixed text. */
 typedef enum rp_lang { RP_ZH = 0, RP_EN = 1 } rp_lang;
 
@@ -115,7 +127,7 @@ typedef struct rp_doc {
 /* Render the whole page into b. */
 void rp_render(rp_buf *b, const rp_doc *doc);
 
-/* --- formatting (report_html.c) ------------------------------------------- */
+/* --- formatting (report_format.c) ----------------------------------------- */
 
 /* How a metric's numbers read. */
 typedef enum rp_unit {
@@ -135,9 +147,42 @@ rp_unit rp_unit_of(const rp_spec *spec, const char *field);
    and shares (a share is multiplied by 100). */
 void rp_format(rp_buf *b, const rp_cell *c, rp_unit unit, int decimals,
                rp_lang lang);
+/* Does s end with suffix? */
+bool rp_ends_with(const char *s, const char *suffix);
 /* The display label of a field: the section's labels= (spec may be NULL),
    the `labels` option, the built-in table, the name itself. */
 const char *rp_label(const rp_doc *doc, const rp_spec *spec, const char *field);
+
+/* --- a section's layout (report_layout.c) --------------------------------- */
+
+/* Resolved view of one section: the columns to show, by and values. */
+typedef struct rp_layout {
+    long *by; /* column indexes */
+    size_t nby;
+    long *values;
+    size_t nvalues;
+    long *cols;
+    size_t ncols;
+    size_t *order; /* row indexes after sort and top */
+    size_t nrows;
+    /* per column of the set: the enumeration its codes belong to, or NULL */
+    const struct gf_domain_enum **enums;
+} rp_layout;
+
+/* Resolve the layout of one set (its spec, or guessed); free it with
+   rp_layout_free(). False when memory runs out, *l then holding nothing. */
+bool rp_layout_make(const rp_set *set, rp_layout *l);
+void rp_layout_free(rp_layout *l);
+/* Is column col one of the layout's by fields? */
+bool rp_layout_is_by(const rp_layout *l, long col);
+/* The index of the column named name in set, or -1. */
+long rp_col_index(const rp_set *set, const char *name);
+/* The cell of row at column col; an absent one (col < 0 or past the row)
+   reads as RP_NONE. */
+const rp_cell *rp_cell_at(const rp_row *row, long col);
+/* Order of two cells in a sort (<0, 0, >0): numbers numerically before
+   everything else, text bytewise, other cells by their kind. */
+int rp_cmp_cells(const rp_cell *a, const rp_cell *b);
 
 /* --- charts (report_svg.c) ------------------------------------------------ */
 

@@ -4,8 +4,8 @@
  * with a page break before each section, tables with proper headers.
  *
  * Every value that came from a record or an option goes through
- * rp_escape(), which also replaces invalid UTF-8 and control characters,
- * so nothing a record holds can become markup.
+ * rp_escape() (report_buf.c), so nothing a record holds can become markup;
+ * cells are formatted and fields labelled by report_format.c.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -17,379 +17,6 @@
 
 #include "gf_domain.h"
 #include "report.h"
-
-/* --- the buffer ----------------------------------------------------------- */
-
-static bool reserve(rp_buf *b, size_t extra)
-{
-    if (b->failed)
-        return false;
-    if (b->cap - b->len > extra)
-        return true;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap - b->len <= extra) {
-        if (cap > SIZE_MAX / 2) {
-            b->failed = true;
-            return false;
-        }
-        cap *= 2;
-    }
-    char *d = realloc(b->data, cap);
-    if (!d) {
-        b->failed = true;
-        return false;
-    }
-    b->data = d;
-    b->cap = cap;
-    return true;
-}
-
-void rp_putn(rp_buf *b, const char *s, size_t n)
-{
-    if (!reserve(b, n))
-        return;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-void rp_puts(rp_buf *b, const char *s)
-{
-    rp_putn(b, s, strlen(s));
-}
-
-void rp_printf(rp_buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || !reserve(b, (size_t)n))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-void rp_buf_free(rp_buf *b)
-{
-    free(b->data);
-    *b = (rp_buf){0};
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
-void rp_escape(rp_buf *b, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, run = 0; /* bytes [i-run, i) are safe, not yet copied */
-    while (i < n) {
-        unsigned char c = p[i];
-        const char *rep = NULL;
-        size_t len = 1;
-        switch (c) {
-        case '&':
-            rep = "&amp;";
-            break;
-        case '<':
-            rep = "&lt;";
-            break;
-        case '>':
-            rep = "&gt;";
-            break;
-        case '"':
-            rep = "&quot;";
-            break;
-        case '\'':
-            rep = "&#39;";
-            break;
-        default:
-            if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) {
-                rep = "\xef\xbf\xbd";
-            } else if (c >= 0x80) {
-                len = utf8_len(p + i, n - i);
-                if (len == 0) {
-                    rep = "\xef\xbf\xbd";
-                    len = 1;
-                }
-            }
-        }
-        if (rep) {
-            rp_putn(b, s + i - run, run);
-            rp_puts(b, rep);
-            run = 0;
-        } else {
-            run += len;
-        }
-        i += len;
-    }
-    rp_putn(b, s + n - run, run);
-}
-
-void rp_escape_str(rp_buf *b, const char *s)
-{
-    rp_escape(b, s ? s : "", s ? strlen(s) : 0);
-}
-
-/* --- numbers and labels --------------------------------------------------- */
-
-bool rp_cell_number(const rp_cell *c, double *out)
-{
-    if (c->kind == RP_INT) {
-        *out = (double)c->i;
-        return true;
-    }
-    if (c->kind == RP_FLOAT && isfinite(c->f)) {
-        *out = c->f;
-        return true;
-    }
-    return false;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static bool in_list(char *const *list, size_t n, const char *field)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(list[i], field) == 0)
-            return true;
-    return false;
-}
-
-rp_unit rp_unit_of(const rp_spec *spec, const char *field)
-{
-    if (in_list(spec->pct, spec->npct, field))
-        return RP_PCT;
-    if (in_list(spec->share, spec->nshare, field))
-        return RP_SHARE;
-    if (ends_with(field, "_pct") || ends_with(field, "_percent"))
-        return RP_PCT;
-    if (strcmp(field, "coverage") == 0 || ends_with(field, "_share") ||
-        ends_with(field, "_rate"))
-        return RP_SHARE;
-    return RP_PLAIN;
-}
-
-/* Append the digits in [s, s+n) with a ',' every three from the right. */
-static void put_grouped(rp_buf *b, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && (n - i) % 3 == 0)
-            rp_putn(b, ",", 1);
-        rp_putn(b, s + i, 1);
-    }
-}
-
-static void put_float(rp_buf *b, double v, int decimals)
-{
-    char tmp[64];
-    if (fabs(v) >= 1e15) { /* beyond any count or budget: keep it short */
-        rp_printf(b, "%.3e", v);
-        return;
-    }
-    if (decimals < 0)
-        decimals = 1;
-    if (decimals > 6)
-        decimals = 6;
-    int n = snprintf(tmp, sizeof tmp, "%.*f", decimals, fabs(v));
-    if (n <= 0 || (size_t)n >= sizeof tmp) {
-        rp_printf(b, "%g", v);
-        return;
-    }
-    /* "-0.0" reads oddly: a value that rounds to zero has no sign */
-    bool zero = strspn(tmp, "0.") == (size_t)n;
-    if (v < 0 && !zero)
-        rp_puts(b, "-");
-    const char *dot = strchr(tmp, '.');
-    size_t ilen = dot ? (size_t)(dot - tmp) : (size_t)n;
-    put_grouped(b, tmp, ilen);
-    rp_puts(b, tmp + ilen);
-}
-
-void rp_format(rp_buf *b, const rp_cell *c, rp_unit unit, int decimals,
-               rp_lang lang)
-{
-    char tmp[32];
-    bool pct = unit != RP_PLAIN;
-    double scale = unit == RP_SHARE ? 100.0 : 1.0;
-    switch (c->kind) {
-    case RP_NONE:
-        rp_puts(b, "—");
-        return;
-    case RP_BOOL:
-        rp_puts(b,
-                lang == RP_ZH ? (c->i ? "是" : "否") : (c->i ? "yes" : "no"));
-        return;
-    case RP_TEXT:
-        rp_puts(b, c->text);
-        return;
-    case RP_INT:
-        if (pct) {
-            put_float(b, (double)c->i * scale, 1);
-            rp_puts(b, "%");
-            return;
-        }
-        snprintf(tmp, sizeof tmp, "%" PRId64, c->i);
-        if (tmp[0] == '-') {
-            rp_puts(b, "-");
-            put_grouped(b, tmp + 1, strlen(tmp + 1));
-        } else {
-            put_grouped(b, tmp, strlen(tmp));
-        }
-        return;
-    case RP_FLOAT:
-        if (!isfinite(c->f)) {
-            rp_puts(b, isnan(c->f) ? "—" : c->f > 0 ? "∞" : "-∞");
-            return;
-        }
-        put_float(b, c->f * scale, pct ? 1 : decimals);
-        if (pct)
-            rp_puts(b, "%");
-        return;
-    }
-}
-
-/*
- * Labels of the field names that the shipped aggregates emit
- * (docs/plugins/aggregate_*.md), the by fields they are grouped by, the
- * fields aggregate_topk keeps, and the metric names of the shipped
- * pipelines. Units go in the label, so cells hold bare numbers.
- */
-static const struct {
-    const char *field, *zh, *en;
-} builtin_labels[] = {
-    /* names of things: by fields and kept fields */
-    {"district", "区域", "District"},
-    {"street", "街道", "Street"},
-    {"community", "社区", "Community"},
-    {"platform", "平台", "Platform"},
-    {"form", "从业类型", "Form of work"},
-    {"station", "站点", "Station"},
-    {"node", "节点类型", "Node"},
-    {"type", "类型", "Type"},
-    {"org_type", "组织类型", "Organisation type"},
-    {"category", "类别", "Category"},
-    {"level", "层级", "Level"},
-    {"next_level", "上报层级", "Next level"},
-    {"status", "状态", "Status"},
-    {"membership", "党员身份", "Membership"},
-    {"cohort", "年龄段", "Cohort"},
-    {"rel", "组织关系", "Relationship"},
-    {"origin", "流出地党组织", "Origin organisation"},
-    {"role", "角色", "Role"},
-    {"roles", "角色", "Roles"},
-    {"year", "年份", "Year"},
-    {"quarter", "季度", "Quarter"},
-    {"month", "月份", "Month"},
-    {"week", "周", "Week"},
-    {"rank", "名次", "Rank"},
-    {"name", "姓名", "Name"},
-    {"id", "编号", "ID"},
-    {"member_id", "人员编号", "Member ID"},
-    {"org_id", "组织编号", "Organisation ID"},
-    {"age", "年龄", "Age"},
-    /* the other fields of the record schemas (docs/records.md) */
-    {"parent_id", "上级组织编号", "Parent organisation ID"},
-    {"established", "成立日期", "Established"},
-    {"phone", "手机号", "Phone"},
-    {"id_number", "身份证号", "ID number"},
-    {"party", "是否党员", "Party member"},
-    {"joined", "入党日期", "Joined"},
-    {"raised", "提出时间", "Raised"},
-    /* aggregate_coverage */
-    {"stations", "站点数", "Stations"},
-    {"stations_covered", "有党组织的站点数", "Stations covered"},
-    {"coverage", "站点覆盖率", "Station coverage"},
-    {"workers", "从业人员数", "Workers"},
-    {"party_members", "党员数", "Party members"},
-    {"mobile_party_members", "流动党员数", "Mobile party members"},
-    {"density", "党员密度（每千人）", "Party members per 1,000 workers"},
-    {"attached", "已联系组织人数", "Attached to an organisation"},
-    {"attached_share", "联系组织比例", "Share attached"},
-    /* aggregate_topk and member fields */
-    {"points", "组织生活积分", "Activity points"},
-    {"points_total", "积分合计", "Total points"},
-    {"points_avg", "平均积分", "Average points"},
-    {"active_days", "近30天活跃天数", "Active days (last 30)"},
-    /* the shipped pipelines' groupby metrics, and common names */
-    {"count", "数量", "Count"},
-    {"members", "人数", "Members"},
-    {"mobile_members", "流动党员数", "Mobile members"},
-    {"orgs", "组织数", "Organisations"},
-    {"organisations", "组织数", "Organisations"},
-    {"covered", "已覆盖", "Covered"},
-    {"covered_stations", "有党组织的站点数", "Stations covered"},
-    {"coverage_pct", "站点覆盖率", "Station coverage"},
-    {"density_per_1000", "每千人党员数", "Party members per 1,000 workers"},
-    {"members_per_1000", "每千人党员数", "Party members per 1,000 workers"},
-    {"projects", "项目数", "Projects"},
-    {"budget", "预算（元）", "Budget (CNY)"},
-    {"spend", "支出（元）", "Spend (CNY)"},
-    {"beneficiaries", "受益人数", "Beneficiaries"},
-    {"per_capita", "人均支出（元）", "Spend per beneficiary (CNY)"},
-    {"demands", "需求数", "Demands"},
-    {"resolved", "已解决", "Resolved"},
-    {"open", "未解决", "Open"},
-    {"overdue", "超期数", "Overdue"},
-    {"resolution_hours", "解决时长（小时）", "Resolution (hours)"},
-    {"median_hours", "解决时长中位数（小时）", "Median resolution (hours)"},
-    {"median_resolution_hours", "解决时长中位数（小时）",
-     "Median resolution (hours)"},
-    {"resolved_share", "解决率", "Share resolved"},
-    {"overdue_share", "超期率", "Share overdue"},
-};
-
-const char *rp_label(const rp_doc *doc, const rp_spec *spec, const char *field)
-{
-    for (size_t i = 0; spec && i < spec->nlabels; i++)
-        if (strcmp(spec->label_keys[i], field) == 0)
-            return spec->label_values[i];
-    for (size_t i = 0; i < doc->nlabels; i++)
-        if (strcmp(doc->label_keys[i], field) == 0)
-            return doc->label_values[i];
-    for (size_t i = 0; i < sizeof builtin_labels / sizeof builtin_labels[0];
-         i++)
-        if (strcmp(builtin_labels[i].field, field) == 0)
-            return doc->lang == RP_ZH ? builtin_labels[i].zh
-                                      : builtin_labels[i].en;
-    return field;
-}
 
 /* --- fixed text ----------------------------------------------------------- */
 
@@ -556,294 +183,6 @@ static const char css[] =
 
 /* --- sections ------------------------------------------------------------- */
 
-static long col_index(const rp_set *set, const char *name)
-{
-    for (size_t i = 0; i < set->ncols; i++)
-        if (strcmp(set->cols[i], name) == 0)
-            return (long)i;
-    return -1;
-}
-
-static const rp_cell none_cell = {.kind = RP_NONE};
-
-static const rp_cell *cell_at(const rp_row *row, long col)
-{
-    return col >= 0 && (size_t)col < row->n ? &row->cells[col] : &none_cell;
-}
-
-static bool is_meta(const char *col)
-{
-    return strcmp(col, "kind") == 0 || strcmp(col, "set") == 0;
-}
-
-/* Columns whose values name the rows (the aggregate's `by` fields). */
-static const char *const dimension_names[] = {
-    "level", "year", "month", "quarter", "week", "rank", "id",
-};
-
-static bool is_dimension(const rp_set *set, size_t col)
-{
-    const char *name = set->cols[col];
-    for (size_t i = 0; i < sizeof dimension_names / sizeof *dimension_names;
-         i++)
-        if (strcmp(name, dimension_names[i]) == 0 ||
-            (ends_with(name, "_id") && strcmp(name, "id") != 0))
-            return true;
-    bool any = false;
-    for (size_t r = 0; r < set->nrows; r++) {
-        const rp_cell *c = cell_at(&set->rows[r], (long)col);
-        if (c->kind == RP_TEXT)
-            any = true;
-        else if (c->kind != RP_NONE)
-            return false;
-    }
-    return any;
-}
-
-/* Resolved view of one section: the columns to show, by and values. */
-typedef struct layout {
-    long *by; /* column indexes */
-    size_t nby;
-    long *values;
-    size_t nvalues;
-    long *cols;
-    size_t ncols;
-    size_t *order; /* row indexes after sort and top */
-    size_t nrows;
-    /* per column of the set: the enumeration its codes belong to, or NULL */
-    const gf_domain_enum **enums;
-} layout;
-
-static void layout_free(layout *l)
-{
-    free(l->by);
-    free(l->values);
-    free(l->cols);
-    free(l->order);
-    free(l->enums);
-}
-
-/*
- * Codes shown to people: fields whose values are codes of an enumeration
- * of gf_domain (docs/records.md) read in zh as their Chinese labels
- * (platform eleme -> 饿了么). `category` and `status` name the
- * enumerations of two record kinds: a column takes the one that knows all
- * its values (the most of them, failing that).
- */
-static const gf_domain_item membership_items[] = {
-    {"mobile_party", "流动党员", NULL, NULL},
-    {"local_party", "本地党员", NULL, NULL},
-    {"non_party", "非党员", NULL, NULL},
-};
-static const gf_domain_item cohort_items[] = {
-    {"youth", "青年（35岁及以下）", NULL, NULL},
-    {"adult", "36岁及以上", NULL, NULL},
-};
-/* classify_domain's derived fields: not in gf_domain, labelled here */
-static const gf_domain_enum membership_enum = {"membership", membership_items,
-                                               3};
-static const gf_domain_enum cohort_enum = {"cohort", cohort_items, 2};
-
-static const struct {
-    const char *field;
-    const gf_domain_enum *e[2];
-} value_enums[] = {
-    {"platform", {&gf_domain_platform, NULL}},
-    {"form", {&gf_domain_form, NULL}},
-    {"type", {&gf_domain_org_type, NULL}},
-    {"org_type", {&gf_domain_org_type, NULL}},
-    {"node", {&gf_domain_node, NULL}},
-    {"rel", {&gf_domain_rel, NULL}},
-    {"role", {&gf_domain_role, NULL}},
-    {"category", {&gf_domain_project_category, &gf_domain_demand_category}},
-    {"project_category", {&gf_domain_project_category, NULL}},
-    {"demand_category", {&gf_domain_demand_category, NULL}},
-    {"status", {&gf_domain_project_status, &gf_domain_demand_status}},
-    {"project_status", {&gf_domain_project_status, NULL}},
-    {"demand_status", {&gf_domain_demand_status, NULL}},
-    {"membership", {&membership_enum, NULL}},
-    {"cohort", {&cohort_enum, NULL}},
-};
-
-static const gf_domain_enum *column_enum(const rp_set *set, size_t col)
-{
-    const gf_domain_enum *best = NULL;
-    size_t best_hits = 0;
-    for (size_t i = 0; i < sizeof value_enums / sizeof value_enums[0]; i++) {
-        if (strcmp(value_enums[i].field, set->cols[col]) != 0)
-            continue;
-        for (size_t k = 0; k < 2 && value_enums[i].e[k]; k++) {
-            size_t hits = 0, texts = 0;
-            for (size_t r = 0; r < set->nrows; r++) {
-                const rp_row *row = &set->rows[r];
-                const rp_cell *c = col < row->n ? &row->cells[col] : NULL;
-                if (!c || c->kind != RP_TEXT)
-                    continue;
-                texts++;
-                hits += gf_domain_enum_find(value_enums[i].e[k], c->text,
-                                            strlen(c->text)) != NULL;
-            }
-            if (hits == texts)
-                return value_enums[i].e[k];
-            if (hits > best_hits) {
-                best = value_enums[i].e[k];
-                best_hits = hits;
-            }
-        }
-    }
-    return best;
-}
-
-/* sort context: qsort_r is not portable, so a tiny insertion-free merge
-   sort over indexes with an explicit context */
-typedef struct sort_ctx {
-    const rp_set *set;
-    long col;
-    bool desc;
-} sort_ctx;
-
-static int cmp_cells(const rp_cell *a, const rp_cell *b)
-{
-    double x, y;
-    bool nx = rp_cell_number(a, &x), ny = rp_cell_number(b, &y);
-    if (nx && ny)
-        return x < y ? -1 : x > y ? 1 : 0;
-    if (nx != ny)
-        return nx ? -1 : 1; /* numbers before the rest */
-    if (a->kind == RP_TEXT && b->kind == RP_TEXT)
-        return strcmp(a->text, b->text);
-    return (int)a->kind - (int)b->kind;
-}
-
-static int cmp_rows(const sort_ctx *sc, size_t a, size_t b)
-{
-    const rp_cell *x = cell_at(&sc->set->rows[a], sc->col);
-    const rp_cell *y = cell_at(&sc->set->rows[b], sc->col);
-    /* absent values go last either way */
-    if ((x->kind == RP_NONE) != (y->kind == RP_NONE))
-        return x->kind == RP_NONE ? 1 : -1;
-    int c = cmp_cells(x, y);
-    return sc->desc ? -c : c;
-}
-
-static void merge_sort(const sort_ctx *sc, size_t *v, size_t *tmp, size_t n)
-{
-    if (n < 2)
-        return;
-    size_t h = n / 2;
-    merge_sort(sc, v, tmp, h);
-    merge_sort(sc, v + h, tmp, n - h);
-    size_t i = 0, j = h, k = 0;
-    while (i < h && j < n)
-        tmp[k++] = cmp_rows(sc, v[j], v[i]) < 0 ? v[j++] : v[i++];
-    while (i < h)
-        tmp[k++] = v[i++];
-    while (j < n)
-        tmp[k++] = v[j++];
-    memcpy(v, tmp, n * sizeof *v);
-}
-
-static bool make_layout(const rp_set *set, layout *l)
-{
-    const rp_spec *sp = &set->spec;
-    size_t n = set->ncols + sp->nby + sp->nvalues + sp->ncolumns + 1;
-    *l = (layout){0};
-    l->by = calloc(n, sizeof *l->by);
-    l->values = calloc(n, sizeof *l->values);
-    l->cols = calloc(n, sizeof *l->cols);
-    l->order = calloc(set->nrows + 1, sizeof *l->order);
-    l->enums = calloc(set->ncols + 1, sizeof *l->enums);
-    size_t *tmp = calloc(set->nrows + 1, sizeof *tmp);
-    if (!l->by || !l->values || !l->cols || !l->order || !l->enums || !tmp) {
-        free(tmp);
-        layout_free(l);
-        return false;
-    }
-    for (size_t c = 0; c < set->ncols; c++)
-        l->enums[c] = column_enum(set, c);
-
-    /* by fields: named, or the leading dimension-like columns */
-    if (sp->nby) {
-        for (size_t i = 0; i < sp->nby; i++) {
-            long c = col_index(set, sp->by[i]);
-            if (c >= 0)
-                l->by[l->nby++] = c;
-        }
-    } else {
-        for (size_t c = 0; c < set->ncols; c++) {
-            if (is_meta(set->cols[c]))
-                continue;
-            if (!is_dimension(set, c))
-                break;
-            l->by[l->nby++] = (long)c;
-        }
-    }
-    /* table columns: named, or every field but kind and set */
-    if (sp->ncolumns) {
-        for (size_t i = 0; i < sp->ncolumns; i++) {
-            long c = col_index(set, sp->columns[i]);
-            if (c >= 0)
-                l->cols[l->ncols++] = c;
-        }
-    } else {
-        for (size_t c = 0; c < set->ncols; c++)
-            if (!is_meta(set->cols[c]))
-                l->cols[l->ncols++] = (long)c;
-    }
-    /* charted values: named, or the first numeric column not a by field */
-    if (sp->nvalues) {
-        for (size_t i = 0; i < sp->nvalues; i++) {
-            long c = col_index(set, sp->values[i]);
-            if (c >= 0)
-                l->values[l->nvalues++] = c;
-        }
-    } else {
-        for (size_t c = 0; c < set->ncols && !l->nvalues; c++) {
-            bool skip = is_meta(set->cols[c]);
-            for (size_t k = 0; k < l->nby; k++)
-                skip = skip || l->by[k] == (long)c;
-            double d;
-            for (size_t r = 0; r < set->nrows && !skip; r++)
-                if (rp_cell_number(cell_at(&set->rows[r], (long)c), &d)) {
-                    l->values[l->nvalues++] = (long)c;
-                    break;
-                }
-        }
-    }
-    /* rows: arrival order (the aggregate's order), groups without a
-       by-value ("not given") last; or sorted; then top N */
-    size_t k = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t r = 0; r < set->nrows; r++) {
-            bool nil = false;
-            for (size_t b = 0; b < l->nby && !nil; b++)
-                nil = cell_at(&set->rows[r], l->by[b])->kind == RP_NONE;
-            if (nil == (pass == 1))
-                l->order[k++] = r;
-        }
-    l->nrows = set->nrows;
-    if (sp->sort && *sp->sort) {
-        bool desc = sp->sort[0] == '-';
-        long c = col_index(set, sp->sort + (desc || sp->sort[0] == '+'));
-        if (c >= 0) {
-            sort_ctx sc = {set, c, desc};
-            merge_sort(&sc, l->order, tmp, l->nrows);
-        }
-    }
-    if (sp->top > 0 && (uint64_t)sp->top < l->nrows)
-        l->nrows = (size_t)sp->top;
-    free(tmp);
-    return true;
-}
-
-static bool is_by(const layout *l, long col)
-{
-    for (size_t k = 0; k < l->nby; k++)
-        if (l->by[k] == col)
-            return true;
-    return false;
-}
-
 /* Names of the five levels of the feedback chain (DESIGN.md, "The field"). */
 static const char *const level_names[2][5] = {
     {"从业人员", "党员", "支部", "企业党组织/街道社区",
@@ -858,19 +197,19 @@ static const char *const level_names[2][5] = {
  * gets its name in the feedback chain.
  */
 static void format_cell(rp_buf *b, const rp_doc *doc, const rp_set *set,
-                        const layout *l, long col, const rp_cell *c)
+                        const rp_layout *l, long col, const rp_cell *c)
 {
-    if (l && is_by(l, col) && c->kind == RP_INT) {
+    if (l && rp_layout_is_by(l, col) && c->kind == RP_INT) {
         rp_printf(b, "%lld", (long long)c->i);
         if (strcmp(set->cols[col], "level") == 0 && c->i >= 1 && c->i <= 5)
             rp_printf(b, " %s", level_names[doc->lang][c->i - 1]);
         return;
     }
-    if (l && is_by(l, col) && c->kind == RP_FLOAT) {
+    if (l && rp_layout_is_by(l, col) && c->kind == RP_FLOAT) {
         rp_printf(b, "%.15g", c->f);
         return;
     }
-    if (l && is_by(l, col) && c->kind == RP_NONE) {
+    if (l && rp_layout_is_by(l, col) && c->kind == RP_NONE) {
         /* a group without the value (orgs without a platform) */
         rp_puts(b, doc->lang == RP_ZH ? "（未填写）" : "(none)");
         return;
@@ -889,7 +228,7 @@ static void format_cell(rp_buf *b, const rp_doc *doc, const rp_set *set,
 
 /* The text that names a row: its by values joined with " · ". */
 static void row_label(rp_buf *b, const rp_doc *doc, const rp_set *set,
-                      const layout *l, const rp_row *row, size_t rownum)
+                      const rp_layout *l, const rp_row *row, size_t rownum)
 {
     if (l->nby == 0) {
         rp_printf(b, "%zu", rownum + 1);
@@ -898,12 +237,12 @@ static void row_label(rp_buf *b, const rp_doc *doc, const rp_set *set,
     for (size_t k = 0; k < l->nby; k++) {
         if (k)
             rp_puts(b, " · ");
-        format_cell(b, doc, set, l, l->by[k], cell_at(row, l->by[k]));
+        format_cell(b, doc, set, l, l->by[k], rp_cell_at(row, l->by[k]));
     }
 }
 
 static void render_charts(rp_buf *b, const rp_doc *doc, const words *w,
-                          const rp_set *set, const layout *l, size_t secno)
+                          const rp_set *set, const rp_layout *l, size_t secno)
 {
     if (l->nvalues == 0 || l->nrows == 0 ||
         (set->spec.chart && strcmp(set->spec.chart, "none") == 0))
@@ -924,11 +263,11 @@ static void render_charts(rp_buf *b, const rp_doc *doc, const words *w,
             rp_buf *lt = &texts[2 * i], *vt = &texts[2 * i + 1];
             lt->len = vt->len = 0;
             row_label(lt, doc, set, l, row, i);
-            format_cell(vt, doc, set, l, col, cell_at(row, col));
+            format_cell(vt, doc, set, l, col, rp_cell_at(row, col));
             bars[i].label = lt->data ? lt->data : "";
             bars[i].value_text = vt->data ? vt->data : "";
             bars[i].has_value =
-                rp_cell_number(cell_at(row, col), &bars[i].value);
+                rp_cell_number(rp_cell_at(row, col), &bars[i].value);
         }
         rp_buf title = {0}, desc = {0}, id = {0};
         const char *vlabel = rp_label(doc, &set->spec, set->cols[col]);
@@ -1021,7 +360,7 @@ static bool col_is_numeric(const rp_set *set, long col)
 {
     bool any = false;
     for (size_t r = 0; r < set->nrows; r++) {
-        const rp_cell *c = cell_at(&set->rows[r], col);
+        const rp_cell *c = rp_cell_at(&set->rows[r], col);
         if (c->kind == RP_INT || c->kind == RP_FLOAT)
             any = true;
         else if (c->kind != RP_NONE)
@@ -1031,7 +370,7 @@ static bool col_is_numeric(const rp_set *set, long col)
 }
 
 static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
-                         const rp_set *set, const layout *l, size_t secno,
+                         const rp_set *set, const rp_layout *l, size_t secno,
                          const char *title)
 {
     bool *numeric = calloc(l->ncols + 1, sizeof *numeric);
@@ -1041,9 +380,10 @@ static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
     }
     /* a sorted table (a leaderboard) gets its ranks, ties sharing one */
     long sort_col = -1;
-    if (set->spec.sort && *set->spec.sort && col_index(set, "rank") < 0)
-        sort_col = col_index(set, set->spec.sort + (set->spec.sort[0] == '-' ||
-                                                    set->spec.sort[0] == '+'));
+    if (set->spec.sort && *set->spec.sort && rp_col_index(set, "rank") < 0)
+        sort_col =
+            rp_col_index(set, set->spec.sort + (set->spec.sort[0] == '-' ||
+                                                set->spec.sort[0] == '+'));
     /* many columns: a smaller type, so that the table fits an A4 page */
     bool wide = l->ncols + (sort_col >= 0) > WIDE_TABLE_COLUMNS;
     /* a short table is printed on one page, not split after a row */
@@ -1056,7 +396,8 @@ static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
         rp_printf(b, "<th scope=\"col\" class=\"rank\">%s</th>",
                   rp_label(doc, &set->spec, "rank"));
     for (size_t k = 0; k < l->ncols; k++) {
-        numeric[k] = !is_by(l, l->cols[k]) && col_is_numeric(set, l->cols[k]);
+        numeric[k] =
+            !rp_layout_is_by(l, l->cols[k]) && col_is_numeric(set, l->cols[k]);
         rp_printf(b, "<th scope=\"col\"%s>",
                   strcmp(set->cols[l->cols[k]], "rank") == 0 ? " class=\"rank\""
                   : numeric[k]                               ? " class=\"num\""
@@ -1071,18 +412,18 @@ static void render_table(rp_buf *b, const rp_doc *doc, const words *w,
         const rp_row *row = &set->rows[l->order[i]];
         rp_puts(b, "<tr>");
         if (sort_col >= 0) {
-            if (i == 0 ||
-                cmp_cells(cell_at(row, sort_col),
-                          cell_at(&set->rows[l->order[i - 1]], sort_col)) != 0)
+            if (i == 0 || rp_cmp_cells(rp_cell_at(row, sort_col),
+                                       rp_cell_at(&set->rows[l->order[i - 1]],
+                                                  sort_col)) != 0)
                 rank = i + 1;
             rp_printf(b, "<td class=\"rank\">%zu</td>", rank);
         }
         for (size_t k = 0; k < l->ncols; k++) {
             long col = l->cols[k];
-            const rp_cell *c = cell_at(row, col);
+            const rp_cell *c = rp_cell_at(row, col);
             /* the first column names the row, for screen readers */
             const char *tag = k == 0 ? "th" : "td";
-            bool label = is_by(l, col);
+            bool label = rp_layout_is_by(l, col);
             cell.len = 0;
             format_cell(&cell, doc, set, l, col, c);
             const char *cls =
@@ -1134,14 +475,14 @@ static void render_section(rp_buf *b, const rp_doc *doc, const words *w,
                   w->section_empty);
         return;
     }
-    layout l;
-    if (!make_layout(set, &l)) {
+    rp_layout l;
+    if (!rp_layout_make(set, &l)) {
         b->failed = true;
         return;
     }
     render_charts(b, doc, w, set, &l, secno);
     render_table(b, doc, w, set, &l, secno, title);
-    layout_free(&l);
+    rp_layout_free(&l);
     rp_puts(b, "</section>\n");
 }
 

@@ -29,7 +29,8 @@
  *
  * Rows are inserted with prepared statements cached per table and per
  * column set (the record's field names in order), so a run of records with
- * the same fields binds and steps one statement.
+ * the same fields binds and steps one statement (es_stmt.c); the tables
+ * and their DDL are es_table.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,14 +45,7 @@
 
 #include <gigflow/plugin.h>
 
-#define ES_MAX_STMTS 256 /* statements cached per table */
-
-typedef struct es_config {
-    const char *path;
-    const char *table;
-    const char *mode;
-    const gf_strlist *key;
-} es_config;
+#include "export_sqlite.h"
 
 static const gf_option es_options[] = {
     {"path", GF_OPT_PATH, NULL, true, offsetof(es_config, path),
@@ -64,54 +58,6 @@ static const gf_option es_options[] = {
      "key fields: a UNIQUE index; required for mode upsert"},
     {0},
 };
-
-typedef enum es_mode { ES_REPLACE, ES_APPEND, ES_UPSERT } es_mode;
-
-/* What a column's affinity accepts. */
-typedef enum es_cls { ES_ANY, ES_NUM, ES_TEXT } es_cls;
-
-typedef struct es_col {
-    char *name;
-    char *decl; /* declared type, for messages */
-    es_cls cls;
-} es_col;
-
-typedef struct es_stmt {
-    char *key; /* the field names, each as 4-byte length + bytes */
-    size_t key_len;
-    uint64_t hash;
-    sqlite3_stmt *st;
-    size_t n;
-    size_t *col; /* column of each field */
-} es_stmt;
-
-typedef struct es_table {
-    char *name;
-    bool exists;  /* in the database (created or found) */
-    bool indexed; /* the key's UNIQUE index is there */
-    es_col *cols;
-    size_t ncols, capcols;
-    es_stmt *stmts;
-    size_t nstmts;
-    size_t last; /* the statement used last */
-} es_table;
-
-typedef struct es {
-    const es_config *cfg;
-    es_mode mode;
-    sqlite3 *db;
-    bool in_txn;
-    bool created_file;
-    bool committed;
-    es_table *tables;
-    size_t ntables;
-    size_t last_table;
-    char *keybuf; /* the current record's column-set key */
-    size_t keycap;
-    char *json; /* nested values rendered as JSON */
-    size_t json_cap;
-    uint64_t rows;
-} es;
 
 static es_mode es_parse_mode(const char *m)
 {
@@ -153,7 +99,7 @@ static int es_check(gf_ctx *ctx, const void *config)
 }
 
 /* Run SQL that returns no rows; on failure report it and return GF_ERROR. */
-static int es_exec(gf_ctx *ctx, es *e, const char *sql)
+int es_exec(gf_ctx *ctx, es *e, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(e->db, sql, NULL, NULL, &msg) == SQLITE_OK)
@@ -164,7 +110,7 @@ static int es_exec(gf_ctx *ctx, es *e, const char *sql)
     return GF_ERROR;
 }
 
-static int es_nomem(gf_ctx *ctx)
+int es_nomem(gf_ctx *ctx)
 {
     ctx->host->error(ctx, "out of memory");
     return GF_ERROR;
@@ -175,11 +121,6 @@ static int es_setup(gf_ctx *ctx, const void *config, void **state)
     const es_config *cfg = config;
     if (es_check(ctx, config) < 0)
         return GF_ERROR;
-    if (ctx->instances > 1) { /* one transaction per database */
-        ctx->host->error(ctx, "export_sqlite writes one database in one "
-                              "transaction: run the stage with workers: 1");
-        return GF_ERROR;
-    }
     es *e = calloc(1, sizeof *e);
     if (!e)
         return es_nomem(ctx);
@@ -219,137 +160,49 @@ static int es_setup(gf_ctx *ctx, const void *config, void **state)
     return GF_OK;
 }
 
-/* Affinity of a declared type, by SQLite's rules (datatype3.html 3.1). */
-static es_cls es_affinity(const char *decl)
+/* A value as JSON text (host value_to_json), NUL-terminated in e->json. */
+static const char *es_json(const gf_host *h, es *e, const gf_value *v,
+                           size_t *len)
 {
-    if (!decl || !decl[0] || strcasestr(decl, "BLOB"))
-        return strcasestr(decl ? decl : "", "INT") ? ES_NUM : ES_ANY;
-    if (strcasestr(decl, "INT"))
-        return ES_NUM;
-    if (strcasestr(decl, "CHAR") || strcasestr(decl, "CLOB") ||
-        strcasestr(decl, "TEXT"))
-        return ES_TEXT;
-    return ES_NUM; /* REAL, FLOA, DOUB, and NUMERIC for the rest */
-}
-
-static const char *es_decl_for(gf_type t)
-{
-    switch (t) {
-    case GF_T_INT:
-        return "INTEGER";
-    case GF_T_FLOAT:
-        return "REAL";
-    case GF_T_BOOL:
-        return "BOOLEAN";
-    case GF_T_STR:
-        return "TEXT";
-    case GF_T_BIN:
-        return "BLOB";
-    case GF_T_ARRAY:
-    case GF_T_MAP:
-        return "JSON TEXT";
-    default:
-        return "";
-    }
-}
-
-static const char *es_value_name(gf_type t)
-{
-    switch (t) {
-    case GF_T_INT:
-        return "an integer";
-    case GF_T_FLOAT:
-        return "a real";
-    case GF_T_BOOL:
-        return "a boolean";
-    case GF_T_STR:
-        return "a TEXT value";
-    case GF_T_BIN:
-        return "a BLOB value";
-    case GF_T_ARRAY:
-        return "an array (JSON text)";
-    case GF_T_MAP:
-        return "a map (JSON text)";
-    default:
-        return "nil";
-    }
-}
-
-/* Whether a column of class `c` holds a value of type t as it is. */
-static bool es_fits(es_cls c, gf_type t)
-{
-    if (c == ES_ANY || t == GF_T_NIL)
-        return true;
-    if (t == GF_T_BIN)
-        return false;
-    if (c == ES_TEXT)
-        return true;
-    return t == GF_T_INT || t == GF_T_FLOAT || t == GF_T_BOOL;
-}
-
-static es_col *es_add_col(es_table *t, const char *name, size_t len,
-                          const char *decl)
-{
-    if (t->ncols == t->capcols) {
-        size_t cap = t->capcols ? t->capcols * 2 : 16;
-        es_col *c = realloc(t->cols, cap * sizeof *c);
-        if (!c)
-            return NULL;
-        t->cols = c;
-        t->capcols = cap;
-    }
-    es_col *c = &t->cols[t->ncols];
-    c->name = strndup(name, len);
-    c->decl = strdup(decl ? decl : "");
-    if (!c->name || !c->decl) {
-        free(c->name);
-        free(c->decl);
+    long n = h->value_to_json(v, &e->json, &e->json_cap);
+    if (n < 0)
         return NULL;
-    }
-    c->cls = es_affinity(decl);
-    t->ncols++;
-    return c;
+    *len = (size_t)n;
+    return e->json;
 }
 
-static long es_find_col(const es_table *t, const char *name, size_t len)
+/*
+ * The field names of `rec` as a column-set key in e->keybuf (each name as a
+ * 4-byte length and its bytes). Returns the key's length, or -1 when memory
+ * runs out; *nf receives the field count, *bad whether a name holds a NUL.
+ */
+static long es_make_key(const gf_host *h, es *e, const gf_record *rec,
+                        size_t *nf, bool *bad)
 {
-    for (size_t i = 0; i < t->ncols; i++)
-        if (!sqlite3_strnicmp(t->cols[i].name, name, (int)len) &&
-            t->cols[i].name[len] == '\0')
-            return (long)i;
-    return -1;
-}
-
-/* Read the columns of an existing table; t->exists tells whether it is. */
-static int es_load_columns(gf_ctx *ctx, es *e, es_table *t)
-{
-    char *sql = sqlite3_mprintf("PRAGMA table_info(\"%w\")", t->name);
-    sqlite3_stmt *st = NULL;
-    if (!sql)
-        return es_nomem(ctx);
-    int rc = sqlite3_prepare_v2(e->db, sql, -1, &st, NULL);
-    sqlite3_free(sql);
-    if (rc != SQLITE_OK) {
-        ctx->host->error(ctx, "%s: reading table %s: %s", e->cfg->path, t->name,
-                         sqlite3_errmsg(e->db));
-        return GF_ERROR;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(st, 1);
-        const char *decl = (const char *)sqlite3_column_text(st, 2);
-        if (name && !es_add_col(t, name, strlen(name), decl)) {
-            sqlite3_finalize(st);
-            return es_nomem(ctx);
+    gf_iter it = {0};
+    gf_str k;
+    gf_value v;
+    size_t len = 0;
+    *nf = 0;
+    *bad = false;
+    while (h->next(rec, &it, &k, &v)) {
+        if (len + 4 + k.len > e->keycap) {
+            size_t cap = (len + 4 + k.len) * 2 + 64;
+            char *b = realloc(e->keybuf, cap);
+            if (!b)
+                return -1;
+            e->keybuf = b;
+            e->keycap = cap;
         }
-        t->exists = true;
+        uint32_t l = (uint32_t)k.len;
+        memcpy(e->keybuf + len, &l, 4);
+        memcpy(e->keybuf + len + 4, k.ptr, k.len);
+        len += 4 + k.len;
+        if (k.len == 0 || memchr(k.ptr, '\0', k.len))
+            *bad = true;
+        (*nf)++;
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        ctx->host->error(ctx, "%s: reading table %s: %s", e->cfg->path, t->name,
-                         sqlite3_errmsg(e->db));
-        return GF_ERROR;
-    }
-    return GF_OK;
+    return (long)len;
 }
 
 /* The table named [name, name+len), opened on first use this run. */
@@ -395,281 +248,6 @@ static es_table *es_table_get(gf_ctx *ctx, es *e, const char *name, size_t len,
         return NULL;
     }
     return t;
-}
-
-/* CREATE TABLE from the record's fields, and the key's UNIQUE index. */
-static int es_create(gf_ctx *ctx, es *e, es_table *t, const gf_record *rec)
-{
-    const gf_host *h = ctx->host;
-    sqlite3_str *s = sqlite3_str_new(e->db);
-    sqlite3_str_appendf(s, "CREATE TABLE \"%w\" (", t->name);
-    gf_iter it = {0};
-    gf_str k;
-    gf_value v;
-    size_t n = 0;
-    while (h->next(rec, &it, &k, &v)) {
-        if (es_find_col(t, k.ptr, k.len) >= 0)
-            continue; /* a repeated field name */
-        const char *decl = es_decl_for(v.type);
-        sqlite3_str_appendf(s, "%s\"%.*w\"%s%s", n++ ? ", " : "", (int)k.len,
-                            k.ptr, decl[0] ? " " : "", decl);
-        if (!es_add_col(t, k.ptr, k.len, decl)) {
-            sqlite3_free(sqlite3_str_finish(s));
-            return es_nomem(ctx);
-        }
-    }
-    sqlite3_str_appendall(s, ")");
-    char *sql = sqlite3_str_finish(s);
-    if (!sql)
-        return es_nomem(ctx);
-    int rc = es_exec(ctx, e, sql);
-    sqlite3_free(sql);
-    if (rc < 0)
-        return rc;
-    t->exists = true;
-    return GF_OK;
-}
-
-/* The UNIQUE index over `key` (every key field must be a column by now). */
-static int es_index(gf_ctx *ctx, es *e, es_table *t)
-{
-    const gf_strlist *key = e->cfg->key;
-    if (!key || !key->n)
-        return GF_OK;
-    sqlite3_str *s = sqlite3_str_new(e->db);
-    sqlite3_str_appendf(s,
-                        "CREATE UNIQUE INDEX IF NOT EXISTS "
-                        "\"%w_gigflow_key\" ON \"%w\" (",
-                        t->name, t->name);
-    for (size_t i = 0; i < key->n; i++)
-        sqlite3_str_appendf(s, "%s\"%w\"", i ? ", " : "", key->items[i]);
-    sqlite3_str_appendall(s, ")");
-    char *sql = sqlite3_str_finish(s);
-    if (!sql)
-        return es_nomem(ctx);
-    int rc = es_exec(ctx, e, sql);
-    sqlite3_free(sql);
-    return rc;
-}
-
-static uint64_t es_hash(const char *p, size_t n)
-{
-    uint64_t x = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        x = (x ^ (uint8_t)p[i]) * 1099511628211ull;
-    return x;
-}
-
-static void es_stmt_free(es_stmt *s)
-{
-    sqlite3_finalize(s->st);
-    free(s->key);
-    free(s->col);
-}
-
-/*
- * The field names of `rec` as a column-set key in e->keybuf (each name as a
- * 4-byte length and its bytes). Returns the key's length, or -1 when memory
- * runs out; *nf receives the field count, *bad whether a name holds a NUL.
- */
-static long es_make_key(const gf_host *h, es *e, const gf_record *rec,
-                        size_t *nf, bool *bad)
-{
-    gf_iter it = {0};
-    gf_str k;
-    gf_value v;
-    size_t len = 0;
-    *nf = 0;
-    *bad = false;
-    while (h->next(rec, &it, &k, &v)) {
-        if (len + 4 + k.len > e->keycap) {
-            size_t cap = (len + 4 + k.len) * 2 + 64;
-            char *b = realloc(e->keybuf, cap);
-            if (!b)
-                return -1;
-            e->keybuf = b;
-            e->keycap = cap;
-        }
-        uint32_t l = (uint32_t)k.len;
-        memcpy(e->keybuf + len, &l, 4);
-        memcpy(e->keybuf + len + 4, k.ptr, k.len);
-        len += 4 + k.len;
-        if (k.len == 0 || memchr(k.ptr, '\0', k.len))
-            *bad = true;
-        (*nf)++;
-    }
-    return (long)len;
-}
-
-/* Whether the table now has every key column. */
-static bool es_has_key_columns(const es *e, const es_table *t)
-{
-    const gf_strlist *key = e->cfg->key;
-    for (size_t i = 0; key && i < key->n; i++)
-        if (es_find_col(t, key->items[i], strlen(key->items[i])) < 0)
-            return false;
-    return key && key->n;
-}
-
-static bool es_is_key(const es *e, const char *name, size_t len)
-{
-    const gf_strlist *key = e->cfg->key;
-    for (size_t i = 0; key && i < key->n; i++)
-        if (!sqlite3_strnicmp(key->items[i], name, (int)len) &&
-            key->items[i][len] == '\0')
-            return true;
-    return false;
-}
-
-/*
- * The INSERT for this record's column set, prepared on first use: creates
- * the table or adds the columns it lacks first. Returns NULL with
- * *rc = GF_OK when the record is to be rejected (reason in why), or with
- * *rc < 0 on a failure that stops the run.
- */
-static es_stmt *es_stmt_new(gf_ctx *ctx, es *e, es_table *t,
-                            const gf_record *rec, size_t nf, size_t key_len,
-                            uint64_t hash, char *why, size_t whylen, int *rc)
-{
-    const gf_host *h = ctx->host;
-    gf_iter it = {0};
-    gf_str k;
-    gf_value v;
-    *rc = GF_OK;
-    if (e->mode == ES_UPSERT)
-        for (size_t i = 0; i < e->cfg->key->n; i++)
-            if (!h->get(rec, e->cfg->key->items[i], &v) || v.type == GF_T_NIL) {
-                snprintf(why, whylen,
-                         "table %s: the key field %s is missing "
-                         "(mode upsert)",
-                         t->name, e->cfg->key->items[i]);
-                return NULL;
-            }
-    if (!t->exists && (*rc = es_create(ctx, e, t, rec)) < 0)
-        return NULL;
-    /* a misfit in an existing column rejects before any column is added */
-    while (h->next(rec, &it, &k, &v)) {
-        long c = es_find_col(t, k.ptr, k.len);
-        if (c >= 0 && !es_fits(t->cols[c].cls, v.type)) {
-            snprintf(why, whylen,
-                     "table %s, column %s: %s does not fit the "
-                     "%s column",
-                     t->name, t->cols[c].name, es_value_name(v.type),
-                     t->cols[c].decl);
-            return NULL;
-        }
-    }
-    memset(&it, 0, sizeof it);
-    while (h->next(rec, &it, &k, &v)) {
-        if (es_find_col(t, k.ptr, k.len) >= 0)
-            continue;
-        const char *decl = es_decl_for(v.type);
-        char *sql = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN "
-                                    "\"%.*w\" %s",
-                                    t->name, (int)k.len, k.ptr, decl);
-        if (!sql) {
-            *rc = es_nomem(ctx);
-            return NULL;
-        }
-        *rc = es_exec(ctx, e, sql);
-        sqlite3_free(sql);
-        if (*rc < 0)
-            return NULL;
-        if (!es_add_col(t, k.ptr, k.len, decl)) {
-            *rc = es_nomem(ctx);
-            return NULL;
-        }
-    }
-    if (!t->indexed && es_has_key_columns(e, t)) {
-        if ((*rc = es_index(ctx, e, t)) < 0)
-            return NULL;
-        t->indexed = true;
-    }
-    if (e->mode == ES_UPSERT && !t->indexed) {
-        snprintf(why, whylen, "table %s: no UNIQUE index over the key",
-                 t->name);
-        return NULL;
-    }
-
-    sqlite3_str *s = sqlite3_str_new(e->db);
-    sqlite3_str_appendf(s, "INSERT INTO \"%w\" (", t->name);
-    memset(&it, 0, sizeof it);
-    for (size_t i = 0; h->next(rec, &it, &k, &v); i++)
-        sqlite3_str_appendf(s, "%s\"%.*w\"", i ? ", " : "", (int)k.len, k.ptr);
-    sqlite3_str_appendall(s, ") VALUES (");
-    for (size_t i = 0; i < nf; i++)
-        sqlite3_str_appendf(s, "%s?%lld", i ? ", " : "", (long long)i + 1);
-    sqlite3_str_appendall(s, ")");
-    if (e->mode == ES_UPSERT) {
-        const gf_strlist *key = e->cfg->key;
-        sqlite3_str_appendall(s, " ON CONFLICT (");
-        for (size_t i = 0; i < key->n; i++)
-            sqlite3_str_appendf(s, "%s\"%w\"", i ? ", " : "", key->items[i]);
-        sqlite3_str_appendall(s, ") DO ");
-        size_t nset = 0;
-        memset(&it, 0, sizeof it);
-        while (h->next(rec, &it, &k, &v))
-            if (!es_is_key(e, k.ptr, k.len))
-                sqlite3_str_appendf(s, "%s\"%.*w\" = excluded.\"%.*w\"",
-                                    nset++ ? ", " : "UPDATE SET ", (int)k.len,
-                                    k.ptr, (int)k.len, k.ptr);
-        if (!nset)
-            sqlite3_str_appendall(s, "NOTHING");
-    }
-    char *sql = sqlite3_str_finish(s);
-    if (!sql) {
-        *rc = es_nomem(ctx);
-        return NULL;
-    }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(e->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-                           NULL) != SQLITE_OK) {
-        /* e.g. a field name given twice: this record's problem */
-        snprintf(why, whylen, "table %s: %s", t->name, sqlite3_errmsg(e->db));
-        sqlite3_free(sql);
-        return NULL;
-    }
-    sqlite3_free(sql);
-
-    if (t->nstmts == ES_MAX_STMTS) { /* too many column sets: start over */
-        for (size_t i = 0; i < t->nstmts; i++)
-            es_stmt_free(&t->stmts[i]);
-        t->nstmts = 0;
-    }
-    if (!t->stmts && !(t->stmts = calloc(ES_MAX_STMTS, sizeof *t->stmts))) {
-        sqlite3_finalize(st);
-        *rc = es_nomem(ctx);
-        return NULL;
-    }
-    es_stmt *ns = &t->stmts[t->nstmts];
-    ns->st = st;
-    ns->n = nf;
-    ns->hash = hash;
-    ns->key_len = key_len;
-    ns->key = malloc(key_len ? key_len : 1);
-    ns->col = calloc(nf ? nf : 1, sizeof *ns->col);
-    if (!ns->key || !ns->col) {
-        es_stmt_free(ns);
-        *rc = es_nomem(ctx);
-        return NULL;
-    }
-    memcpy(ns->key, e->keybuf, key_len);
-    memset(&it, 0, sizeof it);
-    for (size_t i = 0; h->next(rec, &it, &k, &v); i++)
-        ns->col[i] = (size_t)es_find_col(t, k.ptr, k.len);
-    t->last = t->nstmts++;
-    return ns;
-}
-
-/* A value as JSON text (host value_to_json), NUL-terminated in e->json. */
-static const char *es_json(const gf_host *h, es *e, const gf_value *v,
-                           size_t *len)
-{
-    long n = h->value_to_json(v, &e->json, &e->json_cap);
-    if (n < 0)
-        return NULL;
-    *len = (size_t)n;
-    return e->json;
 }
 
 static int es_reject(gf_ctx *ctx, es *e, const gf_record *rec, const char *why)

@@ -209,11 +209,6 @@ static int ex_setup(gf_ctx *ctx, const void *config, void **state)
     const ex_config *cfg = config;
     if (ex_check(ctx, config) < 0)
         return GF_ERROR;
-    if (ctx->instances > 1) {
-        ctx->host->error(ctx, "export_xlsx writes one workbook: run the "
-                              "stage with workers: 1");
-        return GF_ERROR;
-    }
     ex *x = calloc(1, sizeof *x);
     if (!x)
         return ex_nomem(ctx);

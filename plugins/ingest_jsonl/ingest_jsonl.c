@@ -126,11 +126,6 @@ static void jl_destroy(gf_ctx *ctx, void *state);
 static int jl_open(gf_ctx *ctx, const void *config, void **state)
 {
     const jl_config *cfg = config;
-    if (ctx->instances > 1) { /* each worker would read the whole file */
-        ctx->host->error(ctx, "ingest_jsonl reads one file in order: run the "
-                              "stage with workers: 1");
-        return GF_ERROR;
-    }
     jl *j = calloc(1, sizeof *j);
     if (!j || !(j->buf = malloc(JL_CHUNK))) {
         free(j);

@@ -101,11 +101,6 @@ static int ip_setup(gf_ctx *ctx, const void *config, void **state)
     const ip_config *cfg = config;
     if (ip_check(ctx, config) < 0)
         return GF_ERROR;
-    if (ctx->instances > 1) {
-        ctx->host->error(ctx, "ingest_postgres reads one query: run the "
-                              "stage with workers: 1");
-        return GF_ERROR;
-    }
     ip *s = calloc(1, sizeof *s);
     if (!s) {
         ctx->host->error(ctx, "out of memory");

@@ -142,11 +142,6 @@ static int is_check(gf_ctx *ctx, const void *config)
 
 static int is_setup(gf_ctx *ctx, const void *config, void **state)
 {
-    if (ctx->instances > 1) { /* each worker would read every row */
-        ctx->host->error(ctx, "ingest_sqlite reads one query: run the stage "
-                              "with workers: 1");
-        return GF_ERROR;
-    }
     is *s = calloc(1, sizeof *s);
     if (!s) {
         ctx->host->error(ctx, "out of memory");

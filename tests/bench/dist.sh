@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Distributed benchmark: the benchmark computation (tests/bench/pipeline.yaml:
 # ingest_csv -> classify_rules (2 workers) -> aggregate_groupby -> export_csv)
-# over inproc (one process), ipc and tcp (three processes on this machine:
-# ingest; the two classify workers; aggregate + export), records/s of each;
+# over inproc (one process), ipc and tcp (four processes on this machine:
+# ingest; the two classify workers; aggregate + export), and over tcp with
+# the aggregate as two workers in two processes (tcp-agg2: their partial
+# states merged over tcp), records/s of each;
 # then, over tcp, one classify worker killed mid-run: how long until its
 # death is noticed and until its batches are redone by the other worker.
 # Every run's output must equal the one-process output.
@@ -40,6 +42,8 @@ pipeline() {
   local b c a
   case $1 in
     tcp) a=tcp://127.0.0.1:27503 b=tcp://127.0.0.1:27501 c=tcp://127.0.0.1:27502 ;;
+    tcp-agg2) a="[tcp://127.0.0.1:27503, tcp://127.0.0.1:27504]"
+              b=tcp://127.0.0.1:27501 c=tcp://127.0.0.1:27502 ;;
     ipc) a=ipc://$out/a.sock b=ipc://$out/b.sock c=ipc://$out/c.sock ;;
   esac
   cat <<Y
@@ -58,18 +62,20 @@ $( [ "$1" = inproc ] || echo "    listen: [$b, $c]")
     plugin: aggregate_groupby
     from: sector
 $( [ "$1" = inproc ] || echo "    listen: $a")
+$( [ "$1" = tcp-agg2 ] && echo "    workers: 2")
     with:
       by: [district, sector]
       metrics: {workers: count(), party: count_if(party), points: sum(points)}
   - name: out
     plugin: export_csv
     from: groups
+$( [ "$1" = tcp-agg2 ] && echo "    listen: tcp://127.0.0.1:27505")
     with:
       path: "$out/$1.csv"
       columns: [district, sector, workers, party, points]
 Y
 }
-for t in inproc ipc tcp; do pipeline $t >"$out/$t.yaml"; done
+for t in inproc ipc tcp tcp-agg2; do pipeline $t >"$out/$t.yaml"; done
 
 now() { date +%s.%N; }
 
@@ -80,6 +86,15 @@ run_once() {
   t0=$(now)
   if [ "$t" = inproc ]; then
     "$gigflow" run "$out/inproc.yaml" --quiet --no-progress 2>"$out/err"
+  elif [ "$t" = tcp-agg2 ]; then
+    pids=()
+    "$gigflow" run "$out/$t.yaml" --stage 'sector#0' --quiet 2>"$out/b.err" & pids+=($!)
+    "$gigflow" run "$out/$t.yaml" --stage 'sector#1' --quiet 2>"$out/c.err" & pids+=($!)
+    "$gigflow" run "$out/$t.yaml" --stage 'groups#0' --stage out --quiet 2>"$out/a.err" & pids+=($!)
+    "$gigflow" run "$out/$t.yaml" --stage 'groups#1' --quiet 2>"$out/d.err" & pids+=($!)
+    "$gigflow" run "$out/$t.yaml" --stage members --quiet 2>"$out/m.err" & pids+=($!)
+    for p in "${pids[@]}"; do wait "$p"; done
+    pids=()
   else
     pids=()
     "$gigflow" run "$out/$t.yaml" --stage 'sector#0' --quiet 2>"$out/b.err" & pids+=($!)
@@ -97,7 +112,7 @@ run_once() {
 printf '\n%d rows, 2 classify workers, median of %d runs\n\n' "$rows" "$runs"
 echo "| edges | seconds | records/s |"
 echo "|---|---:|---:|"
-for t in inproc ipc tcp; do
+for t in inproc ipc tcp tcp-agg2; do
   secs=()
   for r in $(seq 1 "$runs"); do secs+=("$(run_once $t)"); done
   med=$(printf '%s\n' "${secs[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')

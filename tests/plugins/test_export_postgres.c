@@ -6,9 +6,9 @@
  * through ingest_postgres, nothing visible before commit and nothing left
  * without it, type mismatches rejected with table and column named, a
  * value only the server refuses failing the run with table, column and
- * record, append and upsert, a backend terminated mid-run (twice) with
- * every row written exactly once, and passwords kept out of messages.
- * Expected rows are written out by hand.
+ * record, append and upsert, metric rows in one table per set, a backend
+ * terminated mid-run (twice) with every row written exactly once, and
+ * passwords kept out of messages. Expected rows are written out by hand.
  */
 #define _GNU_SOURCE
 #include "db_test_util.h"
@@ -237,6 +237,39 @@ static void test_append_upsert(void **state)
     db_expect_pg("SELECT count(*), sum(budget) FROM proj;", "4|805\n");
 }
 
+/* Metric rows go to one table per `set` (as export_sqlite names them);
+   one without a text set goes to table metric. */
+static void test_metric_sets(void **state)
+{
+    (void)state;
+    db_need_pg();
+    db_expect_pg("DROP TABLE IF EXISTS metric, by_platform, \"按站点\";", "");
+    static const char *const rows[] = {
+        "{\"kind\":\"metric\",\"set\":\"by_platform\","
+        "\"platform\":\"meituan\",\"n\":3}",
+        "{\"kind\":\"metric\",\"set\":\"按站点\",\"station\":\"S1\","
+        "\"n\":2,\"share\":0.5}",
+        "{\"kind\":\"metric\",\"set\":\"by_platform\","
+        "\"platform\":\"sf\",\"n\":1}",
+        "{\"kind\":\"metric\",\"n\":7}",
+        "{\"kind\":\"metric\",\"set\":\"\",\"n\":8}",
+        "{\"kind\":\"metric\",\"set\":5,\"n\":9}",
+        NULL,
+    };
+    gf_harness *h = pg_open("export_postgres", NULL);
+    db_push_all(h, rows);
+    assert_int_equal(gf_harness_commit(h), GF_OK);
+    assert_int_equal(gf_harness_rejects(h), 0);
+    gf_harness_destroy(&h);
+    db_expect_pg("SELECT platform, n FROM by_platform ORDER BY platform;",
+                 "meituan|3\nsf|1\n");
+    db_expect_pg("SELECT \"set\", station, n, share FROM \"按站点\";",
+                 "按站点|S1|2|0.5\n");
+    db_expect_pg("SELECT n, coalesce(\"set\"::text, '-') FROM metric "
+                 "ORDER BY n;",
+                 "7|-\n8|\n9|5\n");
+}
+
 /* Terminate the plugin's backend from a second connection (psql). */
 static void terminate_backend(void)
 {
@@ -348,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_type_mismatch),
         cmocka_unit_test(test_server_error),
         cmocka_unit_test(test_append_upsert),
+        cmocka_unit_test(test_metric_sets),
         cmocka_unit_test(test_dropped_connection),
         cmocka_unit_test(test_password_scrubbed),
         cmocka_unit_test(test_bad_options),

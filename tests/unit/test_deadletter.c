@@ -30,7 +30,7 @@ static void test_format(void **state)
     gf_record rec = {mp, sizeof mp, 2};
     gf_buf b = {0};
     assert_int_equal(gf_deadletter_format(&b, "classify", "no \"kind\"", &rec,
-                                          NULL, 0, NULL, 0),
+                                          NULL, 0, NULL, 0, NULL),
                      0);
     const char *want1 =
         "{\"stage\":\"classify\",\"reason\":\"no \\\"kind\\\"\","
@@ -41,7 +41,7 @@ static void test_format(void **state)
     gf_buf_clear(&b);
     assert_int_equal(gf_deadletter_format(&b, "ingest", "3 fields, want 4",
                                           NULL, "a,b\xff,\"c", 7, "/d/in.csv",
-                                          12),
+                                          12, NULL),
                      0);
     const char *want2 = "{\"stage\":\"ingest\",\"reason\":\"3 fields, want 4\","
                         "\"file\":\"/d/in.csv\",\"line\":12,"
@@ -52,10 +52,21 @@ static void test_format(void **state)
     /* file known, line unknown; nothing else known */
     gf_buf_clear(&b);
     assert_int_equal(
-        gf_deadletter_format(&b, NULL, NULL, NULL, NULL, 0, "f", 0), 0);
+        gf_deadletter_format(&b, NULL, NULL, NULL, NULL, 0, "f", 0, NULL), 0);
     const char *want3 = "{\"stage\":\"\",\"reason\":\"\",\"file\":\"f\"}\n";
     assert_int_equal(b.len, strlen(want3));
     assert_memory_equal(b.data, want3, b.len);
+
+    /* the batch of a record rejected by a stateless stage across processes */
+    gf_buf_clear(&b);
+    gf_deadletter_batch at = {.origin = 3, .seq = 41, .reject = 2};
+    assert_int_equal(
+        gf_deadletter_format(&b, "mid", "bad", &rec, NULL, 0, NULL, 0, &at), 0);
+    const char *want4 = "{\"stage\":\"mid\",\"reason\":\"bad\","
+                        "\"batch\":{\"origin\":3,\"seq\":41,\"reject\":2},"
+                        "\"record\":{\"kind\":\"org\",\"n\":5}}\n";
+    assert_int_equal(b.len, strlen(want4));
+    assert_memory_equal(b.data, want4, b.len);
     gf_buf_free(&b);
 
     /* out of memory: nothing appended */
@@ -63,7 +74,8 @@ static void test_format(void **state)
     assert_int_equal(gf_buf_puts(&keep, "prefix"), 0);
     for (long n = 0; n < 5; n++) {
         gf_alloc_fail_after(n);
-        int r = gf_deadletter_format(&keep, "s", "r", NULL, "x", 1, NULL, 0);
+        int r =
+            gf_deadletter_format(&keep, "s", "r", NULL, "x", 1, NULL, 0, NULL);
         gf_alloc_fail_reset();
         if (r != 0)
             assert_int_equal(keep.len, 6);
@@ -122,6 +134,23 @@ static void test_lazy_file(void **state)
     assert_non_null(fgets(line, sizeof line, f));
     assert_string_equal(
         line, "{\"stage\":\"s\",\"reason\":\"bad\",\"raw\":\"raw\"}\n");
+    assert_null(fgets(line, sizeof line, f));
+    fclose(f);
+
+    /* held lines written at once: counted as lines, appended whole */
+    dl = gf_deadletter_open(path);
+    assert_int_equal(gf_deadletter_write_lines(dl, "", 0, 0), 0);
+    assert_false(exists(path)); /* nothing held: no file */
+    const char two[] = "{\"a\":1}\n{\"b\":2}\n";
+    assert_int_equal(gf_deadletter_write_lines(dl, two, sizeof two - 1, 2), 0);
+    assert_int_equal(gf_deadletter_count(dl), 2);
+    assert_int_equal(gf_deadletter_write_lines(NULL, two, 1, 1), -EINVAL);
+    assert_int_equal(gf_deadletter_close(&dl), 0);
+    f = fopen(path, "r");
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "{\"a\":1}\n");
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "{\"b\":2}\n");
     assert_null(fgets(line, sizeof line, f));
     fclose(f);
 

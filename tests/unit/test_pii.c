@@ -524,13 +524,13 @@ static void test_deadletter_masks(void **state)
     gf_record_view(&rec, (const uint8_t *)sb.data, sb.size);
     gf_buf b = {0};
     assert_int_equal(
-        gf_deadletter_format(&b, "s", "why", &rec, NULL, 0, NULL, 0), 0);
+        gf_deadletter_format(&b, "s", "why", &rec, NULL, 0, NULL, 0, NULL), 0);
     assert_non_null(memmem(b.data, b.len, "138****1234", 11));
     assert_null(memmem(b.data, b.len, "13812341234", 11));
     gf_buf_clear(&b);
     const char *raw = "m2,13912345678";
     assert_int_equal(gf_deadletter_format(&b, "s", "why", NULL, raw,
-                                          strlen(raw), "f.csv", 3),
+                                          strlen(raw), "f.csv", 3, NULL),
                      0);
     assert_non_null(memmem(b.data, b.len, "139****5678", 11));
     assert_null(memmem(b.data, b.len, "13912345678", 11));
