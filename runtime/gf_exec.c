@@ -11,7 +11,10 @@
  * Signals: the first SIGINT/SIGTERM only sets a flag that ingest stages
  * poll between produce() calls; the rest of the pipeline drains without
  * processing, nothing is flushed or committed. A second signal exits at
- * once (status 130) without cleaning up.
+ * once (status 130) without cleaning up. In a distributed run the flag
+ * fails the links instead (gf_dist), so that the other processes stop
+ * too; the process interrupted still exits 130, its peers 1: the exit
+ * status is that of what came first, a failure or the interrupt.
  */
 #include "gf_exec.h"
 
@@ -34,6 +37,17 @@
 /* Signals received during the current run. A process-wide fact, hence
    file scope: signal handlers get no argument. */
 static atomic_int g_signals;
+/* The current run's stop flag (set before the handlers are installed), and
+   whether it was already set when the first signal came: then the run's
+   outcome is that failure, not the interrupt. */
+static _Atomic(const atomic_bool *) g_stop;
+static atomic_bool g_failed_first;
+/* The run is distributed: an interrupt stops every process of it. */
+static atomic_bool g_distributed;
+/* This process's outputs are committed (renamed over their targets): a
+   signal after that cannot undo them, and does not turn the run into an
+   interrupted one unless it makes it fail (a distributed run). */
+static atomic_bool g_committed;
 
 static void on_signal(int sig)
 {
@@ -41,10 +55,28 @@ static void on_signal(int sig)
     static const char first[] =
         "\ngigflow: stopping: ingest ends, nothing is committed "
         "(signal again to abort at once)\n";
+    static const char first_dist[] =
+        "\ngigflow: stopping: the run stops in every process, nothing is "
+        "committed (signal again to abort at once)\n";
+    static const char late[] =
+        "\ngigflow: signal: the outputs are committed already, finishing "
+        "(signal again to abort at once)\n";
     static const char again[] = "gigflow: interrupted again, aborting\n";
     bool abort_now = atomic_fetch_add(&g_signals, 1) > 0;
-    const char *msg = abort_now ? again : first;
-    size_t len = abort_now ? sizeof again - 1 : sizeof first - 1;
+    if (!abort_now) {
+        const atomic_bool *stop = atomic_load(&g_stop);
+        atomic_store(&g_failed_first, stop && atomic_load(stop));
+    }
+    bool dist = atomic_load(&g_distributed);
+    bool done = atomic_load(&g_committed);
+    const char *msg = abort_now ? again
+                      : done    ? late
+                      : dist    ? first_dist
+                                : first;
+    size_t len = abort_now ? sizeof again - 1
+                 : done    ? sizeof late - 1
+                 : dist    ? sizeof first_dist - 1
+                           : sizeof first - 1;
     ssize_t w = write(STDERR_FILENO, msg, len);
     (void)w;
     if (abort_now)
@@ -417,6 +449,8 @@ static int make_instances(exec_state *x)
             in->producer = i + 1;
             in->local = x->local ? x->local[i] != 0 : true;
             in->cnt = gf_stats_counters(x->run.stats, s, w);
+            if (!in->local)
+                gf_stats_set_remote(x->run.stats, s, w);
             in->merge = box;
             in->ctx = (gf_ctx){
                 .host = &gf_host_table,
@@ -710,6 +744,10 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
     run->opts.progress = o->progress && isatty(STDERR_FILENO);
     run->interrupted = &g_signals;
     atomic_store(&g_signals, 0);
+    atomic_store(&g_failed_first, false);
+    atomic_store(&g_committed, false);
+    atomic_store(&g_distributed, o->nplace > 0);
+    atomic_store(&g_stop, &run->stop);
     pthread_mutex_init(&run->lock, NULL);
     pthread_cond_init(&run->done, NULL);
     run->t0_ns = gf_stats_now_ns();
@@ -800,14 +838,24 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
         if (!gf_run_stopping(run) &&
             gf_output_commit(x->outputs, err, sizeof err) < 0)
             gf_run_fail(run, "gigflow: %s", err);
+        else if (!gf_run_stopping(run))
+            atomic_store(&g_committed, true);
     }
     join_threads(x);
     gf_dist_keeper_stop(&x->keeper);
-    if (gf_run_stopping(run)) {
+    /* an interrupt wins over the failures it caused (a distributed run
+       fails its links on purpose), not over one that came before it; one
+       after the commit of a run that then ends well changes nothing */
+    bool interrupted = atomic_load(&g_signals) > 0 &&
+                       !atomic_load(&g_failed_first) &&
+                       !(atomic_load(&g_committed) && !gf_run_stopping(run));
+    if (gf_run_stopping(run) && !interrupted) {
         fprintf(stderr, "%s\n",
                 run->error ? run->error : "gigflow: out of memory");
         code = run->config_failure ? GF_EXIT_USAGE : GF_EXIT_FAILURE;
-    } else if (atomic_load(&g_signals) > 0) {
+    } else if (interrupted) {
+        if (run->error)
+            fprintf(stderr, "%s\n", run->error);
         fprintf(stderr, "interrupted\n");
         code = GF_EXIT_INTERRUPTED;
     } else {
@@ -831,6 +879,7 @@ done:
     gf_free(run->dl_path);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    atomic_store(&g_stop, NULL);
     gf_free(x);
     return code;
 }

@@ -2,6 +2,11 @@
  * gf_stats - per-instance counters, the live progress line and the final
  * summary table (see gf_stats.h). Counters of all instances live in one
  * array; a stage's instances are contiguous from first[stage].
+ *
+ * In a distributed run an instance may run in another process
+ * (gf_stats_set_remote): its counters stay zero here, so every report
+ * leaves it out rather than show zeros that look like figures, and the
+ * summary says where the rest of the run went ("elsewhere: ...").
  */
 #include "gf_stats.h"
 
@@ -19,6 +24,7 @@ struct gf_stats {
     unsigned *instances;
     size_t *first; /* index of stage i's first instance in c */
     gf_counters *c;
+    unsigned char *remote; /* per instance: runs in another process */
 };
 
 int64_t gf_stats_now_ns(void)
@@ -46,8 +52,9 @@ gf_stats *gf_stats_new(size_t nstages, const char *const *names,
         s->first[i] = total;
         total += instances[i];
     }
-    s->c = gf_calloc(total, sizeof *s->c);
-    if (!s->c)
+    s->c = gf_calloc(total ? total : 1, sizeof *s->c);
+    s->remote = gf_calloc(total ? total : 1, 1);
+    if (!s->c || !s->remote)
         goto fail_alloc;
     return s;
 
@@ -61,6 +68,49 @@ gf_counters *gf_stats_counters(gf_stats *s, size_t stage, unsigned inst)
     return &s->c[s->first[stage] + inst];
 }
 
+void gf_stats_set_remote(gf_stats *s, size_t stage, unsigned inst)
+{
+    s->remote[s->first[stage] + inst] = 1;
+}
+
+static bool is_remote(const gf_stats *s, size_t stage, unsigned inst)
+{
+    return s->remote[s->first[stage] + inst] != 0;
+}
+
+/* How many instances of `stage` run in this process. */
+static unsigned nlocal(const gf_stats *s, size_t stage)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < s->instances[stage]; k++)
+        n += !is_remote(s, stage, k);
+    return n;
+}
+
+/*
+ * The instances of `stage` that run here (want_remote false) or elsewhere
+ * (true), as "#0,2" on f; nothing when that is all of them. Returns the
+ * width written.
+ */
+static int put_instances(const gf_stats *s, size_t stage, bool want_remote,
+                         FILE *f)
+{
+    unsigned n = nlocal(s, stage);
+    if (want_remote)
+        n = s->instances[stage] - n;
+    if (n == s->instances[stage])
+        return 0;
+    int w = 0;
+    for (unsigned k = 0; k < s->instances[stage]; k++) {
+        if (is_remote(s, stage, k) != want_remote)
+            continue;
+        int r = f ? fprintf(f, "%s%u", w ? "," : "#", k)
+                  : snprintf(NULL, 0, "%s%u", w ? "," : "#", k);
+        w += r > 0 ? r : 0;
+    }
+    return w;
+}
+
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
 void gf_stats_sum(const gf_stats *s, size_t stage, int64_t now_ns,
@@ -68,6 +118,8 @@ void gf_stats_sum(const gf_stats *s, size_t stage, int64_t now_ns,
 {
     memset(out, 0, sizeof *out);
     for (unsigned k = 0; k < s->instances[stage]; k++) {
+        if (is_remote(s, stage, k))
+            continue;
         const gf_counters *c = &s->c[s->first[stage] + k];
         out->in += LOAD(c->in);
         out->out += LOAD(c->out);
@@ -100,10 +152,13 @@ void gf_stats_progress(const gf_stats *s, FILE *f, int64_t now_ns,
 {
     fprintf(f, "\r\033[K%.1fs", (double)(now_ns - started_ns) / 1e9);
     for (size_t i = 0; i < s->nstages; i++) {
+        if (nlocal(s, i) == 0)
+            continue;
         gf_stage_stats st;
         gf_stats_sum(s, i, now_ns, &st);
         char a[32];
         fprintf(f, " | %s", s->names[i]);
+        put_instances(s, i, false, f);
         if (st.in) {
             human(a, sizeof a, st.in);
             fprintf(f, " in %s", a);
@@ -131,24 +186,43 @@ void gf_stats_progress_clear(FILE *f)
 void gf_stats_summary(const gf_stats *s, FILE *f, int64_t now_ns)
 {
     int w = 5;
+    bool elsewhere = false;
     for (size_t i = 0; i < s->nstages; i++) {
-        int l = (int)strlen(s->names[i]);
-        if (l > w)
+        unsigned here = nlocal(s, i);
+        elsewhere |= here < s->instances[i];
+        int l = (int)strlen(s->names[i]) + put_instances(s, i, false, NULL);
+        if (here > 0 && l > w)
             w = l;
     }
     fprintf(f, "%-*s %12s %12s %9s %9s %9s %12s\n", w, "stage", "in", "out",
             "rejected", "dropped", "seconds", "records/s");
     for (size_t i = 0; i < s->nstages; i++) {
+        if (nlocal(s, i) == 0)
+            continue;
         gf_stage_stats st;
         gf_stats_sum(s, i, now_ns, &st);
         uint64_t n = st.in ? st.in : st.out;
         double rate = st.seconds > 0 ? (double)n / st.seconds : 0;
+        int l = fprintf(f, "%s", s->names[i]);
+        l += put_instances(s, i, false, f);
         fprintf(f,
-                "%-*s %12" PRIu64 " %12" PRIu64 " %9" PRIu64 " %9" PRIu64
+                "%*s %12" PRIu64 " %12" PRIu64 " %9" PRIu64 " %9" PRIu64
                 " %9.3f %12.0f\n",
-                w, s->names[i], st.in, st.out, st.rejected, st.dropped,
+                w > l ? w - l : 0, "", st.in, st.out, st.rejected, st.dropped,
                 st.seconds, rate);
     }
+    if (!elsewhere)
+        return;
+    fputs("elsewhere (other processes):", f);
+    const char *sep = " ";
+    for (size_t i = 0; i < s->nstages; i++) {
+        if (nlocal(s, i) == s->instances[i])
+            continue;
+        fprintf(f, "%s%s", sep, s->names[i]);
+        put_instances(s, i, true, f);
+        sep = ", ";
+    }
+    fputc('\n', f);
 }
 
 /* One per-stage family: which counter, and how to write it. */
@@ -201,9 +275,13 @@ void gf_stats_prometheus(const gf_stats *s, gf_buf *b, int64_t now_ns)
     for (size_t k = 0; k < sizeof families / sizeof *families; k++) {
         const family *f = &families[k];
         for (size_t i = 0; i < s->nstages; i++) {
+            if (nlocal(s, i) == 0)
+                continue;
             uint64_t sum = 0;
             int64_t gsum = 0;
             for (unsigned w = 0; w < s->instances[i]; w++) {
+                if (is_remote(s, i, w))
+                    continue;
                 const char *c = (const char *)&s->c[s->first[i] + w];
                 if (f->gauge)
                     gsum += LOAD(*(const _Atomic int64_t *)(c + f->offset));
@@ -219,10 +297,13 @@ void gf_stats_prometheus(const gf_stats *s, gf_buf *b, int64_t now_ns)
         }
     }
     for (size_t i = 0; i < s->nstages; i++)
-        gf_metrics_gauge(b, "gigflow_stage_instances",
-                         "Instances (workers) of a stage in this process.",
-                         "stage", s->names[i], s->instances[i]);
+        if (nlocal(s, i) > 0)
+            gf_metrics_gauge(b, "gigflow_stage_instances",
+                             "Instances (workers) of a stage in this process.",
+                             "stage", s->names[i], nlocal(s, i));
     for (size_t i = 0; i < s->nstages; i++) {
+        if (nlocal(s, i) == 0)
+            continue;
         unsigned running = 0;
         for (unsigned w = 0; w < s->instances[i]; w++) {
             const gf_counters *c = &s->c[s->first[i] + w];
@@ -233,6 +314,8 @@ void gf_stats_prometheus(const gf_stats *s, gf_buf *b, int64_t now_ns)
                          s->names[i], running);
     }
     for (size_t i = 0; i < s->nstages; i++) {
+        if (nlocal(s, i) == 0)
+            continue;
         gf_stage_stats st;
         gf_stats_sum(s, i, now_ns, &st);
         gf_metrics_gauge(b, "gigflow_stage_seconds",
@@ -247,6 +330,7 @@ void gf_stats_free(gf_stats **sp)
         return;
     gf_stats *s = *sp;
     gf_free(s->c);
+    gf_free(s->remote);
     gf_free(s->first);
     gf_free(s->instances);
     gf_free(s);

@@ -53,8 +53,18 @@ gf_stats *gf_stats_new(size_t nstages, const char *const *names,
 /* The counters of one instance. */
 gf_counters *gf_stats_counters(gf_stats *s, size_t stage, unsigned inst);
 /*
- * Sum the instances of `stage` into *out. seconds is the longest an
- * instance ran (one still running counts until now_ns).
+ * Distributed runs: instance `inst` of `stage` runs in another process.
+ * Its counters are left out of every sum and report below: the progress
+ * line and the summary show only the instances that run here (a stage
+ * of which only some do is named with them, "sector#0"), the summary ends
+ * with a line naming the rest ("elsewhere (other processes): members,
+ * sector#1"), and the Prometheus exposition has no sample for a stage
+ * none of whose instances run here. (Added by the ux helper.)
+ */
+void gf_stats_set_remote(gf_stats *s, size_t stage, unsigned inst);
+/*
+ * Sum the instances of `stage` that run here into *out. seconds is the
+ * longest an instance ran (one still running counts until now_ns).
  */
 void gf_stats_sum(const gf_stats *s, size_t stage, int64_t now_ns,
                   gf_stage_stats *out);
@@ -66,7 +76,8 @@ void gf_stats_progress(const gf_stats *s, FILE *f, int64_t now_ns,
 void gf_stats_progress_clear(FILE *f);
 /*
  * Print the summary table: stage, in, out, rejected, dropped, seconds,
- * records/s (input records per second; output for stages without input).
+ * records/s (input records per second; output for stages without input);
+ * in a distributed run, only what runs here, then the "elsewhere" line.
  */
 void gf_stats_summary(const gf_stats *s, FILE *f, int64_t now_ns);
 /*
@@ -77,7 +88,9 @@ void gf_stats_summary(const gf_stats *s, FILE *f, int64_t now_ns);
  * gigflow_duplicates_dropped_total, gigflow_frames_rejected_total, and the
  * gauges gigflow_peers_connected, gigflow_credit, gigflow_stage_instances,
  * gigflow_stage_running (instances started, not finished) and
- * gigflow_stage_seconds. Any thread. (Added by the sec helper.)
+ * gigflow_stage_seconds. Any thread. (Added by the sec helper.) Stages
+ * that run only in other processes have no samples; the others count the
+ * instances that run here (see gf_stats_set_remote).
  */
 void gf_stats_prometheus(const gf_stats *s, gf_buf *b, int64_t now_ns);
 void gf_stats_free(gf_stats **sp);
