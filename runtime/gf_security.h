@@ -15,9 +15,9 @@
  * `allow:` files of the security section, or by default the .pub of every
  * stage that feeds it (its `from` stages), and its own .pub when it is an
  * aggregate with several workers (instances 1..N-1 connect to instance 0
- * with the stage's key to hand over their partial states). The check runs in a ZAP handler
- * (RFC 27) thread bound at inproc://zeromq.zap.01 of the process's ZeroMQ
- * context; server sockets are set to ZMQ_ZAP_ENFORCE_DOMAIN so that a
+ * with the stage's key to hand over their partial states). The check runs in a
+ * ZAP handler (RFC 27) thread bound at inproc://zeromq.zap.01 of the process's
+ * ZeroMQ context; server sockets are set to ZMQ_ZAP_ENFORCE_DOMAIN so that a
  * missing or stopped handler refuses every client instead of letting all
  * in (libzmq's default). Plaintext (NULL mechanism) clients, clients with
  * an unknown key and clients that expect another server key are refused
