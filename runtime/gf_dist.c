@@ -1461,9 +1461,9 @@ static int wait_downstream(gf_inst *in, bool ok)
 static void abort_peers(gf_inst *in)
 {
     struct gf_dist_inst *di = in->dist;
-    gf_link_rx_abort(di->lrx);
+    gf_link_rx_abort(di->lrx, gf_run_interrupted(in->run));
     for (size_t t = 0; t < di->ntx; t++)
-        gf_link_tx_abort(di->ltx[t]);
+        gf_link_tx_abort(di->ltx[t], gf_run_interrupted(in->run));
     if (di->lrx || di->nltx || di->sib) {
         long ms = hb_ms(in) / 8 < 300 ? hb_ms(in) / 8 : 300;
         struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

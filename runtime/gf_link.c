@@ -390,9 +390,10 @@ static int tx_handle(gf_link_tx *tx, size_t p, const gf_frame_hdr *h,
         }
         return 0;
     case GF_FRAME_HEARTBEAT:
-        if (h->aux == GF_LINK_HB_ABORT)
-            return tx_fail(tx, "%s at %s failed: the run stops", pe->name,
-                           pe->endpoint);
+        if (h->aux == GF_LINK_HB_ABORT || h->aux == GF_LINK_HB_INTERRUPTED)
+            return tx_fail(
+                tx, "%s at %s %s: the run stops", pe->name, pe->endpoint,
+                h->aux == GF_LINK_HB_ABORT ? "failed" : "was interrupted");
         if (h->aux == GF_LINK_HB_DONE && pe->state == PEER_LIVE) {
             if (getenv("GIGFLOW_DEBUG"))
                 say(tx->o, "%s: its part is done", pe->name);
@@ -680,7 +681,7 @@ bool gf_link_tx_settled(const gf_link_tx *tx, bool ok)
     return true;
 }
 
-void gf_link_tx_abort(gf_link_tx *tx)
+void gf_link_tx_abort(gf_link_tx *tx, bool interrupted)
 {
     if (!tx)
         return;
@@ -689,7 +690,8 @@ void gf_link_tx_abort(gf_link_tx *tx)
             continue;
         gf_frame_hdr h = {.type = GF_FRAME_HEARTBEAT,
                           .producer = tx->producer,
-                          .aux = GF_LINK_HB_ABORT};
+                          .aux = interrupted ? GF_LINK_HB_INTERRUPTED
+                                             : GF_LINK_HB_ABORT};
         send_ctl(tx->peers[p].sock, NULL, 0, &h);
     }
 }
@@ -1024,11 +1026,11 @@ static int rx_read_one(gf_link_rx *rx, int64_t now)
     case GF_FRAME_HEARTBEAT:
         if (h.aux == GF_LINK_HB_OK)
             s->bye = true;
-        if (h.aux == GF_LINK_HB_ABORT) {
-            ret =
-                rx_fail(rx, "producer %" PRIu64 " at %s failed: the run stops",
-                        s->producer, s->addr);
-        }
+        if (h.aux == GF_LINK_HB_ABORT || h.aux == GF_LINK_HB_INTERRUPTED)
+            ret = rx_fail(rx, "producer %" PRIu64 " at %s %s: the run stops",
+                          s->producer, s->addr,
+                          h.aux == GF_LINK_HB_ABORT ? "failed"
+                                                    : "was interrupted");
         break;
     case GF_FRAME_DATA:
         if (s->inflight >= (rx->o->credit ? rx->o->credit : GF_LINK_CREDIT)) {
@@ -1176,9 +1178,9 @@ bool gf_link_rx_all_bye(const gf_link_rx *rx)
     return true;
 }
 
-void gf_link_rx_abort(gf_link_rx *rx)
+void gf_link_rx_abort(gf_link_rx *rx, bool interrupted)
 {
-    rx_tell_all(rx, GF_LINK_HB_ABORT);
+    rx_tell_all(rx, interrupted ? GF_LINK_HB_INTERRUPTED : GF_LINK_HB_ABORT);
 }
 
 uint64_t gf_link_rx_bad(const gf_link_rx *rx)

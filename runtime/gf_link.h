@@ -32,12 +32,15 @@
  *              given back (1 for DATA, 0 for EOS).
  *   EOS        producer = origin, aux = batches the origin made, count =
  *              its records (mod 2^32; to an instance of a stateful stage,
- *              the records of the batches routed to it), seq = 1 when sent by
- * the origin itself (the count can be checked), 0 when forwarded by a stateless
- * stage (the count is the origin's, not this edge's). An origin sends EOS only
- * when every batch was acknowledged. HEARTBEAT  both ways, every heartbeat/4
- * ms; producer = sender's id; aux 0 alive, 1 the sender's run failed (every
- * peer fails too), 2 the consumer's part of the run is done: its input was
+ *              those of the batches routed to it), seq = 1 when sent by
+ *              the origin itself (the count can be checked), 0 when
+ *              forwarded by a stateless stage (the count is the
+ *              origin's, not this edge's). An origin sends EOS only when
+ *              every batch was acknowledged.
+ *   HEARTBEAT  both ways, every heartbeat/4 ms; producer = sender's id;
+ *              aux 0 alive; 1 the sender's run failed (every peer fails
+ *              too; 4: the same, because the sender was interrupted);
+ *              2 the consumer's part of the run is done: its input was
  *              complete and its own consumers said 2 to it; 3 ok: its
  *              process committed its outputs, and its own consumers said
  *              3 to it. A process commits once every part it runs is
@@ -92,6 +95,7 @@
 #define GF_LINK_HB_ABORT 1
 #define GF_LINK_HB_DONE 2
 #define GF_LINK_HB_OK 3
+#define GF_LINK_HB_INTERRUPTED 4 /* as ABORT: the sender was interrupted */
 
 /* Settings shared by the links of a run. */
 typedef struct gf_link_opts {
@@ -162,8 +166,9 @@ size_t gf_link_tx_unacked(const gf_link_tx *tx);
    the run is done (HEARTBEAT aux 2; with `ok`: that its outputs are
    committed, aux 3) or is gone (a stateless one). */
 bool gf_link_tx_settled(const gf_link_tx *tx, bool ok);
-/* Tell every live instance that this run failed (best effort). */
-void gf_link_tx_abort(gf_link_tx *tx);
+/* Tell every live instance that this run failed (best effort);
+   `interrupted`: because this process was interrupted. */
+void gf_link_tx_abort(gf_link_tx *tx, bool interrupted);
 const char *gf_link_tx_error(const gf_link_tx *tx);
 void gf_link_tx_destroy(gf_link_tx **txp);
 
@@ -208,8 +213,8 @@ void gf_link_rx_ok(gf_link_rx *rx);
 /* True once every live producer echoed gf_link_rx_ok: this end may close
    without its last messages being discarded unread. */
 bool gf_link_rx_all_bye(const gf_link_rx *rx);
-/* Tell the producers this run failed (best effort). */
-void gf_link_rx_abort(gf_link_rx *rx);
+/* Tell the producers this run failed (best effort), as gf_link_tx_abort. */
+void gf_link_rx_abort(gf_link_rx *rx, bool interrupted);
 /* Bad messages dropped so far. */
 uint64_t gf_link_rx_bad(const gf_link_rx *rx);
 const char *gf_link_rx_error(const gf_link_rx *rx);

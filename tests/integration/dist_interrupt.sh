@@ -121,13 +121,16 @@ interrupt() {
             [ "$rc" -ne 130 ] || dfail "SIG$sig to $victim: $n exited 130 (it was not interrupted)"
             [ "$rc" -ne 124 ] || dfail "SIG$sig to $victim: $n hung until its timeout"
             [ "$rc" -eq 1 ] || dfail "SIG$sig to $victim: $n exited $rc, want 1"
-            grep -q "failed: the run stops" "$n.err" ||
+            grep -qE "(failed|was interrupted): the run stops" "$n.err" ||
                 dfail "SIG$sig to $victim: $n does not say a peer failed"
             if grep -q "^interrupted$" "$n.err"; then
                 dfail "SIG$sig to $victim: $n says it was interrupted"
             fi
         fi
     done
+    # the victim's neighbours say why: it was interrupted
+    grep -l "was interrupted: the run stops" ./*.err >/dev/null 2>&1 ||
+        dfail "SIG$sig to $victim: no peer says it was interrupted"
     [ ! -e result.jsonl ] || dfail "SIG$sig to $victim: result.jsonl exists"
     if ls result.jsonl.tmp-* >/dev/null 2>&1; then
         dfail "SIG$sig to $victim: temporary file left: $(ls result.jsonl.tmp-*)"
