@@ -22,14 +22,17 @@ dist_cleanup() {
 }
 trap dist_cleanup EXIT
 
-# A base TCP port free on loopback, with room for 20 after it.
+# A base TCP port with the 20 after it all free on this machine (not
+# listening, not in any connection), from a range that depends on the
+# test's pid so that tests running side by side rarely pick the same one.
 pick_port() {
-    local p
-    for _ in $(seq 50); do
+    local p used
+    used=$(ss -tan 2>/dev/null | awk 'NR > 1 { n = split($4, a, ":"); print a[n] }' | sort -u)
+    for _ in $(seq 100); do
         # below the kernel's ephemeral range (32768-60999), where an
         # outgoing connection's local port could take ours
-        p=$((20000 + (RANDOM % 600) * 20))
-        if ! (ss -ltn 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"); then
+        p=$((20000 + ((RANDOM + $$) % 600) * 20))
+        if ! awk -v lo="$p" -v hi=$((p + 19)) '$1 >= lo && $1 <= hi { f = 1 } END { exit !f }' <<<"$used"; then
             echo "$p"
             return
         fi
