@@ -751,6 +751,7 @@ struct gf_link_rx {
     rx_expect *exp;
     size_t nsrc, capsrc;
     rx_src *srcs;
+    uint64_t phase; /* HEARTBEAT aux of every heartbeat: 0, DONE or OK */
     gf_link_msg *q; /* ring */
     size_t qhead, qlen, qcap;
     uint64_t bad;
@@ -1093,7 +1094,11 @@ int gf_link_rx_service(gf_link_rx *rx, int64_t now)
             continue;
         }
         if (now - s->sent_ns >= hb / 4) {
-            gf_frame_hdr h = {.type = GF_FRAME_HEARTBEAT, .producer = rx->self};
+            /* once done (or ok), every heartbeat says so: one lost on a
+               reconnect is repeated */
+            gf_frame_hdr h = {.type = GF_FRAME_HEARTBEAT,
+                              .producer = rx->self,
+                              .aux = rx->phase};
             if (rx_send(rx, s, &h) == -EHOSTUNREACH)
                 s->sent_ns = now; /* disconnected: silence will tell */
         }
@@ -1162,11 +1167,13 @@ static void rx_tell_all(gf_link_rx *rx, uint64_t aux)
 
 void gf_link_rx_done(gf_link_rx *rx)
 {
+    rx->phase = GF_LINK_HB_DONE;
     rx_tell_all(rx, GF_LINK_HB_DONE);
 }
 
 void gf_link_rx_ok(gf_link_rx *rx)
 {
+    rx->phase = GF_LINK_HB_OK;
     rx_tell_all(rx, GF_LINK_HB_OK);
 }
 
