@@ -397,6 +397,16 @@ static int tx_handle(gf_link_tx *tx, size_t p, const gf_frame_hdr *h,
         if (h->aux == GF_LINK_HB_DONE && pe->state == PEER_LIVE) {
             if (getenv("GIGFLOW_DEBUG"))
                 say(tx->o, "%s: its part is done", pe->name);
+            /* a consumer is done only after acknowledging everything: a
+               batch still out there would be lost */
+            size_t out = 0;
+            for (size_t i = 0; i < tx->nitems; i++)
+                out += tx->items[i].peer == (long)p && tx->items[i].seq != 0;
+            if (out > 0)
+                return tx_fail(tx,
+                               "%s at %s says it is done while %zu batches "
+                               "sent to it are unacknowledged",
+                               pe->name, pe->endpoint, out);
             tx_lose_peer(tx, p, PEER_DONE);
         }
         if (h->aux == GF_LINK_HB_OK &&
