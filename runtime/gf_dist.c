@@ -64,7 +64,8 @@ struct gf_dist_inst {
        the keeper thread services the links meanwhile (recursive: host
        callbacks such as emit take it again) */
     pthread_mutex_t lock;
-    bool ended; /* the thread is gone: the keeper leaves it alone */
+    bool ended;   /* the thread is gone: the keeper leaves it alone */
+    bool aborted; /* the keeper told the peers the run failed */
     /* the end of the run (settle): 0 working, 1 done, 2 ok; read by the
        local instances that feed this one inproc */
     _Atomic int phase;
@@ -605,7 +606,7 @@ static int check_paths(const gf_pipeline *p, const size_t *first, char **err)
                          "along two paths (through %s and through %s): "
                          "across processes each must come along one "
                          "path only; join the paths before the link, or "
-                         "run these stages in one process",
+                         "run the file without --stage",
                          d->name, p->stages[o].name, p->stages[d->from[f]].name,
                          p->stages[d->from[g]].name);
                 return -2;
@@ -781,7 +782,7 @@ static int service(gf_inst *in, long timeout_ms, bool input)
         return -1;
     if (gf_run_stopping(in->run))
         return -1;
-    if (gf_run_interrupted(in->run))
+    if (gf_run_interrupted(in->run) && !atomic_load(&in->run->committed))
         return dist_fail(in, "interrupted; the other processes of the run "
                              "stop too");
     return 0;
@@ -1674,7 +1675,7 @@ static void *keeper_main(void *arg)
     pthread_mutex_lock(&k->lock);
     while (!k->stop) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_sec += period / 1000;
         ts.tv_nsec += (period % 1000) * NS_PER_MS;
         if (ts.tv_nsec >= 1000000000L) {
@@ -1690,9 +1691,23 @@ static void *keeper_main(void *arg)
             struct gf_dist_inst *di = in->dist;
             if (!in->local || !di || pthread_mutex_trylock(&di->lock) != 0)
                 continue;
-            if (!di->ended &&
-                gf_stats_now_ns() - di->last_service >= hb * NS_PER_MS / 4)
+            if (gf_run_interrupted(k->run) && !gf_run_stopping(k->run) &&
+                !atomic_load(&k->run->committed))
+                dist_fail(in, "interrupted; the other processes of the run "
+                              "stop too");
+            if (di->ended || di->aborted) {
+                /* left alone */
+            } else if (gf_run_stopping(k->run)) {
+                /* the run failed while the instance is in a callback: tell
+                   its peers now, then stay silent (never vouch for it) */
+                gf_link_rx_abort(di->lrx, gf_run_interrupted(k->run));
+                for (size_t t = 0; t < di->ntx; t++)
+                    gf_link_tx_abort(di->ltx[t], gf_run_interrupted(k->run));
+                di->aborted = true;
+            } else if (gf_stats_now_ns() - di->last_service >=
+                       hb * NS_PER_MS / 4) {
                 service(in, 0, false); /* a failure fails the run there */
+            }
             pthread_mutex_unlock(&di->lock);
         }
         pthread_mutex_lock(&k->lock);
@@ -1710,7 +1725,11 @@ gf_dist_keeper *gf_dist_keeper_start(gf_run *run, gf_inst *inst, size_t ninst)
     k->inst = inst;
     k->ninst = ninst;
     pthread_mutex_init(&k->lock, NULL);
-    pthread_cond_init(&k->cond, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* wall clock may step */
+    pthread_cond_init(&k->cond, &ca);
+    pthread_condattr_destroy(&ca);
     /* signals are the main thread's */
     sigset_t block, old;
     sigemptyset(&block);

@@ -685,6 +685,8 @@ static void commit_all(exec_state *x)
 
 static void teardown(exec_state *x)
 {
+    /* first: a scrape reads the stats and the stage names freed below */
+    gf_metrics_stop(&x->metrics);
     for (size_t i = 0; i < x->ninst; i++) {
         gf_inst *in = &x->inst[i];
         if (in->inited)
@@ -714,7 +716,6 @@ static void teardown(exec_state *x)
     gf_free(x->names);
     gf_free(x->workers);
     gf_free(x->local);
-    gf_metrics_stop(&x->metrics); /* before the stats it reads */
     gf_stats_free(&x->run.stats);
     if (x->run.zctx)
         zmq_ctx_term(x->run.zctx);
@@ -838,8 +839,10 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
         if (!gf_run_stopping(run) &&
             gf_output_commit(x->outputs, err, sizeof err) < 0)
             gf_run_fail(run, "gigflow: %s", err);
-        else if (!gf_run_stopping(run))
+        else if (!gf_run_stopping(run)) {
             atomic_store(&g_committed, true);
+            atomic_store(&run->committed, true);
+        }
     }
     join_threads(x);
     gf_dist_keeper_stop(&x->keeper);

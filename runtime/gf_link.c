@@ -394,7 +394,8 @@ static int tx_handle(gf_link_tx *tx, size_t p, const gf_frame_hdr *h,
             return tx_fail(
                 tx, "%s at %s %s: the run stops", pe->name, pe->endpoint,
                 h->aux == GF_LINK_HB_ABORT ? "failed" : "was interrupted");
-        if (h->aux == GF_LINK_HB_DONE && pe->state == PEER_LIVE) {
+        if ((h->aux == GF_LINK_HB_DONE || h->aux == GF_LINK_HB_OK) &&
+            pe->state == PEER_LIVE) {
             if (getenv("GIGFLOW_DEBUG"))
                 say(tx->o, "%s: its part is done", pe->name);
             /* a consumer is done only after acknowledging everything: a
@@ -407,7 +408,7 @@ static int tx_handle(gf_link_tx *tx, size_t p, const gf_frame_hdr *h,
                                "%s at %s says it is done while %zu batches "
                                "sent to it are unacknowledged",
                                pe->name, pe->endpoint, out);
-            tx_lose_peer(tx, p, PEER_DONE);
+            tx_lose_peer(tx, p, PEER_DONE); /* an ok without done: both */
         }
         if (h->aux == GF_LINK_HB_OK &&
             (pe->state == PEER_LIVE || pe->state == PEER_DONE)) {

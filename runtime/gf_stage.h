@@ -58,6 +58,9 @@ typedef struct gf_run {
     /* set once the outputs were committed (or the run failed): distributed
        instances then tell their producers, and every thread ends */
     atomic_bool settled;
+    /* this process's outputs are committed: a signal now changes nothing
+       (gf_dist does not turn it into a failure of the run) */
+    atomic_bool committed;
     char *error;         /* the first failure, whole line */
     bool config_failure; /* init() reported a config error */
     bool progress_shown; /* clear the progress line first */

@@ -15,7 +15,10 @@
 #     keeps its links alive, nobody is taken as dead, the run completes;
 #  5. "done" and "ok" also cross an inproc edge: gen -> mid -inproc-> agg
 #     in one process -> out in another whose commit fails late (a slow
-#     side branch there): the ingest does not exit 0.
+#     side branch there): the ingest does not exit 0;
+#  6. the export's process is interrupted while its process() sleeps for
+#     5 heartbeats: the keeper tells the peers at once (it never vouches
+#     for a failed run), they exit within the heartbeat bound.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/runtime_lib.bash"
 . "$here/dist_lib.bash"
@@ -166,4 +169,25 @@ for n in G M O; do
 done
 [ ! -e result.jsonl ] || dfail "inproc edge: result.jsonl exists"
 echo "done/ok across an inproc edge: a late failing commit fails the ingest too"
+
+# 6. SIGINT to the export's process in the middle of a 5-heartbeat call
+start_all --set out.delay_us=$((HBMS * 5000)) --set out.delay_every=5
+wait_gen_part
+sleep 0.5 # the export is in its long process() now
+kill -INT "$(child_of "$pid_out")"
+t0=$(date +%s.%N)
+for n in gen mid0 mid1 agg; do
+    wait_rc "$n"
+    t1=$(date +%s.%N)
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || dfail "export interrupted in a long call: $n exited $rc"
+    late=$(awk -v a="$t0" -v b="$t1" -v m=$BOUND 'BEGIN { print (b - a > m) }')
+    [ "$late" = 0 ] || dfail "export interrupted in a long call: $n took more than ${BOUND}s"
+done
+grep -q "was interrupted: the run stops" agg.err ||
+    dfail "export interrupted in a long call: agg was not told"
+kill -INT "$(child_of "$pid_out")" 2>/dev/null || true # the second: at once
+wait_rc out
+[ "$rc" -eq 130 ] || dfail "export interrupted in a long call: it exited $rc, want 130"
+[ ! -e result.jsonl ] || dfail "export interrupted: result.jsonl exists"
+echo "interrupted inside a long plugin call: the peers were told at once"
 echo ok
