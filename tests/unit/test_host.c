@@ -131,10 +131,11 @@ static void test_table_complete(void **state)
     /* every member after the header is a function pointer: none NULL */
     size_t first = offsetof(gf_host, log);
     size_t n = (sizeof(gf_host) - first) / sizeof(void (*)(void));
-    /* 30 in ABI 1.0, 33 in 1.1 (output_open, output_path, value_to_json):
+    /* 30 in ABI 1.0, 33 in 1.1 (output_open, output_path, value_to_json),
+       34 in 1.3 (set_position):
        counted by hand in gigflow/plugin.h; a member appended there must be
        filled here too */
-    assert_int_equal(n, 33);
+    assert_int_equal(n, 34);
     for (size_t i = 0; i < n; i++) {
         void (*fp)(void);
         memcpy(&fp, (const char *)h + first + i * sizeof fp, sizeof fp);
