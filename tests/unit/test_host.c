@@ -15,6 +15,7 @@
 
 #include "gf_host.h"
 #include "gf_out.h"
+#include "gf_srcpos.h"
 
 /* A runner that records what it was handed. */
 typedef struct runner {
@@ -237,7 +238,21 @@ static void test_record_functions(void **state)
     assert_int_equal(h->value_to_json(&v, &buf, &cap), 5);
     assert_string_equal(buf, "\"org\"");
     free(buf);
+    /* set_position (ABI minor 3) is the out's: the next record's position */
+    assert_true(GF_HOST_HAS(h, set_position));
+    gf_srcpos_table *t = gf_srcpos_table_new();
+    assert_non_null(t);
+    out.srcpos = t;
+    h->set_position(&out, "in.csv", 12);
+    assert_int_equal(out.cur.line, 12);
+    assert_string_equal(gf_srcpos_name(t, out.cur.file), "in.csv");
+    h->begin(&out);
+    assert_int_equal(h->end(&out), 0);
+    assert_int_equal(out.npos, 2);
+    assert_int_equal(out.pos[0].line, 0); /* the record before: unknown */
+    assert_int_equal(out.pos[1].line, 12);
     gf_out_release(&out);
+    gf_srcpos_table_free(&t);
 }
 
 int main(void)
