@@ -711,10 +711,12 @@ void gf_out_unset(gf_out *out, const char *key)
 
 /*
  * Give the record just counted (the batch's nrec-th) the current position,
- * after zeros for the records before it that had none. Returns 0 or
- * -ENOMEM.
+ * after zeros for the records before it that had none, growing the array.
+ * Returns 0 or -ENOMEM. The usual case (room, no gap) is inline in
+ * after_record; this stays out of line so that after_record stays small
+ * enough to be inlined into end() and emit().
  */
-static int note_position(gf_out *out)
+__attribute__((noinline, cold)) static int note_position(gf_out *out)
 {
     uint32_t k = out->nrec - 1;
     if (k >= out->cappos) {
@@ -738,15 +740,19 @@ static int note_position(gf_out *out)
 
 /* After a record was added: note its position, hand a full batch to
    on_full. */
-static int after_record(gf_out *out)
+static inline int after_record(gf_out *out)
 {
-    out->nrec++;
+    uint32_t k = out->nrec++;
     out->records++;
     /* nothing to note while every position of the batch is unknown */
-    if ((out->npos | out->cur.file | out->cur.line) != 0 &&
-        note_position(out) != 0) {
-        fail(out, -ENOMEM);
-        return -ENOMEM;
+    if ((out->npos | out->cur.file | out->cur.line) != 0) {
+        if (out->npos == k && k < out->cappos) {
+            out->pos[k] = out->cur;
+            out->npos = k + 1;
+        } else if (note_position(out) != 0) {
+            fail(out, -ENOMEM);
+            return -ENOMEM;
+        }
     }
     if (out->on_full && out->batch.len >= out->batch_bytes) {
         int r = out->on_full(out, out->arg);
@@ -927,17 +933,35 @@ uint8_t *gf_out_take_pos(gf_out *out, size_t *len, uint32_t *nrec,
     return data;
 }
 
-void gf_out_set_position(gf_out *out, const char *file, uint64_t line)
+/* set_position's file for a string other than the one passed last: by
+   its text (the last name), else from the table; into out->cur.file. Out
+   of line, so that the usual call (the same string again) is a few
+   instructions without a stack frame. */
+__attribute__((noinline)) static void position_file(gf_out *out,
+                                                    const char *file)
 {
     uint32_t f = 0;
+    out->pos_arg = NULL;
     if (file && out->srcpos) {
         if (out->pos_name && strcmp(file, out->pos_name) == 0)
             f = out->pos_file;
         else if ((f = gf_srcpos_intern(out->srcpos, file, &out->pos_name)))
             out->pos_file = f;
+        if (f)
+            out->pos_arg = file;
     }
     out->cur.file = f;
+}
+
+void gf_out_set_position(gf_out *out, const char *file, uint64_t line)
+{
     out->cur.line = line <= UINT32_MAX ? (uint32_t)line : 0;
+    /* per record: the string passed last is known by its address
+       (pos_arg is set only while pos_file is its index) */
+    if (file && file == out->pos_arg)
+        out->cur.file = out->pos_file;
+    else
+        position_file(out, file);
 }
 
 void gf_out_release(gf_out *out)

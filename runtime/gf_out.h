@@ -74,6 +74,7 @@ struct gf_out {
     uint32_t pos_hint;    /* records in the last batch taken: the next size */
     const char *pos_name; /* the last name interned (the table's copy) */
     uint32_t pos_file;    /* and its index */
+    const char *pos_arg;  /* the caller's string that named it last */
 };
 
 /* Set up an empty output. Returns 0 or -ENOMEM. */
@@ -98,9 +99,10 @@ uint8_t *gf_out_take_pos(gf_out *out, size_t *len, uint32_t *nrec,
 /*
  * gf_host.set_position: the position of the record open on `out`, or of
  * the next one ended or emitted, until the next call. `file` is interned in
- * out->srcpos (the last name is remembered, so a name repeated record
- * after record costs one strcmp); NULL file or a line past 2^32-1 is
- * unknown (0).
+ * out->srcpos; the string passed last is recognised by its address (the
+ * same string record after record costs a pointer comparison), another by
+ * its text (a strcmp with the last name) before the table is asked. NULL
+ * file or a line past 2^32-1 is unknown (0).
  */
 void gf_out_set_position(gf_out *out, const char *file, uint64_t line);
 /* Free everything. */

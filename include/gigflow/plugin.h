@@ -362,8 +362,11 @@ struct gf_host {
      * any later stage of the same process rejects that record, or a record
      * made from it, with reject(), its dead letter carries this "file" and
      * "line". Positions do not travel between processes. `file` is copied
-     * on first sight; passing the same string for every record of a file
-     * costs a comparison. Older hosts lack it: check
+     * on first sight, and the string passed last is recognised by its
+     * address: pass the same string for every record of a file (the
+     * `path` option: a pointer comparison per record), and do not
+     * overwrite it in place with another file's name (pass another string,
+     * or it reads as the old name). Older hosts lack it: check
      * GF_HOST_HAS(host, set_position).
      */
     void (*set_position)(gf_out *out, const char *file, uint64_t line);

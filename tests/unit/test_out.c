@@ -905,8 +905,8 @@ static void test_positions(void **state)
     gf_out_begin(&o);
     gf_out_set_int(&o, "i", 2);
     assert_int_equal(gf_out_end(&o), 0);
-    /* the same name from another buffer, and the first buffer reused for
-       another name: names, not addresses, decide */
+    /* the same name from another string is the same file; a string not
+       the one passed last is read by its text (a1, now another name) */
     gf_out_begin(&o);
     gf_out_set_position(&o, a2, 6); /* with a record open: that record's */
     gf_out_set_int(&o, "i", 3);
@@ -1007,8 +1007,13 @@ static void test_positions_batches(void **state)
     assert_int_equal(gf_out_init(&o, 4096, take_pos_check, &c), 0);
     o.srcpos = t;
     for (int64_t i = 0; i < 5000; i++) {
-        char f[8];
-        snprintf(f, sizeof f, "f%d", (int)(i / 100 % 2));
+        /* one string per file, as set_position asks; a copy of the same
+           name (a new string each record) must still work */
+        static const char *const names[] = {"f0", "f1"};
+        char copy[8];
+        const char *f = names[i / 100 % 2];
+        if (i % 3 == 0)
+            f = strcpy(copy, f);
         if (i >= 10)
             gf_out_set_position(&o, f, (uint64_t)i + 1);
         write_15(&o, i);
@@ -1039,8 +1044,13 @@ static int alloc_scenario_pos(void)
     }
     o.srcpos = t;
     for (int64_t i = 0; i < 250 && !failed; i++) {
-        char f[8];
-        snprintf(f, sizeof f, "f%d", (int)(i / 100 % 2));
+        /* one string per file, as set_position asks; a copy of the same
+           name (a new string each record) must still work */
+        static const char *const names[] = {"f0", "f1"};
+        char copy[8];
+        const char *f = names[i / 100 % 2];
+        if (i % 3 == 0)
+            f = strcpy(copy, f);
         if (i >= 10)
             gf_out_set_position(&o, f, (uint64_t)i + 1);
         if (i >= 10 && o.cur.file == 0)
