@@ -86,7 +86,7 @@ int gf_dedup_take(gf_dedup *d, uint64_t origin, uint64_t seq, uint32_t nrec)
     if (!o || seq == 0)
         return GF_DEDUP_UNKNOWN;
     if (o->nshares > 1 && gf_dedup_route(origin, seq, o->nshares) != o->share)
-        return GF_DEDUP_UNKNOWN;
+        return GF_DEDUP_ELSEWHERE;
     uint64_t bit = seq - 1;
     size_t word = (size_t)(bit / 64);
     if (word >= o->nwords) {

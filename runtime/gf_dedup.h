@@ -53,15 +53,16 @@ int gf_dedup_share(gf_dedup *d, uint64_t origin, unsigned k, unsigned n);
 
 /* gf_dedup_take results */
 enum {
-    GF_DEDUP_NEW = 1,     /* first time: process it */
-    GF_DEDUP_DUP = 0,     /* seen before: drop it (but acknowledge it) */
-    GF_DEDUP_UNKNOWN = -1 /* not an expected origin, or seq 0 */
+    GF_DEDUP_NEW = 1,       /* first time: process it */
+    GF_DEDUP_DUP = 0,       /* seen before: drop it (but acknowledge it) */
+    GF_DEDUP_UNKNOWN = -1,  /* not an expected origin, or seq 0 */
+    GF_DEDUP_ELSEWHERE = -2 /* another instance's share (gf_dedup_share) */
 };
 
 /*
  * Take batch (origin, seq) holding `nrec` records: GF_DEDUP_NEW,
- * GF_DEDUP_DUP, GF_DEDUP_UNKNOWN (also: a batch of another instance's
- * share), or -ENOMEM (nothing recorded).
+ * GF_DEDUP_DUP, GF_DEDUP_UNKNOWN, GF_DEDUP_ELSEWHERE (a batch of another
+ * instance's share), or -ENOMEM (nothing recorded).
  */
 int gf_dedup_take(gf_dedup *d, uint64_t origin, uint64_t seq, uint32_t nrec);
 

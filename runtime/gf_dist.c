@@ -65,6 +65,11 @@ struct gf_dist_inst {
        callbacks such as emit take it again) */
     pthread_mutex_t lock;
     bool ended; /* the thread is gone: the keeper leaves it alone */
+    /* the end of the run (settle): 0 working, 1 done, 2 ok; read by the
+       local instances that feed this one inproc */
+    _Atomic int phase;
+    gf_inst **local_down; /* the instances this one feeds inproc */
+    size_t nlocal_down;
     bool passthru;
     gf_dedup *dedup; /* stateful stages fed over links */
     dist_origin *origins;
@@ -163,7 +168,7 @@ char *gf_dist_own_path(const char *path, const char *spec)
         return NULL;
     for (char *c = tag; *c; c++)
         if (*c == '#' || *c == '/')
-            *c = '-';
+            *c = '.'; /* never in a stage name: sector#1 != stage sector-1 */
     char *out = gf_asprintf("%.*s.%s%s", (int)stem, path, tag, path + stem);
     gf_free(tag);
     return out;
@@ -199,6 +204,33 @@ static unsigned sibling(const gf_inst *in, uint64_t p)
     return (unsigned)(p - in->producer);
 }
 
+static int add_origins(const gf_pipeline *p, const size_t *first, size_t s,
+                       uint64_t **ids, size_t *n, size_t depth);
+
+/* Add the origins whose batches reach a consumer through its input stage
+   u to ids[] (no repeats). */
+static int origins_via(const gf_pipeline *p, const size_t *first, size_t u,
+                       uint64_t **ids, size_t *n, size_t depth)
+{
+    const gf_stage_def *ud = &p->stages[u];
+    if (is_stateless(ud) && is_link(ud))
+        return add_origins(p, first, u, ids, n, depth + 1);
+    for (unsigned w = 0; w < ud->workers; w++) {
+        uint64_t id = first[u] + w + 1;
+        bool seen = false;
+        for (size_t i = 0; i < *n; i++)
+            seen |= (*ids)[i] == id;
+        if (seen)
+            continue;
+        uint64_t *g = gf_realloc(*ids, (*n + 1) * sizeof *g);
+        if (!g)
+            return -1;
+        *ids = g;
+        g[(*n)++] = id;
+    }
+    return 0;
+}
+
 /* Add the origins of stage s's input to ids[] (no repeats). */
 static int add_origins(const gf_pipeline *p, const size_t *first, size_t s,
                        uint64_t **ids, size_t *n, size_t depth)
@@ -206,28 +238,9 @@ static int add_origins(const gf_pipeline *p, const size_t *first, size_t s,
     if (depth > p->nstages)
         return 0; /* the graph is acyclic: cannot happen */
     const gf_stage_def *d = &p->stages[s];
-    for (size_t f = 0; f < d->nfrom; f++) {
-        size_t u = d->from[f];
-        const gf_stage_def *ud = &p->stages[u];
-        if (is_stateless(ud) && is_link(ud)) {
-            if (add_origins(p, first, u, ids, n, depth + 1) < 0)
-                return -1;
-            continue;
-        }
-        for (unsigned w = 0; w < ud->workers; w++) {
-            uint64_t id = first[u] + w + 1;
-            bool seen = false;
-            for (size_t i = 0; i < *n; i++)
-                seen |= (*ids)[i] == id;
-            if (seen)
-                continue;
-            uint64_t *g = gf_realloc(*ids, (*n + 1) * sizeof *g);
-            if (!g)
-                return -1;
-            *ids = g;
-            g[(*n)++] = id;
-        }
-    }
+    for (size_t f = 0; f < d->nfrom; f++)
+        if (origins_via(p, first, d->from[f], ids, n, depth) < 0)
+            return -1;
     return 0;
 }
 
@@ -455,6 +468,15 @@ static int setup_output(gf_run *run, gf_inst *inst, const size_t *first,
         }
         f->n = td->workers;
         f->rr = in->ctx.instance % f->n;
+        gf_inst **ld =
+            gf_realloc(di->local_down, (di->nlocal_down + f->n) * sizeof *ld);
+        if (!ld) {
+            *err = errf("out of memory");
+            return -1;
+        }
+        di->local_down = ld;
+        for (unsigned w = 0; w < f->n; w++)
+            ld[di->nlocal_down++] = &inst[first[f->stage] + w];
         for (unsigned w = 0; w < f->n; w++) {
             char ep[128];
             inproc_endpoint(ep, sizeof ep, run, f->stage, w);
@@ -544,10 +566,62 @@ void gf_dist_free_security(gf_run *run)
     run->sec = NULL;
 }
 
+/*
+ * Across processes a batch keeps its origin's id through stateless
+ * stages, so a stage fed over links must receive each origin's batches
+ * along one path only: two paths (gen -> a -> out and gen -> b -> out)
+ * would carry the same ids, and the second copy would be taken for a
+ * duplicate. Such a graph is refused (it runs in one process, where every
+ * edge counts its own batches). Returns 0, or -2 with *err.
+ */
+static int check_paths(const gf_pipeline *p, const size_t *first, char **err)
+{
+    for (size_t s = 0; s < p->nstages; s++) {
+        const gf_stage_def *d = &p->stages[s];
+        for (size_t f = 0; is_link(d) && f < d->nfrom; f++) {
+            for (size_t g = f + 1; g < d->nfrom; g++) {
+                uint64_t *a = NULL, *b = NULL, shared = 0;
+                size_t na = 0, nb = 0;
+                int rc = origins_via(p, first, d->from[f], &a, &na, 0);
+                if (rc == 0)
+                    rc = origins_via(p, first, d->from[g], &b, &nb, 0);
+                for (size_t i = 0; rc == 0 && i < na && !shared; i++)
+                    for (size_t j = 0; j < nb && !shared; j++)
+                        if (a[i] == b[j])
+                            shared = a[i];
+                gf_free(a);
+                gf_free(b);
+                if (rc < 0) {
+                    *err = errf("out of memory");
+                    return -1;
+                }
+                if (!shared)
+                    continue;
+                size_t o = 0; /* the stage of instance id `shared` */
+                while (o + 1 < p->nstages && first[o + 1] < shared)
+                    o++;
+                *err =
+                    errf("stage %s receives the batches of stage %s "
+                         "along two paths (through %s and through %s): "
+                         "across processes each must come along one "
+                         "path only; join the paths before the link, or "
+                         "run these stages in one process",
+                         d->name, p->stages[o].name, p->stages[d->from[f]].name,
+                         p->stages[d->from[g]].name);
+                return -2;
+            }
+        }
+    }
+    return 0;
+}
+
 int gf_dist_setup(gf_run *run, gf_inst *inst, size_t ninst, const size_t *first,
                   char **err)
 {
     *err = NULL;
+    int prc = check_paths(run->p, first, err);
+    if (prc < 0)
+        return prc;
     int src = setup_security(run, inst, ninst, err);
     if (src < 0)
         return src;
@@ -607,6 +681,7 @@ void gf_dist_teardown(gf_inst *in)
     gf_free(di->chain);
     gf_free(di->items);
     gf_free(di->name);
+    gf_free(di->local_down);
     pthread_mutex_destroy(&di->lock);
     gf_free(di);
     in->dist = NULL;
@@ -1103,23 +1178,48 @@ static int keep_partial(gf_inst *in, unsigned k, gf_link_msg *m)
     return rc < 0 ? dist_fail(in, "out of memory") : 0;
 }
 
+/*
+ * A well-formed batch from a known producer that this instance cannot
+ * take (r: gf_dedup_take's result, or GF_DEDUP_NEW after the end of
+ * stream): the processes disagree about the pipeline. Not acknowledging it
+ * would stall its producer for ever, so the run fails, saying why.
+ */
+static int refuse_batch(gf_inst *in, const gf_link_msg *m, int r)
+{
+    char msg[400];
+    if (r == GF_DEDUP_ELSEWHERE)
+        snprintf(msg, sizeof msg,
+                 "batch %" PRIu64 " of producer %" PRIu64
+                 " belongs to instance %u of this stage's %u, not to this "
+                 "one: do all processes run the same pipeline file (the "
+                 "same workers)?",
+                 m->hdr.seq, m->hdr.producer,
+                 gf_dedup_route(m->hdr.producer, m->hdr.seq, in->ctx.instances),
+                 in->ctx.instances);
+    else if (r == GF_DEDUP_UNKNOWN)
+        snprintf(msg, sizeof msg,
+                 "batch %" PRIu64 " of producer %" PRIu64
+                 ", which is not one of this stage's origins: do all "
+                 "processes run the same pipeline file?",
+                 m->hdr.seq, m->hdr.producer);
+    else
+        snprintf(msg, sizeof msg,
+                 "batch %" PRIu64 " of producer %" PRIu64
+                 " came after that producer's end of stream",
+                 m->hdr.seq, m->hdr.producer);
+    atomic_fetch_add_explicit(&in->cnt->frames_rejected, 1,
+                              memory_order_relaxed);
+    return dist_fail(in, msg);
+}
+
 static int stateful_data(gf_inst *in, gf_link_msg *m)
 {
     struct gf_dist_inst *di = in->dist;
     int r = gf_dedup_take(di->dedup, m->hdr.producer, m->hdr.seq, m->hdr.count);
     if (r == -ENOMEM)
         return dist_fail(in, "out of memory");
-    if (r == GF_DEDUP_UNKNOWN) {
-        atomic_fetch_add_explicit(&in->cnt->frames_rejected, 1,
-                                  memory_order_relaxed);
-        char msg[160];
-        snprintf(msg, sizeof msg,
-                 "rejected batch %" PRIu64 " of producer %" PRIu64
-                 ": not one of this stage's origins",
-                 m->hdr.seq, m->hdr.producer);
-        link_log(in, msg);
-        return 0;
-    }
+    if (r == GF_DEDUP_UNKNOWN || r == GF_DEDUP_ELSEWHERE)
+        return refuse_batch(in, m, r);
     unsigned sib = sibling(in, m->hdr.producer);
     if (r == GF_DEDUP_NEW && sib > 0) {
         if (keep_partial(in, sib, m) < 0)
@@ -1165,8 +1265,8 @@ static int stateful_eos(gf_inst *in, gf_link_msg *m)
  * What still comes to a stateful instance whose input is complete: the
  * copies of an end of stream forwarded by the other stateless instances,
  * and batches resent after a worker seemed dead. Each is acknowledged (so
- * that its producers can finish), never processed; a new batch now is a
- * protocol error, rejected.
+ * that its producers can finish), never processed; a new batch now fails
+ * the run (refuse_batch).
  */
 static int drain_late(gf_inst *in)
 {
@@ -1183,14 +1283,8 @@ static int drain_late(gf_inst *in)
                                           memory_order_relaxed);
                 gf_link_rx_ack(di->lrx, m.src, m.hdr.producer, m.hdr.seq);
             } else {
-                atomic_fetch_add_explicit(&in->cnt->frames_rejected, 1,
-                                          memory_order_relaxed);
-                char msg[200];
-                snprintf(msg, sizeof msg,
-                         "rejected batch %" PRIu64 " of producer %" PRIu64
-                         ": it came after the end of stream",
-                         m.hdr.seq, m.hdr.producer);
-                link_log(in, msg);
+                rc = r == -ENOMEM ? dist_fail(in, "out of memory")
+                                  : refuse_batch(in, &m, r);
             }
         }
         zmq_msg_close(&m.payload);
@@ -1440,7 +1534,8 @@ static int finish(gf_inst *in)
 }
 
 /* Wait until every consumer of this instance said its part is done
-   (`ok`: that its outputs are committed). */
+   (`ok`: that its outputs are committed): over links, and the instances
+   of this process it feeds inproc. */
 static int wait_downstream(gf_inst *in, bool ok)
 {
     struct gf_dist_inst *di = in->dist;
@@ -1449,9 +1544,13 @@ static int wait_downstream(gf_inst *in, bool ok)
         for (size_t t = 0; t < di->ntx; t++)
             if (di->ltx[t] && !gf_link_tx_settled(di->ltx[t], ok))
                 settled = false;
+        for (size_t i = 0; i < di->nlocal_down; i++)
+            if (atomic_load(&di->local_down[i]->dist->phase) < (ok ? 2 : 1))
+                settled = false;
         if (settled)
             return 0;
-        if (service(in, hb_ms(in) / 8 + 1, false) < 0)
+        /* a local consumer's phase wakes no poll: look again soon */
+        if (service(in, di->nlocal_down ? 20 : hb_ms(in) / 8 + 1, false) < 0)
             return -1;
     }
 }
@@ -1485,9 +1584,11 @@ static int settle(gf_inst *in, int rc)
     struct gf_dist_inst *di = in->dist;
     if (rc == 0)
         rc = wait_downstream(in, false);
-    if (rc == 0 && di->lrx) {
+    if (rc == 0) {
         debug(in, "part done");
-        gf_link_rx_done(di->lrx);
+        atomic_store(&di->phase, 1);
+        if (di->lrx)
+            gf_link_rx_done(di->lrx);
     }
     atomic_store(&in->cnt->end_ns, gf_stats_now_ns());
     pthread_mutex_lock(&run->lock);
@@ -1504,6 +1605,7 @@ static int settle(gf_inst *in, int rc)
         abort_peers(in);
         return -1;
     }
+    atomic_store(&di->phase, 2);
     if (!di->lrx)
         return 0;
     debug(in, "ok: telling the producers");

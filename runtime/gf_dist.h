@@ -44,7 +44,7 @@ int gf_dist_place(const gf_pipeline *p, const char *const *specs, size_t n,
  * The file name a process of a distributed run uses for a per-process file
  * of the pipeline (its dead letters): `path` with its first placed
  * instance `spec` ("NAME" or "NAME#I") inserted before the extension,
- * "out/dead.jsonl" -> "out/dead.sector-1.jsonl", so that processes sharing
+ * "out/dead.jsonl" -> "out/dead.sector.1.jsonl", so that processes sharing
  * a directory never write the same file. gf_malloc'd; NULL when out of
  * memory.
  */

@@ -397,6 +397,16 @@ static int tx_handle(gf_link_tx *tx, size_t p, const gf_frame_hdr *h,
         if (h->aux == GF_LINK_HB_DONE && pe->state == PEER_LIVE) {
             if (getenv("GIGFLOW_DEBUG"))
                 say(tx->o, "%s: its part is done", pe->name);
+            /* a consumer is done only after acknowledging everything: a
+               batch still out there would be lost */
+            size_t out = 0;
+            for (size_t i = 0; i < tx->nitems; i++)
+                out += tx->items[i].peer == (long)p && tx->items[i].seq != 0;
+            if (out > 0)
+                return tx_fail(tx,
+                               "%s at %s says it is done while %zu batches "
+                               "sent to it are unacknowledged",
+                               pe->name, pe->endpoint, out);
             tx_lose_peer(tx, p, PEER_DONE);
         }
         if (h->aux == GF_LINK_HB_OK &&
@@ -751,6 +761,7 @@ struct gf_link_rx {
     rx_expect *exp;
     size_t nsrc, capsrc;
     rx_src *srcs;
+    uint64_t phase; /* HEARTBEAT aux of every heartbeat: 0, DONE or OK */
     gf_link_msg *q; /* ring */
     size_t qhead, qlen, qcap;
     uint64_t bad;
@@ -1093,7 +1104,11 @@ int gf_link_rx_service(gf_link_rx *rx, int64_t now)
             continue;
         }
         if (now - s->sent_ns >= hb / 4) {
-            gf_frame_hdr h = {.type = GF_FRAME_HEARTBEAT, .producer = rx->self};
+            /* once done (or ok), every heartbeat says so: one lost on a
+               reconnect is repeated */
+            gf_frame_hdr h = {.type = GF_FRAME_HEARTBEAT,
+                              .producer = rx->self,
+                              .aux = rx->phase};
             if (rx_send(rx, s, &h) == -EHOSTUNREACH)
                 s->sent_ns = now; /* disconnected: silence will tell */
         }
@@ -1162,11 +1177,13 @@ static void rx_tell_all(gf_link_rx *rx, uint64_t aux)
 
 void gf_link_rx_done(gf_link_rx *rx)
 {
+    rx->phase = GF_LINK_HB_DONE;
     rx_tell_all(rx, GF_LINK_HB_DONE);
 }
 
 void gf_link_rx_ok(gf_link_rx *rx)
 {
+    rx->phase = GF_LINK_HB_OK;
     rx_tell_all(rx, GF_LINK_HB_OK);
 }
 

@@ -49,7 +49,9 @@
  *              waits for itself); then 3 travels back the same way, and
  *              no process ends with success before everything after it
  *              committed: a stage that dies or fails before that fails
- *              every process. A peer that said 2 is still watched
+ *              every process. Once said, 2 (then 3) is the aux of every
+ *              heartbeat the consumer sends, so one lost on a reconnect
+ *              is repeated. A peer that said 2 is still watched
  *              (heartbeats); one that said 3 is not. Each producer
  *              echoes 3, and the consumer stays connected until every
  *              live producer has, at most one heartbeat timeout (with

@@ -193,4 +193,26 @@ done
 [ ! -e agg.jsonl ] || dfail "an aggregate instance killed: agg.jsonl exists"
 ls agg.jsonl.tmp-* >/dev/null 2>&1 && dfail "an aggregate instance killed: temporary file left"
 echo "an aggregate instance killed: every process exited non-zero within ${BOUND}s"
+
+# ---------------------- 4. processes that disagree about the workers --
+# the classify workers' file says 2 aggregate workers, the others' 3: a
+# batch arrives at an instance whose share it is not; the run fails,
+# saying so, instead of stalling its producer
+fx 2 | sed -e "s|, tcp://127.0.0.1:$((P+16))]|]|" >fx2.yaml
+gf validate fx2.yaml
+expect_rc 0 "fx2.yaml (2 aggregate workers)"
+GF_PIDS=() GF_NAMES=()
+for i in 0 1 2; do bg "a$i" run fx3.yaml --stage "agg#$i" "${X[@]}"; done
+for i in 0 1 2; do bg "m$i" run fx2.yaml --stage "mid#$i" "${X[@]}"; done
+bg o run fx3.yaml --stage out "${X[@]}"
+bg g run fx3.yaml --stage gen "${X[@]}"
+wait_rc g
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || dfail "workers disagree: the ingest exited $rc"
+for n in a0 a1 a2 m0 m1 m2 o; do
+    wait_rc "$n"
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || dfail "workers disagree: $n exited $rc"
+done
+grep -h "do all processes run the same pipeline file" a*.err >/dev/null ||
+    dfail "workers disagree: no instance said why"
+echo "processes disagreeing about the workers: the run fails, saying why"
 echo ok

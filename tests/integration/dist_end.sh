@@ -12,7 +12,10 @@
 #     exits non-zero too, and no output file exists;
 #  4. a plugin callback longer than the heartbeat (the export's process()
 #     of one batch sleeps 1.5 heartbeats): the process's keeper thread
-#     keeps its links alive, nobody is taken as dead, the run completes.
+#     keeps its links alive, nobody is taken as dead, the run completes;
+#  5. "done" and "ok" also cross an inproc edge: gen -> mid -inproc-> agg
+#     in one process -> out in another whose commit fails late (a slow
+#     side branch there): the ingest does not exit 0.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/runtime_lib.bash"
 . "$here/dist_lib.bash"
@@ -122,4 +125,45 @@ done
 ! grep -q "taken as dead" ./*.err || dfail "slow export: a live peer was taken as dead"
 cmp one.jsonl result.jsonl || dfail "slow export: output differs"
 echo "a plugin call of 1.5 heartbeats: nobody taken as dead, same output"
+
+# 5. mid -> agg inproc in process M; out's process commits late and fails
+cat >i.yaml <<Y
+name: inproc-end
+stages:
+  - name: gen
+    plugin: t_gen
+    with: {count: 2000, per_call: 500}
+  - name: mid
+    plugin: t_fail
+    from: gen
+    listen: tcp://127.0.0.1:$((P+11))
+  - name: agg
+    plugin: t_count
+    from: mid
+    with: {by: group}
+  - name: out
+    plugin: t_sink
+    from: agg
+    listen: tcp://127.0.0.1:$((P+12))
+    with: {path: result.jsonl, fail_commit: true}
+  - name: gen2
+    plugin: t_gen
+    with: {count: 10, per_call: 1}
+  - name: slow
+    plugin: t_sink
+    from: gen2
+    with: {path: slow.jsonl, delay_us: $((200000 * SLOW))}
+Y
+rm -f result.jsonl slow.jsonl
+GF_PIDS=() GF_NAMES=()
+bg M run i.yaml --stage mid --stage agg --heartbeat "$HBMS" --quiet
+bg O run i.yaml --stage out --stage gen2 --stage slow --heartbeat "$HBMS" --quiet
+bg G run i.yaml --stage gen --heartbeat "$HBMS" --quiet
+for n in G M O; do
+    wait_rc "$n"
+    [ "$rc" -ne 0 ] || dfail "inproc edge, late failing commit: $n exited 0"
+    [ "$rc" -ne 124 ] || dfail "inproc edge, late failing commit: $n hung"
+done
+[ ! -e result.jsonl ] || dfail "inproc edge: result.jsonl exists"
+echo "done/ok across an inproc edge: a late failing commit fails the ingest too"
 echo ok

@@ -4,7 +4,7 @@
 # output is byte-identical to the one-process run, and the record stream
 # (sorted) holds every record exactly once. The workers reject every
 # record whose seq is a multiple of 97: each process writes its own
-# dead-letter file (dead.mid-I.jsonl), a worker writes a batch's rejects
+# dead-letter file (dead.mid.I.jsonl), a worker writes a batch's rejects
 # only once its outputs were acknowledged, and together the files hold
 # every reject exactly once (by batch id: the lines of a batch redone
 # after its worker died are recognisable copies).
@@ -89,9 +89,9 @@ want=$(upto $N | awk '$1 % 97 != 0')
 diff <(seqs raw.jsonl) <(echo "$want") >/dev/null || dfail "seqs 1..$N (less the rejected) not exactly once each"
 
 # dead letters: one file per process, none shared
-[ -e dead.mid-5.jsonl ] || dfail "the surviving worker wrote no dead.mid-5.jsonl"
+[ -e dead.mid.5.jsonl ] || dfail "the surviving worker wrote no dead.mid.5.jsonl"
 [ ! -e dead.jsonl ] || dfail "a process wrote the unsuffixed dead.jsonl"
-cat dead.mid-*.jsonl >all-dead.jsonl
+cat dead.mid.*.jsonl >all-dead.jsonl
 # complete lines only (a process killed while writing may leave half a
 # line: that batch was not acknowledged, so it was redone elsewhere)
 grep -E '^\{.*\}$' all-dead.jsonl |

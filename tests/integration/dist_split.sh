@@ -121,4 +121,34 @@ Y
 gf validate badlisten.yaml
 expect_rc 2 "listen list longer than workers"
 expect_err "badlisten.yaml:9:13: stage 'mid': 'listen' lists 3 endpoints for 2 workers"
+# two paths from one producer into a stage fed over links (a diamond):
+# the batches keep their ids, so the second copy would look like a
+# duplicate; refused in every process before anything runs
+cat >diamond.yaml <<'Y'
+name: diamond
+stages:
+  - name: gen
+    plugin: t_gen
+  - name: a
+    plugin: t_fail
+    from: gen
+    listen: tcp://127.0.0.1:1
+  - name: b
+    plugin: t_fail
+    from: gen
+    listen: tcp://127.0.0.1:2
+  - name: out
+    plugin: t_sink
+    from: [a, b]
+    listen: tcp://127.0.0.1:3
+    with: {path: x.jsonl}
+Y
+for s in gen a out; do
+    gf run diamond.yaml --stage $s --quiet
+    expect_rc 2 "a diamond into a listening stage (--stage $s)"
+    expect_err "stage out receives the batches of stage gen along two paths (through a and through b)"
+done
+gf run diamond.yaml --quiet
+expect_rc 0 "the same diamond in one process"
+[ "$(lines x.jsonl)" = 20 ] || fail "diamond in one process: $(lines x.jsonl) records, want 2 x 10"
 echo ok

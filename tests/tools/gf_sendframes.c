@@ -29,6 +29,7 @@
 #include <zmq.h>
 
 #include "gf_frame.h"
+#include "gf_link.h"
 
 #define NKINDS 14
 
@@ -78,7 +79,7 @@ static size_t record(uint8_t *buf, uint32_t n)
     return k;
 }
 
-/* Whether the stage said "input complete" (HEARTBEAT aux 2). */
+/* Whether the stage said "ok" (HEARTBEAT aux GF_LINK_HB_OK). */
 static bool g_done;
 
 /* Read one reply; returns its header type, or 0 on timeout. */
@@ -100,7 +101,7 @@ static int recv_reply(gf_frame_hdr *h, long timeout_ms)
     const char *why;
     if (n < 0 || gf_frame_decode(buf, (size_t)n, h, &why) != 0)
         return -1;
-    if (h->type == GF_FRAME_HEARTBEAT && h->aux == 2)
+    if (h->type == GF_FRAME_HEARTBEAT && h->aux == GF_LINK_HB_OK)
         g_done = true;
     return h->type;
 }
@@ -315,14 +316,15 @@ int main(int argc, char **argv)
         gf_frame_hdr r;
         int t = recv_reply(&r, 1000);
         if (t == GF_FRAME_ACK && r.seq == 0) {
-            /* the stage says its input is complete: echo it, as gigflow
-               producers do, so that it may close at once */
+            /* the stage says its outputs are committed ("ok"): echo it,
+               as gigflow producers do, so that it may close at once */
             int64_t until = now_ms() + 5000;
             while (!g_done && now_ms() < until)
                 recv_reply(&r, 100);
             if (g_done) {
-                gf_frame_hdr e = {
-                    .type = GF_FRAME_HEARTBEAT, .producer = producer, .aux = 2};
+                gf_frame_hdr e = {.type = GF_FRAME_HEARTBEAT,
+                                  .producer = producer,
+                                  .aux = GF_LINK_HB_OK};
                 send_msg(&e, "", 0);
             }
             printf("sent %u valid, %u malformed; all acknowledged\n", nvalid,

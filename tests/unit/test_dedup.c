@@ -96,7 +96,7 @@ static void test_shares(void **state)
                 own |= mine[k][i] == s;
             assert_int_equal(gf_dedup_route(5, s, 3) == k, own);
             assert_int_equal(gf_dedup_take(d, 5, s, (uint32_t)s),
-                             own ? GF_DEDUP_NEW : GF_DEDUP_UNKNOWN);
+                             own ? GF_DEDUP_NEW : GF_DEDUP_ELSEWHERE);
         }
         /* records of the share: instance 0 1+4+7+10 = 22, 1: 15, 2: 18 */
         static const uint32_t recs[3] = {22, 15, 18};

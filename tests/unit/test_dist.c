@@ -23,11 +23,11 @@ static void test_own_path(void **state)
     static const struct {
         const char *path, *spec, *want;
     } cases[] = {
-        {"out/dead.jsonl", "sector#1", "out/dead.sector-1.jsonl"},
+        {"out/dead.jsonl", "sector#1", "out/dead.sector.1.jsonl"},
         {"dead.jsonl", "members", "dead.members.jsonl"},
-        {"out/dead", "groups#0", "out/dead.groups-0"},
+        {"out/dead", "groups#0", "out/dead.groups.0"},
         {"out.d/dead", "x", "out.d/dead.x"},         /* a dot in a directory */
-        {"/abs/.hidden", "x#2", "/abs/.hidden.x-2"}, /* a dot file */
+        {"/abs/.hidden", "x#2", "/abs/.hidden.x.2"}, /* a dot file */
         {"a/b.c.jsonl", "s", "a/b.c.s.jsonl"},       /* the last extension */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -4,8 +4,11 @@
  * ACK gives credit back), acknowledgements reaching on_ack, a silent
  * consumer instance taken as dead and its unacknowledged batches resent to
  * the other one, a stateful (critical) consumer's death failing the link,
- * an origin producer's silence failing the receiving end, and malformed
- * messages counted and dropped without reaching the queue.
+ * an origin producer's silence failing the receiving end, malformed
+ * messages counted and dropped without reaching the queue, a critical
+ * link routing each batch to instance (origin + seq) % N with per-instance
+ * record counts in its EOS, and the end-of-run phases ("done", "ok", their
+ * repetition in heartbeats, the echo, and a consumer done too early).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -273,6 +276,141 @@ static void test_bad_messages(void **state)
     zmq_close(d);
 }
 
+/* Take what rx i has queued: DATA seqs into seqs[], acknowledged. */
+static int drain_rx(fix *f, int i, uint64_t *seqs, int max, uint32_t *eos_count)
+{
+    int n = 0;
+    gf_link_msg m;
+    while (gf_link_rx_next(f->rx[i], &m)) {
+        if (m.hdr.type == GF_FRAME_EOS) {
+            if (eos_count)
+                *eos_count = m.hdr.count;
+            gf_link_rx_ack(f->rx[i], m.src, m.hdr.producer, 0);
+        } else {
+            if (n < max)
+                seqs[n] = m.hdr.seq;
+            n++;
+            gf_link_rx_ack(f->rx[i], m.src, m.hdr.producer, m.hdr.seq);
+        }
+        zmq_msg_close(&m.payload);
+    }
+    return n;
+}
+
+static void test_routed_critical(void **state)
+{
+    fix *f = *state;
+    const char *err;
+    static char e0[] = "inproc://c0", e1[] = "inproc://c1";
+    char *eps[2] = {e0, e1};
+    gf_link_tx_destroy(&f->tx);
+    f->tx = gf_link_tx_new(f->ctx, &opts, 1, "agg", eps, 2, true, on_ack, &f->a,
+                           &f->ctx_cnt, &err);
+    assert_non_null(f->tx);
+    ready(f);
+    gf_edge_batch *b = batch();
+    /* (1 + seq) % 2: seqs 1 and 3 to instance 0, 2 and 4 to instance 1 */
+    assert_int_equal(gf_link_tx_send(f->tx, 1, 1, b), 0);
+    assert_int_equal(gf_link_tx_send(f->tx, 1, 3, b), 0);
+    /* instance 0 is out of credit: seq 5 waits although instance 1 has
+       credit (a stateless link would have sent it there) */
+    assert_int_equal(gf_link_tx_send(f->tx, 1, 5, b), -EAGAIN);
+    assert_int_equal(gf_link_tx_send(f->tx, 1, 2, b), 0);
+    assert_int_equal(gf_link_tx_send(f->tx, 1, 4, b), 0);
+    pump(f, f->tx, 30);
+    uint64_t s0[4] = {0}, s1[4] = {0};
+    assert_int_equal(drain_rx(f, 0, s0, 4, NULL), 2);
+    assert_int_equal(drain_rx(f, 1, s1, 4, NULL), 2);
+    assert_int_equal(s0[0] + s0[1], 1 + 3);
+    assert_int_equal(s1[0] + s1[1], 2 + 4);
+    pump(f, f->tx, 30);
+    assert_int_equal(gf_link_tx_send(f->tx, 1, 5, b), 0); /* to instance 0 */
+    pump(f, f->tx, 30);
+    assert_int_equal(drain_rx(f, 0, s0, 4, NULL), 1);
+    assert_int_equal(s0[0], 5);
+    pump(f, f->tx, 30);
+    /* EOS: 5 batches; each instance is told the records of its share */
+    assert_int_equal(gf_link_tx_eos(f->tx, 1, 5, 5, true), 0);
+    pump(f, f->tx, 30);
+    uint32_t c0 = 99, c1 = 99;
+    drain_rx(f, 0, s0, 4, &c0);
+    drain_rx(f, 1, s1, 4, &c1);
+    assert_int_equal(c0, 3); /* seqs 1, 3, 5: one record each */
+    assert_int_equal(c1, 2); /* seqs 2, 4 */
+    pump(f, f->tx, 30);
+    assert_int_equal(gf_link_tx_unacked(f->tx), 0);
+    gf_edge_batch_unref(b);
+}
+
+static void test_done_and_ok(void **state)
+{
+    fix *f = *state;
+    ready(f);
+    assert_false(gf_link_tx_settled(f->tx, false));
+    gf_link_rx_done(f->rx[0]);
+    pump(f, f->tx, 30);
+    assert_false(gf_link_tx_settled(f->tx, false)); /* instance 1 works */
+    gf_link_rx_done(f->rx[1]);
+    pump(f, f->tx, 30);
+    assert_true(gf_link_tx_settled(f->tx, false));
+    assert_false(gf_link_tx_settled(f->tx, true));
+    /* still watched after "done": peers gauge unchanged */
+    assert_int_equal(atomic_load(&f->ctx_cnt.peers), 2);
+    gf_link_rx_ok(f->rx[0]);
+    gf_link_rx_ok(f->rx[1]);
+    for (int k = 0; k < 50 && !(gf_link_rx_all_bye(f->rx[0]) &&
+                                gf_link_rx_all_bye(f->rx[1]));
+         k++)
+        pump(f, f->tx, 10);
+    assert_true(gf_link_tx_settled(f->tx, true));
+    assert_true(gf_link_rx_all_bye(f->rx[0])); /* the echo came back */
+    assert_true(gf_link_rx_all_bye(f->rx[1]));
+    assert_int_equal(atomic_load(&f->ctx_cnt.peers), 0);
+
+    /* a producer that connects after "done" learns it from the next
+       heartbeat: the phase rides on every one */
+    const char *err;
+    gf_counters cnt;
+    memset(&cnt, 0, sizeof cnt);
+    const uint64_t prod[] = {1};
+    const bool origin[] = {false};
+    gf_link_rx_destroy(&f->rx[1]);
+    static char e2[] = "inproc://c2";
+    f->rx[1] = gf_link_rx_new(f->ctx, &opts, 12, "d", e2, prod, origin, 1,
+                              &f->rx_cnt[1], &err);
+    assert_non_null(f->rx[1]);
+    gf_link_rx_done(f->rx[1]); /* told nobody: no producer yet */
+    char *eps2[1] = {e2};
+    gf_link_tx *late = gf_link_tx_new(f->ctx, &opts, 1, "d", eps2, 1, false,
+                                      NULL, NULL, &cnt, &err);
+    assert_non_null(late);
+    for (int k = 0; k < 100 && !gf_link_tx_settled(late, false); k++)
+        pump(f, late, 10);
+    assert_true(gf_link_tx_settled(late, false));
+    gf_link_tx_destroy(&late);
+}
+
+static void test_done_too_early(void **state)
+{
+    fix *f = *state;
+    ready(f);
+    gf_edge_batch *b = batch();
+    assert_int_equal(gf_link_tx_send(f->tx, 1, 1, b), 0); /* to instance 0 */
+    pump(f, f->tx, 20);
+    /* instance 0 says it is done without acknowledging the batch */
+    gf_link_rx_done(f->rx[0]);
+    int rc = 0;
+    for (int k = 0; k < 50 && rc == 0; k++) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+        rc = gf_link_tx_service(f->tx, gf_stats_now_ns());
+    }
+    assert_int_equal(rc, -1);
+    assert_non_null(
+        strstr(gf_link_tx_error(f->tx), "says it is done while 1 batches"));
+    gf_edge_batch_unref(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +420,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_critical_and_origin_loss, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_messages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_routed_critical, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_done_and_ok, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_done_too_early, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
