@@ -8,6 +8,7 @@
 # rejecting stage and a fan-out to two stages move the positions across
 # many batches and edges. Expected lines come from awk reading the inputs
 # themselves (a row starts on a line read outside quotes), not from gigflow.
+# A group an aggregate emits at flush, rejected downstream, names none.
 . "$(dirname "$0")/runtime_lib.bash"
 export GIGFLOW_PLUGIN_PATH="$GF_TEST_PLUGIN_DIR:$GF_BUILD_DIR/lib/gigflow/plugins"
 
@@ -67,6 +68,13 @@ stages:
     plugin: t_sink
     from: chk
     with: {path: out.jsonl}
+  - name: agg
+    plugin: t_ok_agg
+    from: tag
+  - name: rej
+    plugin: t_fail
+    from: agg
+    with: {reject_every: 1}
 Y
 gf run p.yaml --no-progress --batch-bytes 2k
 expect_rc 0 "positions run"
@@ -106,7 +114,13 @@ grep -q "\"stage\":\"csv\",.*\"file\":\"$T/members.csv\",\"line\":$short," dead.
     fail "no dead letter of csv for line $short"
 grep -q "\"stage\":\"jsonl\",.*\"file\":\"$T/demands.jsonl\",\"line\":$broken," dead.jsonl ||
     fail "no dead letter of jsonl for line $broken"
-[ "$(lines dead.jsonl)" = $(($(wc -l <want.txt) + 2)) ] || fail "dead letters: $(lines dead.jsonl)"
+# a group an aggregate emits at flush comes from no one row: rejected
+# downstream, it names no file and no line (not those of the last input)
+grep '"stage":"rej"' dead.jsonl >rej.jsonl || fail "no dead letter of rej"
+[ "$(lines rej.jsonl)" = 1 ] && grep -q '"count":3600' rej.jsonl ||
+    fail "rej: $(cat rej.jsonl)"
+! grep -q '"file"\|"line"' rej.jsonl || fail "a group has a position: $(cat rej.jsonl)"
+[ "$(lines dead.jsonl)" = $(($(wc -l <want.txt) + 3)) ] || fail "dead letters: $(lines dead.jsonl)"
 # and the fan-out lost nothing
 [ "$(lines all.jsonl)" = $((3000 + 600)) ] || fail "all.jsonl: $(lines all.jsonl)"
 [ "$(lines out.jsonl)" = $((3000 + 600 - $(wc -l <want.txt))) ] || fail "out.jsonl: $(lines out.jsonl)"
