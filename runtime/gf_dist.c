@@ -1101,7 +1101,7 @@ static int passthru_data(gf_inst *in, gf_link_msg *m)
     gf_buf_clear(&di->held);
     plugin_enter(in);
     int rc = gf_stage_process(in, pos, pos + zmq_msg_size(&m->payload),
-                              m->hdr.count);
+                              m->hdr.count, NULL);
     plugin_leave(in);
     if (rc == 0 && gf_out_flush(&in->out) < 0)
         rc = gf_stage_out_failed(in);
@@ -1229,7 +1229,7 @@ static int stateful_data(gf_inst *in, gf_link_msg *m)
         const uint8_t *pos = zmq_msg_data(&m->payload);
         plugin_enter(in);
         int rc = gf_stage_process(in, pos, pos + zmq_msg_size(&m->payload),
-                                  m->hdr.count);
+                                  m->hdr.count, NULL);
         plugin_leave(in);
         if (rc < 0)
             return -1;
@@ -1378,7 +1378,7 @@ static int run_inproc_input(gf_inst *in)
             const uint8_t *pos = zmq_msg_data(&m.payload);
             plugin_enter(in);
             r = gf_stage_process(in, pos, pos + zmq_msg_size(&m.payload),
-                                 m.hdr.count);
+                                 m.hdr.count, NULL);
             plugin_leave(in);
             gf_edge_msg_close(&m);
             if (r < 0)
@@ -1493,6 +1493,7 @@ static int finish(gf_inst *in)
     }
     if (rc < 0)
         return -1;
+    gf_stage_forget_position(in);
     if (pl->flush && !part) {
         plugin_enter(in);
         int r = pl->flush(&in->ctx, in->state, &in->out);

@@ -38,15 +38,23 @@ void __tsan_release(void *addr);
 
 gf_edge_batch *gf_edge_batch_new(uint8_t *data, size_t len, uint32_t nrec)
 {
+    return gf_edge_batch_new_pos(data, len, nrec, NULL);
+}
+
+gf_edge_batch *gf_edge_batch_new_pos(uint8_t *data, size_t len, uint32_t nrec,
+                                     gf_srcpos *pos)
+{
     gf_edge_batch *b = gf_malloc(sizeof *b);
     if (!b) {
         gf_free(data);
+        gf_free(pos);
         return NULL;
     }
     atomic_init(&b->refs, 1);
     b->data = data;
     b->len = len;
     b->nrec = nrec;
+    b->pos = pos;
     return b;
 }
 
@@ -56,6 +64,7 @@ void gf_edge_batch_unref(gf_edge_batch *b)
         return;
     if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
         gf_free(b->data);
+        gf_free(b->pos);
         gf_free(b);
     }
 }
@@ -114,7 +123,8 @@ int gf_edge_tx_send(gf_edge_tx *tx, gf_edge_batch *b, bool dontwait)
         .count = b->nrec,
         .payload_len = (uint32_t)b->len,
     };
-    zmq_msg_t hm, pm;
+    zmq_msg_t hm, pm, xm;
+    bool with_pos = b->pos != NULL && b->nrec > 0;
     int rc = header_msg(&hm, &h);
     if (rc < 0)
         return rc;
@@ -124,22 +134,41 @@ int gf_edge_tx_send(gf_edge_tx *tx, gf_edge_batch *b, bool dontwait)
         gf_edge_batch_unref(b);
         goto fail_header;
     }
+    if (with_pos) {
+        atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+        if (zmq_msg_init_data(&xm, b->pos, (size_t)b->nrec * sizeof *b->pos,
+                              batch_release, b) != 0) {
+            rc = -errno;
+            gf_edge_batch_unref(b);
+            goto fail_payload;
+        }
+    }
     GF_EDGE_SENT(&hm);
     if (zmq_msg_send(&hm, tx->sock,
                      ZMQ_SNDMORE | (dontwait ? ZMQ_DONTWAIT : 0)) < 0) {
         rc = -errno;
-        goto fail_payload;
+        goto fail_positions;
     }
-    /* the first frame went: the second is never refused for the HWM */
-    if (zmq_msg_send(&pm, tx->sock, 0) < 0) {
+    /* the first frame went: the others are never refused for the HWM */
+    if (zmq_msg_send(&pm, tx->sock, with_pos ? ZMQ_SNDMORE : 0) < 0) {
         rc = -errno;
         zmq_msg_close(&pm);
+        if (with_pos)
+            zmq_msg_close(&xm);
+        return rc;
+    }
+    if (with_pos && zmq_msg_send(&xm, tx->sock, 0) < 0) {
+        rc = -errno;
+        zmq_msg_close(&xm);
         return rc;
     }
     tx->seq++;
     tx->records += b->nrec;
     return 0;
 
+fail_positions:
+    if (with_pos)
+        zmq_msg_close(&xm);
 fail_payload:
     zmq_msg_close(&pm);
 fail_header:
@@ -392,38 +421,53 @@ int gf_edge_rx_recv(gf_edge_rx *rx, gf_edge_msg *m, long timeout_ms,
                    m->hdr.producer);
 
     zmq_msg_init(&m->payload);
+    zmq_msg_init(&m->positions);
     if (zmq_msg_recv(&m->payload, rx->sock, 0) < 0) {
         int rc = -errno;
-        zmq_msg_close(&m->payload);
+        gf_edge_msg_close(m);
         return rc;
     }
-    if (zmq_msg_more(&m->payload)) {
-        drain_parts(rx->sock, true);
-        zmq_msg_close(&m->payload);
-        return bad(rx, why, "producer %" PRIu64 ": more than two frames",
-                   m->hdr.producer);
+    bool third = zmq_msg_more(&m->payload);
+    if (third) {
+        if (zmq_msg_recv(&m->positions, rx->sock, 0) < 0) {
+            int rc = -errno;
+            gf_edge_msg_close(m);
+            return rc;
+        }
+        if (zmq_msg_more(&m->positions)) {
+            drain_parts(rx->sock, true);
+            gf_edge_msg_close(m);
+            return bad(rx, why, "producer %" PRIu64 ": more than three frames",
+                       m->hdr.producer);
+        }
     }
     size_t plen = zmq_msg_size(&m->payload);
+    size_t xlen = zmq_msg_size(&m->positions);
     if (plen != m->hdr.payload_len)
         w = "payload length differs from the header";
     else if (m->hdr.type != GF_FRAME_DATA && plen != 0)
         w = "a payload on a frame that carries none";
+    else if (third && m->hdr.type != GF_FRAME_DATA)
+        w = "positions on a frame that carries no records";
+    else if (third && xlen != (size_t)m->hdr.count * sizeof(gf_srcpos))
+        w = "positions frame not 8 bytes per record";
     if (w || (rx->check_payload &&
               gf_frame_check_payload(&m->hdr, zmq_msg_data(&m->payload), plen,
                                      &w) != 0)) {
-        zmq_msg_close(&m->payload);
+        gf_edge_msg_close(m);
         return bad(rx, why, "producer %" PRIu64 ", batch %" PRIu64 ": %s",
                    m->hdr.producer, m->hdr.seq, w ? w : "bad payload");
     }
     int rc = accept_msg(rx, m, why);
     if (rc != GF_EDGE_DATA)
-        zmq_msg_close(&m->payload);
+        gf_edge_msg_close(m);
     return rc;
 }
 
 void gf_edge_msg_close(gf_edge_msg *m)
 {
     zmq_msg_close(&m->payload);
+    zmq_msg_close(&m->positions);
 }
 
 void gf_edge_rx_destroy(gf_edge_rx **rxp)

@@ -4,7 +4,10 @@
  * instance) and the receiving end (gf_edge_rx, the PULL socket a consumer
  * instance reads every upstream producer from).
  *
- * A message is two ZeroMQ frames, header then payload (gf_frame.h). DATA
+ * A message is two ZeroMQ frames, header then payload (gf_frame.h), and a
+ * DATA message whose batch has source positions (gf_srcpos.h) a third: the
+ * records' positions, 8 bytes each in this process's byte order (edges
+ * here never leave the process; gf_link sends no positions). DATA
  * payloads are batches handed over without a copy: a gf_edge_batch owns the
  * bytes and is reference-counted, so one batch can go to several
  * downstream stages (fan-out) and is freed when the last receiver closes
@@ -36,6 +39,7 @@
 #include <zmq.h>
 
 #include "gf_frame.h"
+#include "gf_srcpos.h"
 
 /* Batches queued per direction of an edge (SNDHWM and RCVHWM). */
 #define GF_EDGE_HWM 8
@@ -46,6 +50,9 @@ typedef struct gf_edge_batch {
     uint8_t *data; /* gf_malloc'd; freed with the batch */
     size_t len;
     uint32_t nrec;
+    /* the records' source positions, nrec of them (gf_malloc'd; freed with
+       the batch), or NULL: sent as the third frame (added by pos) */
+    gf_srcpos *pos;
 } gf_edge_batch;
 
 /*
@@ -54,6 +61,12 @@ typedef struct gf_edge_batch {
  * freed then).
  */
 gf_edge_batch *gf_edge_batch_new(uint8_t *data, size_t len, uint32_t nrec);
+/*
+ * The same with the records' positions: `pos` (nrec entries, gf_malloc'd,
+ * or NULL) is owned by the batch from now on, also on failure.
+ */
+gf_edge_batch *gf_edge_batch_new_pos(uint8_t *data, size_t len, uint32_t nrec,
+                                     gf_srcpos *pos);
 /* Drop one reference; the last frees the bytes. NULL is ignored. */
 void gf_edge_batch_unref(gf_edge_batch *b);
 
@@ -72,7 +85,9 @@ typedef struct gf_edge_tx {
  */
 gf_edge_tx *gf_edge_tx_new(void *zctx, const char *endpoint, uint64_t producer);
 /*
- * Send batch b as one DATA message. With `dontwait`, returns -EAGAIN when
+ * Send batch b as one DATA message (three frames when b has positions:
+ * the positions' bytes go without a copy, like the payload's). With
+ * `dontwait`, returns -EAGAIN when
  * the edge is full (nothing sent, b untouched); otherwise blocks under
  * backpressure. On success the message holds its own reference to b.
  * Returns 0, or a negative errno (-ETERM when the run is stopping).
@@ -125,7 +140,19 @@ typedef struct gf_edge_msg {
     gf_frame_hdr hdr;
     zmq_msg_t payload;  /* the batch (DATA); empty otherwise */
     gf_edge_peer *peer; /* whom it came from */
+    /* DATA: the records' positions (hdr.count * 8 bytes, checked), or
+       empty when the batch has none; read it with gf_edge_msg_positions */
+    zmq_msg_t positions;
 } gf_edge_msg;
+
+/* A DATA message's positions (hdr.count of them; read each with memcpy:
+   the frame may be unaligned), or NULL when it carries none. */
+static inline const gf_srcpos *gf_edge_msg_positions(gf_edge_msg *m)
+{
+    return zmq_msg_size(&m->positions)
+               ? (const gf_srcpos *)zmq_msg_data(&m->positions)
+               : NULL;
+}
 
 /*
  * Bind a receiving end at `endpoint` expecting the `npeers` producer ids
@@ -144,17 +171,18 @@ enum {
 
 /*
  * Wait up to timeout_ms (-1: forever) for one message. DATA: m->payload
- * holds exactly hdr.count checked records; release it with
- * gf_edge_msg_close. EOS: the producer's totals were checked against what
- * arrived. BAD: the message was dropped and counted, *why describes it
- * (a static or per-rx string valid until the next call).
- * A count or sequence mismatch at EOS, an EOS twice, or data after EOS is
- * returned as -EPROTO with *why set: the run must fail.
- * Other negative errno: the socket failed (-ETERM: the run is stopping).
+ * holds exactly hdr.count checked records, m->positions their positions
+ * when the sender had any (a positions frame of another length, or on a
+ * message other than DATA, is BAD); release both with gf_edge_msg_close. EOS:
+ * the producer's totals were checked against what arrived. BAD: the message was
+ * dropped and counted, *why describes it (a static or per-rx string valid until
+ * the next call). A count or sequence mismatch at EOS, an EOS twice, or data
+ * after EOS is returned as -EPROTO with *why set: the run must fail. Other
+ * negative errno: the socket failed (-ETERM: the run is stopping).
  */
 int gf_edge_rx_recv(gf_edge_rx *rx, gf_edge_msg *m, long timeout_ms,
                     const char **why);
-/* Release a DATA message's payload. */
+/* Release a DATA message's payload and positions. */
 void gf_edge_msg_close(gf_edge_msg *m);
 /* True once every expected producer's EOS arrived. */
 static inline bool gf_edge_rx_done(const gf_edge_rx *rx)

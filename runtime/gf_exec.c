@@ -163,6 +163,15 @@ static int rt_reject(gf_ctx *ctx, const gf_record *rec, const void *data,
     gf_run *run = in->run;
     if (!run->dl)
         return -1; /* after the run: nowhere to put it */
+    if (!file && line == 0) {
+        /* none of its own: where the record came from. An ingest's is
+           what it said last (set_position), a consumer's that of the
+           input record it is processing. */
+        gf_srcpos at =
+            in->plugin->kind == GF_KIND_INGEST ? in->out.cur : in->pos_in;
+        file = gf_srcpos_name(run->srcpos, at.file);
+        line = at.line;
+    }
     if (in->dist) {
         /* across processes, a stateless stage's rejects wait for the
            acknowledgement of the batch they came in */
@@ -584,6 +593,7 @@ static int init_all(exec_state *x)
             if (gf_out_init(&in->out, x->run.opts.batch_bytes,
                             in->dist ? gf_dist_send : gf_stage_send, in) < 0)
                 return -ENOMEM;
+            in->out.srcpos = x->run.srcpos;
             in->out_ready = true;
         }
     }
@@ -722,6 +732,7 @@ static void teardown(exec_state *x)
     if (x->run.lctx)
         zmq_ctx_term(x->run.lctx);
     gf_dist_free_security(&x->run);
+    gf_srcpos_table_free(&x->run.srcpos);
     gf_free(x->run.info_inputs);
     gf_free(x->run.error);
     pthread_cond_destroy(&x->run.done);
@@ -786,6 +797,11 @@ int gf_exec_run(gf_pipeline *p, const gf_run_opts *o, gf_stage_stats *stats)
         goto done;
     }
     run->info_inputs = collect_inputs(p);
+    run->srcpos = gf_srcpos_table_new();
+    if (!run->srcpos) {
+        fprintf(stderr, "gigflow: out of memory\n");
+        goto done;
+    }
 
     int rc = o->nplace ? make_placement(x, &code) : 0;
     if (rc < 0)

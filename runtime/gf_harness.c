@@ -9,7 +9,8 @@
  * output is flushed into the kept batches, which are checked with the same
  * validator that guards frames from the network (a plugin that writes bad
  * MessagePack fails its test, not a run), and each record gets a stable
- * gf_record view valid until gf_harness_destroy.
+ * gf_record view valid until gf_harness_destroy, and the source position
+ * gf_out noted for it (gf_harness_position).
  *
  * Options go through gf_yaml and gf_options exactly as a pipeline's `with:`
  * does, so a test sees the same messages an operator would.
@@ -35,6 +36,7 @@
 #include "gf_out.h"
 #include "gf_output.h"
 #include "gf_record.h"
+#include "gf_srcpos.h"
 #include "gf_yaml.h"
 
 /* The name options are parsed under: messages read "<options>:1:8: ...". */
@@ -55,6 +57,10 @@ struct gf_harness {
     size_t nbatches, capbatches;
     gf_record **recs; /* views into batches, one allocation each */
     size_t nrecs, caprecs;
+    gf_srcpos *pos; /* source position of recs[i] (added by pos) */
+    size_t cappos;
+    gf_srcpos_table *srcpos; /* the file names of positions */
+    gf_srcpos push_pos;      /* the position pushed records come from */
 
     char **rejects; /* dead-letter lines, without the newline */
     size_t nrejects, caprejects;
@@ -134,6 +140,14 @@ static int h_reject(gf_ctx *ctx, const gf_record *rec, const void *data,
 {
     gf_harness *h = of(ctx);
     gf_buf b = {0};
+    if (!file && line == 0) {
+        /* as a run does: an ingest's last set_position, else the
+           position of the record pushed */
+        gf_srcpos at =
+            h->lib->desc->kind == GF_KIND_INGEST ? h->out.cur : h->push_pos;
+        file = gf_srcpos_name(h->srcpos, at.file);
+        line = at.line;
+    }
     if (gf_deadletter_format(&b, ctx->stage, reason, rec, data, len, file, line,
                              NULL) != 0 ||
         grow((void ***)&h->rejects, h->nrejects, &h->caprejects) != 0 ||
@@ -237,14 +251,27 @@ static int keep_batch(gf_out *out, void *arg)
     h->batches[h->nbatches++] = data;
     const uint8_t *pos = data, *end = data + len;
     gf_record r;
-    while (gf_mp_batch_next(&pos, end, &r)) {
+    for (uint32_t k = 0; gf_mp_batch_next(&pos, end, &r); k++) {
         gf_record *c = gf_malloc(sizeof *c);
         if (!c || grow((void ***)&h->recs, h->nrecs, &h->caprecs) != 0) {
             gf_free(c);
             set_error(h, "out of memory keeping the output");
             return -ENOMEM;
         }
+        if (h->nrecs == h->cappos) {
+            size_t cap = h->caprecs;
+            gf_srcpos *p = gf_realloc(h->pos, cap * sizeof *p);
+            if (!p) {
+                gf_free(c);
+                set_error(h, "out of memory keeping the output");
+                return -ENOMEM;
+            }
+            h->pos = p;
+            h->cappos = cap;
+        }
         *c = r;
+        /* the positions array holds one entry per record, or none */
+        h->pos[h->nrecs] = k < out->npos ? out->pos[k] : (gf_srcpos){0, 0};
         h->recs[h->nrecs++] = c;
     }
     return 0;
@@ -299,11 +326,13 @@ GF_EXPORT gf_harness *gf_harness_new(const char *plugin,
     h->error = gf_strdup("");
     char *lerr = NULL;
     if (!h->error || !(h->outputs = gf_output_new()) ||
+        !(h->srcpos = gf_srcpos_table_new()) ||
         gf_out_init(&h->out, 64 * 1024, keep_batch, h) != 0 ||
         gf_out_init(&h->in, 4096, NULL, NULL) != 0) {
         gf_diag_add(&h->diag, NULL, 0, 0, "out of memory");
         goto fail_new;
     }
+    h->out.srcpos = h->srcpos;
     h->lib = strchr(plugin, '/') ? gf_loader_open_path(plugin, &lerr)
                                  : gf_loader_open(plugin, &lerr);
     if (!h->lib) {
@@ -362,14 +391,17 @@ static int process(gf_harness *h, const gf_record *rec)
                      "gf_harness_produce)");
         return GF_ERROR;
     }
-    return collect(h, desc->process(&h->ctx, h->state, rec, &h->out));
+    h->out.cur = h->push_pos; /* what process() emits inherits it */
+    int rc = collect(h, desc->process(&h->ctx, h->state, rec, &h->out));
+    h->out.cur = (gf_srcpos){0, 0};
+    return rc;
 }
 
 GF_EXPORT int gf_harness_push_json(gf_harness *h, const char *json)
 {
     gf_out *in = &h->in;
     gf_buf_clear(&in->batch);
-    in->nrec = 0;
+    in->nrec = in->npos = 0;
     char why[200];
     gf_out_begin(in);
     int rc = gf_json_set_fields(in, json, strlen(json), why, sizeof why);
@@ -423,6 +455,7 @@ GF_EXPORT int gf_harness_produce(gf_harness *h)
 GF_EXPORT int gf_harness_flush(gf_harness *h)
 {
     const gf_plugin *desc = h->lib->desc;
+    h->out.cur = (gf_srcpos){0, 0}; /* groups: of no one input record */
     if (!desc->flush)
         return collect(h, GF_OK);
     return collect(h, desc->flush(&h->ctx, h->state, &h->out));
@@ -488,6 +521,35 @@ GF_EXPORT char *gf_harness_output_json(const gf_harness *h, size_t i)
     return s;
 }
 
+GF_EXPORT int gf_harness_position(const gf_harness *h, size_t i,
+                                  const char **file, uint64_t *line)
+{
+    if (file)
+        *file = NULL;
+    if (line)
+        *line = 0;
+    if (i >= h->nrecs)
+        return -1;
+    if (file)
+        *file = gf_srcpos_name(h->srcpos, h->pos[i].file);
+    if (line)
+        *line = h->pos[i].line;
+    return 0;
+}
+
+GF_EXPORT int gf_harness_set_position(gf_harness *h, const char *file,
+                                      uint64_t line)
+{
+    uint32_t f = 0;
+    if (file && !(f = gf_srcpos_intern(h->srcpos, file, NULL))) {
+        set_error(h, "set_position: out of memory");
+        return -ENOMEM;
+    }
+    h->push_pos.file = f;
+    h->push_pos.line = line <= UINT32_MAX ? (uint32_t)line : 0;
+    return 0;
+}
+
 GF_EXPORT size_t gf_harness_rejects(const gf_harness *h)
 {
     return h->nrejects;
@@ -527,6 +589,7 @@ GF_EXPORT void gf_harness_destroy(gf_harness **hp)
     for (size_t i = 0; i < h->nrecs; i++)
         gf_free(h->recs[i]);
     gf_free(h->recs);
+    gf_free(h->pos);
     for (size_t i = 0; i < h->nbatches; i++)
         gf_free(h->batches[i]);
     gf_free(h->batches);
@@ -537,6 +600,7 @@ GF_EXPORT void gf_harness_destroy(gf_harness **hp)
     gf_ynode_free(&h->tree);
     gf_loader_close(&h->lib);
     gf_diag_free(&h->diag);
+    gf_srcpos_table_free(&h->srcpos);
     gf_free(h->error);
     gf_free(h);
     *hp = NULL;

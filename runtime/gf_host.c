@@ -293,4 +293,6 @@ const gf_host gf_host_table = {
     .output_path = host_output_path,
 
     .value_to_json = gf_json_value_to_malloc,
+
+    .set_position = gf_out_set_position,
 };

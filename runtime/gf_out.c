@@ -709,15 +709,55 @@ void gf_out_unset(gf_out *out, const char *key)
     out->nfields--;
 }
 
-/* After a record was added: hand a full batch to on_full. */
-static int after_record(gf_out *out)
+/*
+ * Give the record just counted (the batch's nrec-th) the current position,
+ * after zeros for the records before it that had none, growing the array.
+ * Returns 0 or -ENOMEM. The usual case (room, no gap) is inline in
+ * after_record; this stays out of line so that after_record stays small
+ * enough to be inlined into end() and emit().
+ */
+__attribute__((noinline, cold)) static int note_position(gf_out *out)
 {
-    out->nrec++;
+    uint32_t k = out->nrec - 1;
+    if (k >= out->cappos) {
+        uint32_t cap = out->cappos          ? out->cappos * 2
+                       : out->pos_hint > 64 ? out->pos_hint + out->pos_hint / 4
+                                            : 64;
+        while (cap <= k)
+            cap *= 2;
+        gf_srcpos *p = gf_realloc(out->pos, (size_t)cap * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        out->pos = p;
+        out->cappos = cap;
+    }
+    if (out->npos < k)
+        memset(out->pos + out->npos, 0, (k - out->npos) * sizeof *out->pos);
+    out->pos[k] = out->cur;
+    out->npos = k + 1;
+    return 0;
+}
+
+/* After a record was added: note its position, hand a full batch to
+   on_full. */
+static inline int after_record(gf_out *out)
+{
+    uint32_t k = out->nrec++;
     out->records++;
+    /* nothing to note while every position of the batch is unknown */
+    if ((out->npos | out->cur.file | out->cur.line) != 0) {
+        if (out->npos == k && k < out->cappos) {
+            out->pos[k] = out->cur;
+            out->npos = k + 1;
+        } else if (note_position(out) != 0) {
+            fail(out, -ENOMEM);
+            return -ENOMEM;
+        }
+    }
     if (out->on_full && out->batch.len >= out->batch_bytes) {
         int r = out->on_full(out, out->arg);
         if (out->batch.len == 0)
-            out->nrec = 0;
+            out->nrec = out->npos = 0;
         if (r < 0) {
             fail(out, r);
             return r;
@@ -837,7 +877,7 @@ int gf_out_flush(gf_out *out)
         out->batch.len = out->rec_start;
     int r = out->on_full(out, out->arg);
     if (out->batch.len == 0)
-        out->nrec = 0;
+        out->nrec = out->npos = 0;
     if (open && unstash_open(out) != 0)
         fail(out, -ENOMEM);
     if (!open && out->open)
@@ -847,7 +887,8 @@ int gf_out_flush(gf_out *out)
     return r;
 }
 
-uint8_t *gf_out_take(gf_out *out, size_t *len, uint32_t *nrec)
+/* gf_out_take without a word about positions. */
+static uint8_t *take_batch(gf_out *out, size_t *len, uint32_t *nrec)
 {
     size_t done = out->open ? out->rec_start : out->batch.len;
     *len = 0;
@@ -867,6 +908,62 @@ uint8_t *gf_out_take(gf_out *out, size_t *len, uint32_t *nrec)
     return data;
 }
 
+uint8_t *gf_out_take(gf_out *out, size_t *len, uint32_t *nrec)
+{
+    uint8_t *data = take_batch(out, len, nrec);
+    if (data)
+        out->npos = 0; /* dropped; the array is reused */
+    return data;
+}
+
+uint8_t *gf_out_take_pos(gf_out *out, size_t *len, uint32_t *nrec,
+                         gf_srcpos **pos)
+{
+    *pos = NULL;
+    uint8_t *data = take_batch(out, len, nrec);
+    if (!data)
+        return NULL;
+    out->pos_hint = *nrec;
+    if (out->npos) {
+        /* npos == *nrec: every record ended has its entry */
+        *pos = out->pos;
+        out->pos = NULL;
+        out->npos = out->cappos = 0;
+    }
+    return data;
+}
+
+/* set_position's file for a string other than the one passed last: by
+   its text (the last name), else from the table; into out->cur.file. Out
+   of line, so that the usual call (the same string again) is a few
+   instructions without a stack frame. */
+__attribute__((noinline)) static void position_file(gf_out *out,
+                                                    const char *file)
+{
+    uint32_t f = 0;
+    out->pos_arg = NULL;
+    if (file && out->srcpos) {
+        if (out->pos_name && strcmp(file, out->pos_name) == 0)
+            f = out->pos_file;
+        else if ((f = gf_srcpos_intern(out->srcpos, file, &out->pos_name)))
+            out->pos_file = f;
+        if (f)
+            out->pos_arg = file;
+    }
+    out->cur.file = f;
+}
+
+void gf_out_set_position(gf_out *out, const char *file, uint64_t line)
+{
+    out->cur.line = line <= UINT32_MAX ? (uint32_t)line : 0;
+    /* per record: the string passed last is known by its address
+       (pos_arg is set only while pos_file is its index) */
+    if (file && file == out->pos_arg)
+        out->cur.file = out->pos_file;
+    else
+        position_file(out, file);
+}
+
 void gf_out_release(gf_out *out)
 {
     if (!out)
@@ -875,6 +972,9 @@ void gf_out_release(gf_out *out)
     gf_buf_free(&out->scratch);
     gf_free(out->fields);
     out->fields = NULL;
+    gf_free(out->pos);
+    out->pos = NULL;
+    out->npos = out->cappos = 0;
     out->nfields = out->capfields = 0;
     out->nrec = 0;
     out->open = false;

@@ -4,6 +4,15 @@
  * (begin, set_*, end, emit); the runtime decides what happens to a full
  * batch through the on_full callback (send it as a frame, keep it in a
  * test harness).
+ *
+ * Source positions (gf_srcpos.h): every record ended or emitted gets the
+ * out's current position `cur` (set by an ingest through
+ * gf_host.set_position, or by the runtime to the position of the input
+ * record being processed), kept in `pos` parallel to the batch. The array
+ * costs nothing until a known position appears in a batch (npos stays 0);
+ * from then on it holds one entry per record of the batch. gf_out_take_pos
+ * hands it over with the batch; gf_out_take, and an on_full that clears the
+ * batch itself, drop it.
  */
 #ifndef GF_OUT_H
 #define GF_OUT_H
@@ -15,6 +24,7 @@
 #include <gigflow/record.h>
 
 #include "gf_buf.h"
+#include "gf_srcpos.h"
 
 /*
  * Called after a record ends and the batch holds >= batch_bytes, and by
@@ -54,6 +64,17 @@ struct gf_out {
     /* begin_copy pairs not indexed yet: they come first in the record and
        `fields` indexes only what follows them (added by the perf helper) */
     uint32_t unindexed;
+
+    /* source positions (added by pos); see the file comment */
+    gf_srcpos_table *srcpos; /* names for set_position; NULL: files unknown */
+    gf_srcpos cur;           /* position of the next record ended/emitted */
+    gf_srcpos *pos;          /* gf_malloc'd; npos entries are in use */
+    uint32_t npos;           /* 0, or nrec: one per record of the batch */
+    uint32_t cappos;
+    uint32_t pos_hint;    /* records in the last batch taken: the next size */
+    const char *pos_name; /* the last name interned (the table's copy) */
+    uint32_t pos_file;    /* and its index */
+    const char *pos_arg;  /* the caller's string that named it last */
 };
 
 /* Set up an empty output. Returns 0 or -ENOMEM. */
@@ -67,6 +88,23 @@ int gf_out_flush(gf_out *out);
  * with an empty batch. NULL when empty.
  */
 uint8_t *gf_out_take(gf_out *out, size_t *len, uint32_t *nrec);
+/*
+ * gf_out_take, and the records' source positions with it: *pos receives a
+ * gf_malloc'd array of *nrec positions (the caller frees it), or NULL when
+ * no record of the batch has a known one. NULL (and *pos NULL) when empty;
+ * on failure (out of memory) both are NULL and nothing was taken.
+ */
+uint8_t *gf_out_take_pos(gf_out *out, size_t *len, uint32_t *nrec,
+                         gf_srcpos **pos);
+/*
+ * gf_host.set_position: the position of the record open on `out`, or of
+ * the next one ended or emitted, until the next call. `file` is interned in
+ * out->srcpos; the string passed last is recognised by its address (the
+ * same string record after record costs a pointer comparison), another by
+ * its text (a strcmp with the last name) before the table is asked. NULL
+ * file or a line past 2^32-1 is unknown (0).
+ */
+void gf_out_set_position(gf_out *out, const char *file, uint64_t line);
 /* Free everything. */
 void gf_out_release(gf_out *out);
 

@@ -75,7 +75,8 @@ int gf_stage_send(gf_out *out, void *arg)
     gf_inst *in = arg;
     size_t len;
     uint32_t nrec;
-    uint8_t *data = gf_out_take(out, &len, &nrec);
+    gf_srcpos *pos;
+    uint8_t *data = gf_out_take_pos(out, &len, &nrec, &pos);
     in->batch_t0 = 0;
     if (!data) {
         if (out->nrec == 0)
@@ -86,9 +87,10 @@ int gf_stage_send(gf_out *out, void *arg)
     atomic_fetch_add_explicit(&in->cnt->out, nrec, memory_order_relaxed);
     if (in->ndown == 0) {
         gf_free(data);
+        gf_free(pos);
         return 0;
     }
-    gf_edge_batch *b = gf_edge_batch_new(data, len, nrec);
+    gf_edge_batch *b = gf_edge_batch_new_pos(data, len, nrec, pos);
     if (!b) {
         fail_io(in, "sending a batch", -ENOMEM);
         return -ENOMEM;
@@ -159,7 +161,7 @@ static bool kind_wanted(const gf_stage_def *def, const gf_record *rec)
 
 /* Hand every record of a received batch to process(). */
 int gf_stage_process(gf_inst *in, const uint8_t *pos, const uint8_t *end,
-                     uint32_t count)
+                     uint32_t count, const gf_srcpos *positions)
 {
     atomic_fetch_add_explicit(&in->cnt->in, count, memory_order_relaxed);
     atomic_fetch_add_explicit(&in->cnt->batches_received, 1,
@@ -168,7 +170,12 @@ int gf_stage_process(gf_inst *in, const uint8_t *pos, const uint8_t *end,
         return 0; /* draining: nothing will be committed */
     const gf_plugin *pl = in->plugin;
     gf_record rec;
-    while (gf_mp_batch_next(&pos, end, &rec)) {
+    gf_stage_forget_position(in);
+    for (uint32_t k = 0; gf_mp_batch_next(&pos, end, &rec); k++) {
+        if (positions && k < count) {
+            memcpy(&in->pos_in, positions + k, sizeof in->pos_in);
+            in->out.cur = in->pos_in;
+        }
         if (in->def->nkinds && !kind_wanted(in->def, &rec)) {
             /* not for this plugin: uncounted in `in`; a classify stage
                passes it on unchanged, the others have no output for it */
@@ -191,8 +198,11 @@ int gf_stage_process(gf_inst *in, const uint8_t *pos, const uint8_t *end,
         if (in->out.status < 0)
             return gf_stage_out_failed(in);
         if (gf_run_interrupted(in->run))
-            return 0; /* the rest of the batch drains unprocessed */
+            break; /* the rest of the batch drains unprocessed */
     }
+    gf_stage_forget_position(in);
+    if (gf_run_interrupted(in->run))
+        return 0;
     return gf_stage_linger(in) < 0 ? gf_stage_out_failed(in) : 0;
 }
 
@@ -201,7 +211,7 @@ static int process_batch(gf_inst *in, gf_edge_msg *m)
 {
     const uint8_t *pos = zmq_msg_data(&m->payload);
     return gf_stage_process(in, pos, pos + zmq_msg_size(&m->payload),
-                            m->hdr.count);
+                            m->hdr.count, gf_edge_msg_positions(m));
 }
 
 static int run_consumer(gf_inst *in)
@@ -406,6 +416,7 @@ static int finish(gf_inst *in)
         if (gf_stage_merge_partials(in, NULL) < 0)
             return -1;
     }
+    gf_stage_forget_position(in);
     if (pl->flush && !gf_run_interrupted(in->run) &&
         !(in->merge && in->ctx.instance > 0)) {
         int r = pl->flush(&in->ctx, in->state, &in->out);

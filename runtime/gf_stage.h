@@ -35,6 +35,7 @@
 #include "gf_out.h"
 #include "gf_pii.h"
 #include "gf_pipeline.h"
+#include "gf_srcpos.h"
 #include "gf_stats.h"
 
 /* A batch is sent early when it has waited this long for more records. */
@@ -75,6 +76,9 @@ typedef struct gf_run {
     struct gf_security **sec; /* per stage (gf_dist): CURVE keys, NULL
                                  entries for plaintext; NULL array in a
                                  one-process run */
+    /* the input files named by records' source positions (added by pos;
+       gf_srcpos.h); every instance's out interns into it */
+    gf_srcpos_table *srcpos;
 } gf_run;
 
 /* The sending ends towards one downstream stage. */
@@ -132,6 +136,10 @@ typedef struct gf_inst {
     /* aggregates with several workers (added by merge): shared by the
        stage's instances, NULL otherwise */
     gf_merge_box *merge;
+    /* the source position of the input record being processed (0 when
+       unknown, and outside process()): a reject() without a position of
+       its own gets this one (added by pos) */
+    gf_srcpos pos_in;
 } gf_inst;
 
 /* A merge box for `n` instances; NULL when memory runs out. */
@@ -174,11 +182,22 @@ int gf_stage_send(gf_out *out, void *arg);
 /*
  * Hand `count` checked records laid end to end in [pos, end) to the
  * instance's process() (masking first on export stages), then start or
- * check the linger clock. Returns 0, or -1 when the run is failing.
+ * check the linger clock. `positions` holds the records' `count` source
+ * positions (read with memcpy), or is NULL when unknown (batches from
+ * links): before each record, the instance's pos_in and its out's current
+ * position become that record's, so what process() emits inherits it and
+ * a reject() reports it. Returns 0, or -1 when the run is failing.
  * (Added by dist: shared by the inproc loop and gf_dist.)
  */
 int gf_stage_process(gf_inst *in, const uint8_t *pos, const uint8_t *end,
-                     uint32_t count);
+                     uint32_t count, const gf_srcpos *positions);
+/* Before flush() or partial(): their records are groups, of no one input
+   record; they and their rejects get no position. */
+static inline void gf_stage_forget_position(gf_inst *in)
+{
+    in->pos_in = (gf_srcpos){0, 0};
+    in->out.cur = (gf_srcpos){0, 0};
+}
 /* After a callback: start the linger clock of a new batch, or send a batch
    that has waited long enough. 0 or negative. */
 int gf_stage_linger(gf_inst *in);

@@ -15,6 +15,7 @@
 #define GIGFLOW_HARNESS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <gigflow/plugin.h>
 
@@ -62,6 +63,23 @@ size_t gf_harness_count(const gf_harness *h);
 const gf_record *gf_harness_output(const gf_harness *h, size_t i);
 /* Output record i as a JSON object; malloc'd, the caller frees. */
 char *gf_harness_output_json(const gf_harness *h, size_t i);
+/*
+ * The source position of output record i (ABI minor 3; added by pos): what
+ * an ingest said with gf_host.set_position for it, or, for a plugin that
+ * processes pushed records, the position given with
+ * gf_harness_set_position when it was pushed. *file (valid until destroy)
+ * is NULL and *line 0 when unknown; either pointer may be NULL. Returns 0,
+ * or -1 when there is no record i.
+ */
+int gf_harness_position(const gf_harness *h, size_t i, const char **file,
+                        uint64_t *line);
+/*
+ * The position of the records pushed from now on, as a run gives a stage
+ * the position of each input record: the records process() emits inherit
+ * it, and a reject() without one of its own reports it (NULL file: none).
+ * Returns 0, or a negative value when memory runs out.
+ */
+int gf_harness_set_position(gf_harness *h, const char *file, uint64_t line);
 /* Dead letters so far, each a JSON line without its newline. */
 size_t gf_harness_rejects(const gf_harness *h);
 const char *gf_harness_reject(const gf_harness *h, size_t i);

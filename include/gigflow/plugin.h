@@ -77,8 +77,9 @@ extern "C" {
 #define GF_ABI_MAJOR 1
 /* Appending a descriptor field or host function bumps the minor.
    Minor 1 added gf_host.output_open, output_path and value_to_json.
-   Minor 2 added gf_plugin.partial and merge (aggregates with workers). */
-#define GF_ABI_MINOR 2
+   Minor 2 added gf_plugin.partial and merge (aggregates with workers).
+   Minor 3 added gf_host.set_position (source positions of records). */
+#define GF_ABI_MINOR 3
 
 /* Return values of callbacks. Errors are negative. */
 #define GF_OK 0
@@ -348,6 +349,27 @@ struct gf_host {
      * memory runs out.
      */
     long (*value_to_json)(const gf_value *v, char **buf, size_t *cap);
+
+    /* --- source positions (ABI minor 3) -------------------------------- */
+
+    /*
+     * Ingest: say where the record open on `out` (or, when none is open,
+     * the next one ended or emitted) starts in the input: `file` as the
+     * plugin names it in its messages (the `path` option, "<stdin>"), and
+     * the 1-based line (0: unknown; NULL file: unknown file). The position
+     * holds for every record after it until the next call, so call it once
+     * per record. The runtime keeps it beside the record, not in it: when
+     * any later stage of the same process rejects that record, or a record
+     * made from it, with reject(), its dead letter carries this "file" and
+     * "line". Positions do not travel between processes. `file` is copied
+     * on first sight, and the string passed last is recognised by its
+     * address: pass the same string for every record of a file (the
+     * `path` option: a pointer comparison per record), and do not
+     * overwrite it in place with another file's name (pass another string,
+     * or it reads as the old name). Older hosts lack it: check
+     * GF_HOST_HAS(host, set_position).
+     */
+    void (*set_position)(gf_out *out, const char *file, uint64_t line);
 };
 
 /* Does host table `h` have `member` (added after ABI minor 0)? */

@@ -576,5 +576,7 @@ int csv_emit_row(gf_ctx *ctx, csv *c, const csv_row *r, gf_out *out)
     }
     size_t at = mp_map_hdr(c->rec, pairs);
     gf_record rec = {c->rec + at, (size_t)(w - c->rec) - at, (uint32_t)pairs};
+    if (c->set_position) /* the line the row starts on */
+        c->set_position(out, c->file, c->line);
     return h->emit(out, &rec);
 }

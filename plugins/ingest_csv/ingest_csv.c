@@ -11,7 +11,9 @@
  *
  * A bad row (wrong field count, unterminated quote, bytes invalid in the
  * encoding, a value not of its declared type) goes to the dead letters with
- * the file and the line it starts on; the run goes on. After an
+ * the file and the line it starts on; the run goes on. Every record says
+ * that line to the host (set_position), so that a later stage's reject of
+ * it names it too. After an
  * unterminated quote, or a row longer than CSV_MAX_ROW, the physical line
  * the row starts on is rejected and reading resumes on the next line.
  */
@@ -143,6 +145,8 @@ static int csv_open(gf_ctx *ctx, const void *config, void **state)
     c->cd = (iconv_t)-1;
     c->fd = -1;
     c->line = 1;
+    if (GF_HOST_HAS(ctx->host, set_position))
+        c->set_position = ctx->host->set_position;
     c->delim = (char)csv_delim(cfg->delimiter);
     c->stop[(unsigned char)c->delim] = c->stop['\n'] = c->stop['\r'] = 1;
     c->kind_len = cfg->kind ? strlen(cfg->kind) : 0;

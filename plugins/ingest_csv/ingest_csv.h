@@ -108,6 +108,8 @@ typedef struct csv {
     uint8_t *kind_mp; /* "kind" and its value, encoded */
     size_t kind_mp_len;
     size_t keys_len; /* all column keys, encoded */
+    /* gf_host.set_position (ABI minor 3), or NULL on an older host */
+    void (*set_position)(gf_out *out, const char *file, uint64_t line);
 } csv;
 
 /* --- csv_row.c: a scanned row into a record -------------------------- */

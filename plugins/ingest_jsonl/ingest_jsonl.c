@@ -8,8 +8,9 @@
  * Blank lines are skipped, a CR before the LF is dropped, and a UTF-8 BOM
  * at the start is ignored. A line that is not a JSON object goes to the
  * dead letters with its line number and the parser's message; the run goes
- * on. With `kind`, every record's `kind` field is set to it (first, and
- * over any `kind` the line has).
+ * on. Every record tells the host its line (set_position), so that a later
+ * stage's reject of it names it too. With `kind`, every record's `kind` field
+ * is set to it (first, and over any `kind` the line has).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -108,6 +109,8 @@ static int jl_line(gf_ctx *ctx, jl *j, const char *s, size_t n, gf_out *out)
     if (jl_blank(s, n))
         return GF_OK;
     h->begin(out);
+    if (GF_HOST_HAS(h, set_position))
+        h->set_position(out, j->file, j->line);
     if (j->kind)
         h->set_str(out, "kind", j->kind, j->kind_len);
     if (h->set_json(out, s, n, err, sizeof err) < 0) {

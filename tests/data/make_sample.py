@@ -519,8 +519,9 @@ For an ingest stage's `columns:` mapping (the kind comes from the stage).
 
 ## Deliberately bad rows
 
-Each must be rejected to the dead letters while the run goes on. Lines are
-physical lines of the file, 1-based, the header being line 1.
+Each must be rejected to the dead letters while the run goes on, its dead
+letter naming the file and the line listed here (whichever stage rejects
+it). Lines are physical lines of the file, 1-based, the header being line 1.
 
 | file | line | what is wrong | what gigflow says |
 |---|---|---|---|

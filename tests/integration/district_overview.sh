@@ -16,8 +16,9 @@
 # origin, the points leaderboard with its id tie-break). Then:
 #   - metrics-<set>.csv equal the expected tables (floats within 1e-9);
 #   - dead-letters.jsonl holds exactly the README's bad rows, each with its
-#     stage and reason (ingest rejects with file and line; schema rejects
-#     with the record that sits on the listed line);
+#     stage, reason, and the file and line the README lists (ingest rejects
+#     with the raw row; schema rejects, made after the ingest, with
+#     the record that sits on that line);
 #   - one feedback file per origin, rows = its mobile party members, phones
 #     masked 3 digits + **** + 4 digits, equal to the input's phone masked;
 #   - no phone or ID number of the input anywhere in records.jsonl, the
@@ -293,8 +294,9 @@ for f, line, says in listed:
                     and d["reason"].startswith(f"line {line}:") and "raw" in d:
                 hit = i
         elif d["stage"] == "schema" and d["reason"] == msg.strip() \
+                and d.get("file", "").endswith("/" + f) and d.get("line") == line \
                 and d.get("record", {}).get("id") == ids.get((f, line)):
-            hit = i  # the record that sits on the listed line
+            hit = i  # the record that sits on the listed line, and says so
         if hit is not None:
             break
     if hit is None:

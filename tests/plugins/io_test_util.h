@@ -79,6 +79,20 @@ static inline void io_expect_reject(const gf_harness *h, size_t i,
         fail_msg("dead letter %zu: %s\n  want %s and \"%s\"", i, r, l, part);
 }
 
+/* Output record i's source position (gf_harness_position) is file:line;
+   file NULL: unknown. */
+static inline void io_expect_pos(const gf_harness *h, size_t i,
+                                 const char *file, unsigned long long line)
+{
+    const char *f = "x";
+    uint64_t l = 99;
+    assert_int_equal(gf_harness_position(h, i, &f, &l), 0);
+    if (!(file ? f && strcmp(f, file) == 0 : f == NULL) || l != line)
+        fail_msg("record %zu: position %s:%llu, want %s:%llu", i,
+                 f ? f : "(none)", (unsigned long long)l,
+                 file ? file : "(none)", line);
+}
+
 /* A fresh temporary directory (malloc'd path). */
 static inline char *io_tmpdir(void)
 {

@@ -3,8 +3,8 @@
  * t_ok* fixtures: options and their errors, every host service a plugin
  * reports through (reject, reject_raw, drop, error, option_error,
  * config_error), output records as JSON and through the host table, and
- * ingest/classify/aggregate life cycles. Expected JSON is written by hand
- * from what each fixture is documented to do.
+ * ingest/classify/aggregate life cycles, source positions. Expected JSON is
+ * written by hand from what each fixture is documented to do.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -206,6 +206,45 @@ static void test_config_error_and_paths(void **state)
     gf_harness_destroy(&h);
 }
 
+/* Source positions (ABI minor 3): a pushed record's position passes to
+   what process() emits from it and to its dead letter, not to flush(). */
+static void test_positions(void **state)
+{
+    (void)state;
+    gf_harness *h = new_ok("t_ok", NULL, NULL);
+    const char *file = "x";
+    uint64_t line = 9;
+    assert_int_equal(gf_harness_set_position(h, "/data/in.csv", 12), 0);
+    assert_int_equal(gf_harness_push_json(h, "{\"a\":1}"), 0);
+    assert_int_equal(gf_harness_position(h, 0, &file, &line), 0);
+    assert_string_equal(file, "/data/in.csv");
+    assert_int_equal(line, 12);
+    assert_int_equal(gf_harness_push_json(h, "{\"reject\":true}"), 0);
+    assert_string_equal(gf_harness_reject(h, 0),
+                        "{\"stage\":\"t_ok\",\"reason\":\"asked to reject\","
+                        "\"file\":\"/data/in.csv\",\"line\":12,"
+                        "\"record\":{\"reject\":true}}");
+    /* no position: none given on */
+    assert_int_equal(gf_harness_set_position(h, NULL, 0), 0);
+    assert_int_equal(gf_harness_push_json(h, "{\"a\":2}"), 0);
+    assert_int_equal(gf_harness_position(h, 1, &file, &line), 0);
+    assert_null(file);
+    assert_int_equal(line, 0);
+    assert_int_equal(gf_harness_push_json(h, "{\"reject\":true}"), 0);
+    assert_string_equal(gf_harness_reject(h, 1),
+                        "{\"stage\":\"t_ok\",\"reason\":\"asked to reject\","
+                        "\"record\":{\"reject\":true}}");
+    /* flush() emits groups: of no input record */
+    assert_int_equal(gf_harness_set_position(h, "/data/in.csv", 30), 0);
+    assert_int_equal(gf_harness_flush(h), 0);
+    assert_int_equal(gf_harness_count(h), 3);
+    assert_int_equal(gf_harness_position(h, 2, &file, &line), 0);
+    assert_null(file);
+    assert_int_equal(line, 0);
+    assert_int_equal(gf_harness_position(h, 3, &file, &line), -1);
+    gf_harness_destroy(&h);
+}
+
 static void test_ingest(void **state)
 {
     (void)state;
@@ -271,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_option_errors),
         cmocka_unit_test(test_config_error_and_paths),
+        cmocka_unit_test(test_positions),
         cmocka_unit_test(test_ingest),
         cmocka_unit_test(test_by_path_many),
     };

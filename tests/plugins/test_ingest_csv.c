@@ -3,7 +3,9 @@
  * typed and inferred values, column renaming, encodings (UTF-8, BOM,
  * GB18030 with CRLF, detection), streaming across read buffers, and every
  * kind of bad row going to the dead letters with its line while the run
- * goes on. Expected records are written out by hand from the test files.
+ * goes on; every record's source position (gf_harness_position) is the
+ * line its row starts on, counted by hand from the test files. Expected records
+ * are written out by hand from the test files.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -32,6 +34,10 @@ static void test_members(void **state)
                    "{\"kind\":\"member\",\"id\":3,\"name\":\"王\\\"五\\\"\","
                    "\"platform\":\"顺丰\",\"age\":\"041\",\"points\":7,"
                    "\"is_member\":true,\"joined\":\"2022-01-05\"}");
+    /* each record's source position: the line its row starts on */
+    for (size_t i = 0; i < 3; i++)
+        io_expect_pos(h, i, IO_DATA "/members.csv", 2 + i);
+    assert_int_equal(gf_harness_position(h, 3, NULL, NULL), -1);
     /* the types themselves, not just their JSON look */
     const gf_host *host = gf_harness_host(h);
     gf_value v;
@@ -93,6 +99,11 @@ static void test_multiline_crlf(void **state)
     io_expect_json(h, 0, "{\"id\":1,\"note\":\"line one\\r\\nline two\"}");
     io_expect_json(h, 1, "{\"id\":2,\"note\":\"plain\"}");
     io_expect_json(h, 2, "{\"id\":4,\"note\":\"a \\\"q\\\", b\"}");
+    /* positions: the first row spans lines 2-3 (CRLF inside quotes), so
+       the next starts on 4; line 5 is the bad row */
+    io_expect_pos(h, 0, IO_DATA "/multiline.csv", 2);
+    io_expect_pos(h, 1, IO_DATA "/multiline.csv", 4);
+    io_expect_pos(h, 2, IO_DATA "/multiline.csv", 6);
     /* the row after the two-line row starts on line 5 */
     assert_int_equal(gf_harness_rejects(h), 1);
     io_expect_reject(h, 0, 5, "line 5: 3 fields, header has 2");
@@ -114,6 +125,9 @@ static void check_bad(const char *yaml, const char *enc_name)
     io_expect_json(h, 0, "{\"a\":1,\"b\":2,\"c\":3}");
     io_expect_json(h, 1, "{\"a\":10,\"b\":11,\"c\":12}");
     io_expect_json(h, 2, "{\"a\":15,\"b\":16,\"c\":17}");
+    io_expect_pos(h, 0, IO_DATA "/bad.csv", 2);
+    io_expect_pos(h, 1, IO_DATA "/bad.csv", 6);
+    io_expect_pos(h, 2, IO_DATA "/bad.csv", 10); /* after the recovery */
     assert_int_equal(gf_harness_rejects(h), 6);
     io_expect_reject(h, 0, 3, "line 3: 2 fields, header has 3");
     io_expect_reject(h, 1, 4, "line 4: 4 fields, header has 3");
@@ -147,6 +161,7 @@ static void test_bom(void **state)
     assert_int_equal(gf_harness_produce(h), GF_DONE);
     assert_int_equal(gf_harness_count(h), 1);
     io_expect_json(h, 0, "{\"name\":\"赵六\",\"age\":33}");
+    io_expect_pos(h, 0, IO_DATA "/bom.csv", 2); /* the BOM is no line */
     gf_harness_destroy(&h);
 }
 
@@ -164,6 +179,8 @@ static void check_gb18030(const char *encoding)
     io_expect_json(h, 1,
                    "{\"name\":\"李四\",\"age\":25,\"站点\":\"海淀站,北\","
                    "\"平台\":\"饿了么\"}");
+    io_expect_pos(h, 0, IO_DATA "/members_gb18030.csv", 2); /* CRLF lines */
+    io_expect_pos(h, 1, IO_DATA "/members_gb18030.csv", 3);
     assert_int_equal(gf_harness_rejects(h), 1);
     io_expect_reject(h, 0, 4, "line 4: 3 fields, header has 4");
     io_expect_reject(h, 0, 4, "王五,x,西城站"); /* raw text, as UTF-8 */
@@ -362,6 +379,8 @@ static void test_stream_utf8_multiline(void **state)
         int n = snprintf(want, sizeof want, "第%d行\n续,\"x\"", i);
         assert_int_equal(v.v.s.len, (size_t)n);
         assert_memory_equal(v.v.s.ptr, want, (size_t)n);
+        /* two lines per row after the header, across read buffers */
+        io_expect_pos(h, (size_t)i, path, 2 + 2 * (unsigned long long)i);
     }
     assert_int_equal(gf_harness_rejects(h), 1);
     io_expect_reject(h, 0, 2 + 2 * (unsigned long long)N, "1 fields");
@@ -405,6 +424,7 @@ static void check_stream_gb18030(const char *encoding)
         assert_memory_equal(v.v.s.ptr, "张三", 6);
         assert_true(host->get(r, "idxxxxxxxxxxxx", &v));
         assert_int_equal(v.v.i, 100000 + i);
+        io_expect_pos(h, (size_t)i, path, 2 + (unsigned long long)i);
     }
     gf_harness_destroy(&h);
     free(yaml);
@@ -434,6 +454,7 @@ static void test_stdin(void **state)
     assert_int_equal(rc, GF_DONE);
     assert_int_equal(gf_harness_count(h), 1);
     io_expect_json(h, 0, "{\"name\":\"赵六\",\"age\":33}");
+    io_expect_pos(h, 0, "<stdin>", 2);
     gf_harness_destroy(&h);
 }
 

@@ -3,7 +3,8 @@
  * nested values, blank lines, CRLF, a last line without a newline, a line
  * longer than the read buffer, and bad lines (broken JSON, not an object,
  * invalid UTF-8) going to the dead letters with their line numbers while
- * the lines around them come through.
+ * the lines around them come through; every record's source position
+ * (gf_harness_position) is its line, counted by hand.
  */
 #define _GNU_SOURCE
 #include "io_test_util.h"
@@ -23,6 +24,11 @@ static void test_members(void **state)
                    "\"tags\":[\"a\",\"b\"],\"addr\":{\"city\":\"北京\"}}");
     io_expect_json(h, 1, "{\"name\":\"李四\",\"age\":25.5}");
     io_expect_json(h, 2, "{\"name\":\"王五\",\"ok\":true,\"n\":null}");
+    /* source positions: lines 1, 3 (after a blank, CRLF) and 6 (after a
+       bad and a blank line, no LF) */
+    io_expect_pos(h, 0, IO_DATA "/members.jsonl", 1);
+    io_expect_pos(h, 1, IO_DATA "/members.jsonl", 3);
+    io_expect_pos(h, 2, IO_DATA "/members.jsonl", 6);
     assert_int_equal(gf_harness_rejects(h), 1);
     io_expect_reject(h, 0, 4, "line 4: column ");
     io_expect_reject(h, 0, 4, "broken");
@@ -56,6 +62,7 @@ static void test_not_objects(void **state)
     assert_int_equal(gf_harness_produce(h), GF_DONE);
     assert_int_equal(gf_harness_count(h), 1);
     io_expect_json(h, 0, "{\"a\":1}");
+    io_expect_pos(h, 0, IO_DATA "/notobjects.jsonl", 2);
     assert_int_equal(gf_harness_rejects(h), 2);
     io_expect_reject(h, 0, 1, "line 1: column 1: expected a JSON object");
     io_expect_reject(h, 1, 3, "line 3: ");
@@ -87,6 +94,8 @@ static void test_long_line(void **state)
     assert_true(host->get(gf_harness_output(h, 1), "n", &v));
     assert_int_equal(v.v.i, 1);
     io_expect_json(h, 2, "{\"n\":2}");
+    for (size_t i = 0; i < 3; i++) /* one line each, the long one too */
+        io_expect_pos(h, i, path, 1 + i);
     gf_harness_destroy(&h);
     free(path);
     io_rmdir(dir);
@@ -103,6 +112,7 @@ static void test_bom_and_empty(void **state)
     assert_int_equal(gf_harness_produce(h), GF_DONE);
     assert_int_equal(gf_harness_count(h), 1);
     io_expect_json(h, 0, "{\"a\":\"甲\"}");
+    io_expect_pos(h, 0, path, 1); /* the BOM is no line */
     gf_harness_destroy(&h);
     io_write(path, "", 0);
     h = io_open("ingest_jsonl", "path: b.jsonl", dir);

@@ -2,6 +2,7 @@
  * test_edge - gf_edge over inproc: batches and EOS arrive with their
  * counts checked, fan-out shares one batch, round robin spreads batches,
  * and every kind of bad message is dropped, counted and described.
+ * Source positions ride along as a third frame, checked for length.
  * Records are hand-encoded MessagePack so that the expected bytes do not
  * depend on gigflow's writer.
  */
@@ -195,6 +196,107 @@ static void test_bad_messages(void **state)
     zmq_close(s);
 }
 
+/* A batch of `three` with positions {file k+1, line 10*(k+1)}. */
+static gf_edge_batch *make_batch_pos(void)
+{
+    uint8_t *d = gf_malloc(sizeof three);
+    gf_srcpos *p = gf_malloc(3 * sizeof *p);
+    assert_non_null(d);
+    assert_non_null(p);
+    memcpy(d, three, sizeof three);
+    for (uint32_t k = 0; k < 3; k++)
+        p[k] = (gf_srcpos){k + 1, 10 * (k + 1)};
+    gf_edge_batch *b = gf_edge_batch_new_pos(d, sizeof three, 3, p);
+    assert_non_null(b);
+    return b;
+}
+
+/* Positions go as a third frame, shared by every message of the batch;
+   a batch without them is two frames and reads as NULL. */
+static void test_positions(void **state)
+{
+    fx *f = *state;
+    gf_edge_batch *b = make_batch_pos();
+    assert_int_equal(gf_edge_tx_send(f->tx, b, false), 0);
+    assert_int_equal(gf_edge_tx_send(f->tx, b, false), 0);
+    gf_edge_batch_unref(b); /* the messages hold it now */
+    b = make_batch();
+    assert_int_equal(gf_edge_tx_send(f->tx, b, false), 0);
+    gf_edge_batch_unref(b);
+
+    gf_edge_msg m;
+    const char *why;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(recv1(f, &m, &why), GF_EDGE_DATA);
+        assert_int_equal(zmq_msg_size(&m.payload), sizeof three);
+        const gf_srcpos *p = gf_edge_msg_positions(&m);
+        assert_non_null(p);
+        assert_int_equal(zmq_msg_size(&m.positions), 24);
+        for (uint32_t k = 0; k < 3; k++) {
+            gf_srcpos one;
+            memcpy(&one, p + k, sizeof one);
+            assert_int_equal(one.file, k + 1);
+            assert_int_equal(one.line, 10 * (k + 1));
+        }
+        gf_edge_msg_close(&m);
+    }
+    assert_int_equal(recv1(f, &m, &why), GF_EDGE_DATA);
+    assert_null(gf_edge_msg_positions(&m));
+    gf_edge_msg_close(&m);
+
+    /* a malformed positions frame rejects the message as bad */
+    void *s = raw_sender(f);
+    uint8_t hb[GF_FRAME_HDR_SIZE];
+    gf_frame_hdr h = {.type = GF_FRAME_DATA,
+                      .producer = 7,
+                      .seq = 4,
+                      .count = 3,
+                      .payload_len = sizeof three};
+    gf_frame_encode(&h, hb);
+    uint8_t pos[32] = {0};
+    static const size_t wrong[] = {0, 8, 23, 25, 32};
+    for (size_t i = 0; i < sizeof wrong / sizeof *wrong; i++) {
+        assert_int_equal(zmq_send(s, hb, sizeof hb, ZMQ_SNDMORE),
+                         (int)sizeof hb);
+        assert_int_equal(zmq_send(s, three, sizeof three, ZMQ_SNDMORE),
+                         (int)sizeof three);
+        assert_int_equal(zmq_send(s, pos, wrong[i], 0), (int)wrong[i]);
+        assert_int_equal(recv1(f, &m, &why), GF_EDGE_BAD);
+        assert_non_null(strstr(why, "positions"));
+        assert_non_null(strstr(why, "producer 7"));
+    }
+    /* four frames */
+    assert_int_equal(zmq_send(s, hb, sizeof hb, ZMQ_SNDMORE), (int)sizeof hb);
+    assert_int_equal(zmq_send(s, three, sizeof three, ZMQ_SNDMORE),
+                     (int)sizeof three);
+    assert_int_equal(zmq_send(s, pos, 24, ZMQ_SNDMORE), 24);
+    assert_int_equal(zmq_send(s, pos, 8, 0), 8);
+    assert_int_equal(recv1(f, &m, &why), GF_EDGE_BAD);
+    assert_non_null(strstr(why, "more than three frames"));
+    /* positions on an EOS */
+    gf_frame_hdr e = {
+        .type = GF_FRAME_EOS, .producer = 7, .seq = 4, .count = 9, .aux = 3};
+    gf_frame_encode(&e, hb);
+    assert_int_equal(zmq_send(s, hb, sizeof hb, ZMQ_SNDMORE), (int)sizeof hb);
+    assert_int_equal(zmq_send(s, "", 0, ZMQ_SNDMORE), 0);
+    assert_int_equal(zmq_send(s, pos, 0, 0), 0);
+    assert_int_equal(recv1(f, &m, &why), GF_EDGE_BAD);
+    assert_non_null(strstr(why, "positions"));
+    assert_int_equal(f->rx->bad_frames, 7);
+    /* none of it counted: the right positions frame is batch 4 */
+    gf_frame_encode(&h, hb);
+    assert_int_equal(zmq_send(s, hb, sizeof hb, ZMQ_SNDMORE), (int)sizeof hb);
+    assert_int_equal(zmq_send(s, three, sizeof three, ZMQ_SNDMORE),
+                     (int)sizeof three);
+    assert_int_equal(zmq_send(s, pos, 24, 0), 24);
+    assert_int_equal(recv1(f, &m, &why), GF_EDGE_DATA);
+    assert_int_equal(m.hdr.seq, 4);
+    assert_non_null(gf_edge_msg_positions(&m));
+    gf_edge_msg_close(&m);
+    assert_int_equal(f->rx->peers[0].records, 12);
+    zmq_close(s);
+}
+
 static void test_eos_count_mismatch(void **state)
 {
     fx *f = *state;
@@ -311,6 +413,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_data_then_eos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_messages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eos_count_mismatch, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sequence_gap_and_data_after_eos,

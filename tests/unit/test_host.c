@@ -15,6 +15,7 @@
 
 #include "gf_host.h"
 #include "gf_out.h"
+#include "gf_srcpos.h"
 
 /* A runner that records what it was handed. */
 typedef struct runner {
@@ -131,10 +132,11 @@ static void test_table_complete(void **state)
     /* every member after the header is a function pointer: none NULL */
     size_t first = offsetof(gf_host, log);
     size_t n = (sizeof(gf_host) - first) / sizeof(void (*)(void));
-    /* 30 in ABI 1.0, 33 in 1.1 (output_open, output_path, value_to_json):
+    /* 30 in ABI 1.0, 33 in 1.1 (output_open, output_path, value_to_json),
+       34 in 1.3 (set_position):
        counted by hand in gigflow/plugin.h; a member appended there must be
        filled here too */
-    assert_int_equal(n, 33);
+    assert_int_equal(n, 34);
     for (size_t i = 0; i < n; i++) {
         void (*fp)(void);
         memcpy(&fp, (const char *)h + first + i * sizeof fp, sizeof fp);
@@ -236,7 +238,21 @@ static void test_record_functions(void **state)
     assert_int_equal(h->value_to_json(&v, &buf, &cap), 5);
     assert_string_equal(buf, "\"org\"");
     free(buf);
+    /* set_position (ABI minor 3) is the out's: the next record's position */
+    assert_true(GF_HOST_HAS(h, set_position));
+    gf_srcpos_table *t = gf_srcpos_table_new();
+    assert_non_null(t);
+    out.srcpos = t;
+    h->set_position(&out, "in.csv", 12);
+    assert_int_equal(out.cur.line, 12);
+    assert_string_equal(gf_srcpos_name(t, out.cur.file), "in.csv");
+    h->begin(&out);
+    assert_int_equal(h->end(&out), 0);
+    assert_int_equal(out.npos, 2);
+    assert_int_equal(out.pos[0].line, 0); /* the record before: unknown */
+    assert_int_equal(out.pos[1].line, 12);
     gf_out_release(&out);
+    gf_srcpos_table_free(&t);
 }
 
 int main(void)

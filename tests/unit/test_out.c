@@ -5,7 +5,9 @@
  * untouched) are checked against the source bytes packed by msgpack-c.
  * Also: replacing and unsetting keys, begin_copy with overrides, 10,000
  * records across batch boundaries, gf_out_take ownership, invalid set_raw,
- * and an allocation-failure walk (run under ASan for leaks).
+ * source positions noted per record and handed over with the batch
+ * (gf_out_take_pos), and allocation-failure walks (run under ASan for
+ * leaks).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -20,6 +24,7 @@
 #include "gf_mp.h"
 #include "gf_out.h"
 #include "gf_record.h"
+#include "gf_srcpos.h"
 #include "unit_util.h"
 
 /* --- decoding with msgpack-c ---------------------------------------------- */
@@ -839,6 +844,242 @@ static int alloc_scenario(void)
     return failed ? -1 : 0;
 }
 
+/* --- source positions ------------------------------------------------- */
+
+/* Take the batch with its positions; check them against "i": record i
+   has line i + 1 in file "f<i / 100 % 2>", records below 10 none. */
+static int take_pos_check(gf_out *out, void *arg)
+{
+    collected *c = arg;
+    size_t len;
+    uint32_t nrec;
+    gf_srcpos *pos;
+    uint8_t *data = gf_out_take_pos(out, &len, &nrec, &pos);
+    assert_non_null(data);
+    assert_int_equal(out->npos, 0);
+    const uint8_t *p = data, *end = data + len;
+    gf_record r;
+    for (uint32_t k = 0; gf_mp_batch_next(&p, end, &r); k++) {
+        gf_value v;
+        assert_true(gf_record_get(&r, "i", &v));
+        int64_t i = v.v.i;
+        assert_true(i == c->next_i);
+        c->next_i++;
+        if (i < 10) {
+            if (pos) /* another record of the batch has one: zeros here */
+                assert_true(pos[k].file == 0 && pos[k].line == 0);
+            continue;
+        }
+        assert_non_null(pos);
+        char want[8];
+        snprintf(want, sizeof want, "f%d", (int)(i / 100 % 2));
+        assert_string_equal(gf_srcpos_name(out->srcpos, pos[k].file), want);
+        assert_int_equal(pos[k].line, i + 1);
+    }
+    c->records += nrec;
+    c->batches++;
+    gf_free(data);
+    gf_free(pos);
+    return 0;
+}
+
+static void test_positions(void **state)
+{
+    (void)state;
+    gf_srcpos_table *t = gf_srcpos_table_new();
+    assert_non_null(t);
+    gf_out o = out_plain();
+    o.srcpos = t;
+    size_t len;
+    uint32_t nrec;
+    gf_srcpos *pos;
+    /* no position ever set: nothing noted, none handed over */
+    for (int i = 0; i < 2; i++) {
+        gf_out_begin(&o);
+        gf_out_set_int(&o, "i", i);
+        assert_int_equal(gf_out_end(&o), 0);
+    }
+    assert_int_equal(o.npos, 0);
+    char *a1 = strdup("a.csv"), *a2 = strdup("a.csv");
+    gf_out_set_position(&o, a1, 5);
+    gf_out_begin(&o);
+    gf_out_set_int(&o, "i", 2);
+    assert_int_equal(gf_out_end(&o), 0);
+    /* the same name from another string is the same file; a string not
+       the one passed last is read by its text (a1, now another name) */
+    gf_out_begin(&o);
+    gf_out_set_position(&o, a2, 6); /* with a record open: that record's */
+    gf_out_set_int(&o, "i", 3);
+    assert_int_equal(gf_out_end(&o), 0);
+    strcpy(a1, "b.csv");
+    gf_out_set_position(&o, a1, 7);
+    uint8_t rec4[] = {0x81, 0xa1, 'i', 0x04};
+    gf_record r4;
+    gf_record_view(&r4, rec4, sizeof rec4);
+    assert_int_equal(gf_out_emit(&o, &r4), 0);
+    gf_out_set_position(&o, NULL, 8); /* a line of no known file */
+    gf_out_begin(&o);
+    assert_int_equal(gf_out_end(&o), 0);
+    gf_out_set_position(&o, a2, (uint64_t)UINT32_MAX + 1); /* too far */
+    gf_out_begin(&o);
+    assert_int_equal(gf_out_end(&o), 0);
+    uint8_t *data = gf_out_take_pos(&o, &len, &nrec, &pos);
+    assert_non_null(data);
+    assert_int_equal(nrec, 7);
+    assert_non_null(pos);
+    static const uint32_t lines[] = {0, 0, 5, 6, 7, 8, 0};
+    static const char *const files[] = {NULL,    NULL, "a.csv", "a.csv",
+                                        "b.csv", NULL, "a.csv"};
+    for (int k = 0; k < 7; k++) {
+        assert_int_equal(pos[k].line, lines[k]);
+        const char *name = gf_srcpos_name(t, pos[k].file);
+        if (files[k])
+            assert_string_equal(name, files[k]);
+        else
+            assert_null(name);
+    }
+    assert_int_equal(pos[2].file, pos[3].file);
+    assert_int_not_equal(pos[3].file, pos[4].file);
+    gf_free(data);
+    gf_free(pos);
+
+    /* the position holds until changed: the next batch's record has it */
+    gf_out_set_position(&o, "c.csv", 1);
+    gf_out_begin(&o);
+    assert_int_equal(gf_out_end(&o), 0);
+    /* a record open when the batch is taken keeps its own position */
+    gf_out_set_position(&o, "c.csv", 2);
+    gf_out_begin(&o);
+    gf_out_set_int(&o, "open", 1);
+    data = gf_out_take_pos(&o, &len, &nrec, &pos);
+    assert_int_equal(nrec, 1);
+    assert_non_null(pos);
+    assert_int_equal(pos[0].line, 1);
+    assert_string_equal(gf_srcpos_name(t, pos[0].file), "c.csv");
+    gf_free(data);
+    gf_free(pos);
+    assert_int_equal(gf_out_end(&o), 0);
+    data = gf_out_take_pos(&o, &len, &nrec, &pos);
+    assert_int_equal(nrec, 1);
+    assert_non_null(pos);
+    assert_int_equal(pos[0].line, 2);
+    gf_free(data);
+    gf_free(pos);
+
+    /* gf_out_take drops them; unknown again, none are handed over */
+    gf_out_begin(&o);
+    assert_int_equal(gf_out_end(&o), 0);
+    data = gf_out_take(&o, &len, &nrec);
+    assert_int_equal(nrec, 1);
+    assert_int_equal(o.npos, 0);
+    gf_free(data);
+    gf_out_set_position(&o, NULL, 0);
+    gf_out_begin(&o);
+    assert_int_equal(gf_out_end(&o), 0);
+    data = gf_out_take_pos(&o, &len, &nrec, &pos);
+    assert_non_null(data);
+    assert_null(pos);
+    gf_free(data);
+    assert_null(gf_out_take_pos(&o, &len, &nrec, &pos));
+    assert_null(pos);
+    gf_out_release(&o);
+
+    /* an out without a table knows lines, not files */
+    o = out_plain();
+    gf_out_set_position(&o, "x.csv", 4);
+    assert_int_equal(o.cur.file, 0);
+    assert_int_equal(o.cur.line, 4);
+    gf_out_release(&o);
+    free(a1);
+    free(a2);
+    gf_srcpos_table_free(&t);
+}
+
+/* Positions across many batches handed over by on_full, with the file
+   changing every 100 records. */
+static void test_positions_batches(void **state)
+{
+    (void)state;
+    gf_srcpos_table *t = gf_srcpos_table_new();
+    assert_non_null(t);
+    collected c = {0};
+    gf_out o;
+    assert_int_equal(gf_out_init(&o, 4096, take_pos_check, &c), 0);
+    o.srcpos = t;
+    for (int64_t i = 0; i < 5000; i++) {
+        /* one string per file, as set_position asks; a copy of the same
+           name (a new string each record) must still work */
+        static const char *const names[] = {"f0", "f1"};
+        char copy[8];
+        const char *f = names[i / 100 % 2];
+        if (i % 3 == 0)
+            f = strcpy(copy, f);
+        if (i >= 10)
+            gf_out_set_position(&o, f, (uint64_t)i + 1);
+        write_15(&o, i);
+        assert_int_equal(gf_out_end(&o), 0);
+    }
+    assert_int_equal(gf_out_flush(&o), 0);
+    assert_int_equal(c.records, 5000);
+    assert_int_equal(c.next_i, 5000);
+    assert_true(c.batches > 10);
+    assert_non_null(gf_srcpos_name(t, 2));
+    assert_null(gf_srcpos_name(t, 3)); /* two names only */
+    gf_out_release(&o);
+    gf_srcpos_table_free(&t);
+}
+
+/* The allocation walk with positions: a failure anywhere is clean. */
+static int alloc_scenario_pos(void)
+{
+    collected c = {0};
+    gf_out o;
+    int failed = 0;
+    gf_srcpos_table *t = gf_srcpos_table_new();
+    if (!t)
+        return -1;
+    if (gf_out_init(&o, 512, take_pos_check, &c) != 0) {
+        gf_srcpos_table_free(&t);
+        return -1;
+    }
+    o.srcpos = t;
+    for (int64_t i = 0; i < 250 && !failed; i++) {
+        /* one string per file, as set_position asks; a copy of the same
+           name (a new string each record) must still work */
+        static const char *const names[] = {"f0", "f1"};
+        char copy[8];
+        const char *f = names[i / 100 % 2];
+        if (i % 3 == 0)
+            f = strcpy(copy, f);
+        if (i >= 10)
+            gf_out_set_position(&o, f, (uint64_t)i + 1);
+        if (i >= 10 && o.cur.file == 0)
+            failed = 1; /* interning failed: the position is unknown */
+        write_15(&o, i);
+        if (gf_out_end(&o) != 0)
+            failed = 1;
+    }
+    if (!failed && (gf_out_flush(&o) != 0 || o.status < 0))
+        failed = 1;
+    if (!failed)
+        assert_int_equal(c.records, 250);
+    gf_out_release(&o);
+    gf_srcpos_table_free(&t);
+    return failed ? -1 : 0;
+}
+
+static void test_positions_alloc_failures(void **state)
+{
+    (void)state;
+    int ok = 0;
+    for (long n = 0; n < 1000 && !ok; n++) {
+        gf_alloc_fail_after(n);
+        ok = alloc_scenario_pos() == 0;
+        gf_alloc_fail_reset();
+    }
+    assert_true(ok);
+}
+
 static int collect_copy(gf_out *out, void *arg)
 {
     (void)arg;
@@ -880,6 +1121,9 @@ int main(void)
         cmocka_unit_test(test_on_full_and_flush),
         cmocka_unit_test(test_wide_records),
         cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_positions),
+        cmocka_unit_test(test_positions_batches),
+        cmocka_unit_test(test_positions_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
