@@ -29,6 +29,12 @@
 #define HELLO_EVERY_NS (50 * NS_PER_MS)
 /* Lingering of link sockets at close, so that a last ABORT gets out. */
 #define LINK_LINGER_MS 500
+/* Per producer: ids of batches held, and of batches acknowledged lately
+   (gf_link_rx; credit is at most RX_PEND_MAX). */
+#define RX_PEND_MAX 64
+#define RX_ACKED 64
+#define GF_STR2(x) #x
+#define GF_STR(x) GF_STR2(x)
 /* Bad frames logged one by one, then one line per this many. */
 #define BAD_LOG_FIRST 5
 #define BAD_LOG_EVERY 1000
@@ -123,6 +129,7 @@ typedef struct tx_item {
     bool unsent;          /* EOS: not queued yet (connection down) */
     bool redo;            /* DATA: resent after an instance died */
     long peer;            /* where it went; -1: to resend */
+    int64_t sent_ns;      /* last sent (retransmitted after the timeout) */
 } tx_item;
 
 struct gf_link_tx {
@@ -151,8 +158,9 @@ static void payload_free(void *data, void *hint)
     gf_edge_batch_unref(hint);
 }
 
-/* Send DATA item it to peer p (which has credit). 0 or -errno. */
-static int tx_send_item(gf_link_tx *tx, tx_item *it, size_t p)
+/* Send DATA item it to peer p (which has credit; `again`: the item holds
+   its credit already, a retransmission). 0 or -errno. */
+static int tx_send_item(gf_link_tx *tx, tx_item *it, size_t p, bool again)
 {
     tx_peer *pe = &tx->peers[p];
     gf_frame_hdr h = {
@@ -183,9 +191,11 @@ static int tx_send_item(gf_link_tx *tx, tx_item *it, size_t p)
     }
     if (rc < 0)
         return -errno;
-    pe->credit--;
-    ADD(tx->cnt->credit, -1);
-    pe->sent_ns = gf_stats_now_ns();
+    if (!again) {
+        pe->credit--;
+        ADD(tx->cnt->credit, -1);
+    }
+    pe->sent_ns = it->sent_ns = gf_stats_now_ns();
     it->peer = (long)p;
     return 0;
 }
@@ -207,6 +217,36 @@ static int tx_send_eos(gf_link_tx *tx, const tx_item *it, size_t p)
     if (rc == 0)
         tx->peers[p].sent_ns = gf_stats_now_ns();
     return rc;
+}
+
+/*
+ * Send again what a live instance has not acknowledged for a heartbeat
+ * timeout: a connection that broke and came back (ZeroMQ reconnects by
+ * itself) loses what was on it, the message or its acknowledgement, while
+ * both ends stay alive. The consumer recognises a copy (gf_link_rx: of a
+ * batch it still holds it drops, of one it acknowledged it acknowledges
+ * again), so this is safe when the consumer is merely slow.
+ */
+static void tx_retransmit(gf_link_tx *tx, int64_t now)
+{
+    int64_t timeout = hb_ns(tx->o);
+    for (size_t i = 0; i < tx->nitems; i++) {
+        tx_item *it = &tx->items[i];
+        if (it->peer < 0 || it->unsent || now - it->sent_ns < timeout ||
+            tx->peers[it->peer].state != PEER_LIVE)
+            continue;
+        int rc = it->seq == 0 ? tx_send_eos(tx, it, (size_t)it->peer)
+                              : tx_send_item(tx, it, (size_t)it->peer, true);
+        it->sent_ns = now; /* sent, or tried: the next try in a timeout */
+        if (rc == 0 && it->seq != 0) {
+            ADD(tx->cnt->batches_resent, 1);
+            if (getenv("GIGFLOW_DEBUG"))
+                say(tx->o,
+                    "%s: batch %" PRIu64 " of %" PRIu64
+                    " unacknowledged for a heartbeat: sent again",
+                    tx->peers[it->peer].name, it->seq, it->origin);
+        }
+    }
 }
 
 static tx_item *tx_add_item(gf_link_tx *tx)
@@ -475,7 +515,7 @@ static void tx_pump(gf_link_tx *tx)
                                     : (tx->rr + k) % tx->n;
             if (tx->peers[p].state != PEER_LIVE || tx->peers[p].credit == 0)
                 continue;
-            if (tx_send_item(tx, it, p) == 0) {
+            if (tx_send_item(tx, it, p, false) == 0) {
                 tx->resend--;
                 tx->rr = (p + 1) % tx->n;
                 ADD(tx->cnt->batches_sent, 1);
@@ -567,6 +607,7 @@ int gf_link_tx_service(gf_link_tx *tx, int64_t now)
                        "unacknowledged",
                        tx->stage, tx->resend);
     tx_pump(tx);
+    tx_retransmit(tx, now);
     return 0;
 }
 
@@ -634,7 +675,7 @@ int gf_link_tx_send(gf_link_tx *tx, uint64_t origin, uint64_t seq,
         it->seq = seq;
         it->b = b;
         atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
-        int rc = tx_send_item(tx, it, p);
+        int rc = tx_send_item(tx, it, p, false);
         if (rc < 0) {
             it->peer = 0; /* not counted as a resend */
             tx_drop_item(tx, tx->nitems - 1);
@@ -666,6 +707,7 @@ int gf_link_tx_eos(gf_link_tx *tx, uint64_t origin, uint64_t batches,
         it->records = records;
         it->direct = direct;
         it->peer = (long)p;
+        it->sent_ns = gf_stats_now_ns();
         /* not connected right now: retried by tx_pump */
         it->unsent = tx_send_eos(tx, it, p) < 0;
         sent = true;
@@ -744,6 +786,13 @@ typedef struct rx_src {
     bool bye;  /* it echoed this end's "ok" */
     char addr[64];
     uint32_t inflight; /* DATA taken and not yet acknowledged */
+    /* ids of those (a copy of one is dropped: its producer sent it again
+       because no acknowledgement came in time) ... */
+    uint64_t pend[RX_PEND_MAX][2];
+    /* ... and of the last ones acknowledged (a copy is acknowledged again:
+       the first acknowledgement was lost) */
+    uint64_t acked[RX_ACKED][2];
+    uint32_t acked_next;
     int64_t heard_ns, sent_ns;
 } rx_src;
 
@@ -775,6 +824,10 @@ gf_link_rx *gf_link_rx_new(void *lctx, const gf_link_opts *o, uint64_t self,
                            const uint64_t *producers, const bool *origin,
                            size_t n, gf_counters *cnt, const char **err)
 {
+    if ((o->credit ? o->credit : GF_LINK_CREDIT) > RX_PEND_MAX) {
+        *err = "credit larger than " GF_STR(RX_PEND_MAX) " batches";
+        return NULL;
+    }
     *err = "out of memory";
     gf_link_rx *rx = gf_calloc(1, sizeof *rx);
     if (!rx)
@@ -882,6 +935,47 @@ static int rx_send(gf_link_rx *rx, rx_src *s, const gf_frame_hdr *h)
     else if (h->type == GF_FRAME_ACK && h->seq == 0 && getenv("GIGFLOW_DEBUG"))
         say(rx->o, "EOS ack sent to producer %" PRIu64, s->producer);
     return rc;
+}
+
+/* Where (origin, seq) is among the batches held for s, or -1. */
+static long pend_find(const rx_src *s, uint64_t origin, uint64_t seq)
+{
+    for (uint32_t i = 0; i < s->inflight; i++)
+        if (s->pend[i][0] == origin && s->pend[i][1] == seq)
+            return (long)i;
+    return -1;
+}
+
+/* Forget a held batch (acknowledged or dropped). True when it was held. */
+static bool pend_remove(rx_src *s, uint64_t origin, uint64_t seq)
+{
+    long i = pend_find(s, origin, seq);
+    if (i < 0)
+        return false;
+    s->inflight--;
+    s->pend[i][0] = s->pend[s->inflight][0];
+    s->pend[i][1] = s->pend[s->inflight][1];
+    return true;
+}
+
+static bool acked_has(const rx_src *s, uint64_t origin, uint64_t seq)
+{
+    for (uint32_t i = 0; i < RX_ACKED; i++)
+        if (s->acked[i][1] == seq && s->acked[i][0] == origin && seq != 0)
+            return true;
+    return false;
+}
+
+/* ACK (origin, seq) to s: seq 0 an end of stream, else one credit back. */
+static void rx_send_ack(gf_link_rx *rx, rx_src *s, uint64_t origin,
+                        uint64_t seq)
+{
+    gf_frame_hdr h = {.type = GF_FRAME_ACK,
+                      .producer = origin,
+                      .seq = seq,
+                      .aux = seq,
+                      .count = seq != 0 ? 1 : 0};
+    rx_send(rx, s, &h);
 }
 
 /* A HELLO from routing id rid: register (or re-register) its producer. */
@@ -1045,12 +1139,23 @@ static int rx_read_one(gf_link_rx *rx, int64_t now)
                                                     : "was interrupted");
         break;
     case GF_FRAME_DATA:
+        if (pend_find(s, h.producer, h.seq) >= 0) {
+            ADD(rx->cnt->duplicates, 1); /* held already: its ack will do */
+            break;
+        }
+        if (acked_has(s, h.producer, h.seq)) {
+            ADD(rx->cnt->duplicates, 1); /* the first ack was lost */
+            rx_send_ack(rx, s, h.producer, h.seq);
+            break;
+        }
         if (s->inflight >= (rx->o->credit ? rx->o->credit : GF_LINK_CREDIT)) {
             rx_bad(rx, addr,
                    "producer %" PRIu64 ": batch %" PRIu64 " beyond its credit",
                    h.producer, h.seq);
             break;
         }
+        s->pend[s->inflight][0] = h.producer;
+        s->pend[s->inflight][1] = h.seq;
         s->inflight++;
         m.src = (size_t)(s - rx->srcs);
         if (rx_enqueue(rx, &m) < 0)
@@ -1131,7 +1236,7 @@ int gf_link_rx_next(gf_link_rx *rx, gf_link_msg *m)
         rx_src *s = &rx->srcs[m->src];
         if (!s->live && m->hdr.type == GF_FRAME_DATA) {
             /* its producer gave it to another instance already */
-            s->inflight--;
+            pend_remove(s, m->hdr.producer, m->hdr.seq);
             zmq_msg_close(&m->payload);
             continue;
         }
@@ -1143,16 +1248,14 @@ int gf_link_rx_next(gf_link_rx *rx, gf_link_msg *m)
 void gf_link_rx_ack(gf_link_rx *rx, size_t src, uint64_t origin, uint64_t seq)
 {
     rx_src *s = &rx->srcs[src];
-    if (seq != 0 && s->inflight > 0)
-        s->inflight--;
+    if (seq != 0 && pend_remove(s, origin, seq)) {
+        s->acked[s->acked_next][0] = origin;
+        s->acked[s->acked_next][1] = seq;
+        s->acked_next = (s->acked_next + 1) % RX_ACKED;
+    }
     if (!s->live)
         return;
-    gf_frame_hdr h = {.type = GF_FRAME_ACK,
-                      .producer = origin,
-                      .seq = seq,
-                      .aux = seq,
-                      .count = seq != 0 ? 1 : 0};
-    rx_send(rx, s, &h);
+    rx_send_ack(rx, s, origin, seq);
 }
 
 size_t gf_link_rx_live(const gf_link_rx *rx)

@@ -2,8 +2,11 @@
  * gf_link - an edge between processes (ipc:// or tcp://), beside the inproc
  * gf_edge: credit-based flow control, an acknowledgement per batch,
  * heartbeats both ways, resending of unacknowledged batches to another
- * instance when one dies (ZeroMQ guide, chapters 3-4: the Pirate patterns
- * and credit-based flow control).
+ * instance when one dies, and to the same one when no acknowledgement
+ * came for a heartbeat (a broken and reconnected connection loses what it
+ * carried; the consumer recognises copies: of a batch it holds it drops
+ * them, of one it acknowledged it acknowledges them again) (ZeroMQ guide,
+ * chapters 3-4: the Pirate patterns and credit-based flow control).
  *
  * Sockets. A consumer instance binds one ROUTER at its `listen` endpoint
  * (gf_link_rx); a producer instance connects one DEALER to every instance

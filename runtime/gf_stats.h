@@ -30,13 +30,14 @@ typedef struct gf_counters {
     _Atomic uint64_t batches_sent;     /* DATA frames sent downstream */
     _Atomic uint64_t batches_received; /* DATA frames taken in */
     _Atomic uint64_t batches_acked;    /* sent batches acknowledged */
-    _Atomic uint64_t batches_resent;   /* sent again (no ACK, peer lost) */
-    _Atomic uint64_t duplicates;       /* received again, dropped by
-                                          (producer, sequence) */
-    _Atomic uint64_t frames_rejected;  /* invalid frames refused */
-    _Atomic int64_t peers;             /* gauge: peers connected now */
-    _Atomic int64_t credit;            /* gauge: credit (batches this
-                                          instance may still send) */
+    /* sent again: the peer was lost, or no ACK came for a heartbeat */
+    _Atomic uint64_t batches_resent;
+    _Atomic uint64_t duplicates;      /* received again, dropped by
+                                         (producer, sequence) */
+    _Atomic uint64_t frames_rejected; /* invalid frames refused */
+    _Atomic int64_t peers;            /* gauge: peers connected now */
+    _Atomic int64_t credit;           /* gauge: credit (batches this
+                                         instance may still send) */
 } gf_counters;
 
 typedef struct gf_stats gf_stats;

@@ -7,8 +7,11 @@
  * an origin producer's silence failing the receiving end, malformed
  * messages counted and dropped without reaching the queue, a critical
  * link routing each batch to instance (origin + seq) % N with per-instance
- * record counts in its EOS, and the end-of-run phases ("done", "ok", their
- * repetition in heartbeats, the echo, and a consumer done too early).
+ * record counts in its EOS, the end-of-run phases ("done", "ok", their
+ * repetition in heartbeats, the echo, and a consumer done too early), and
+ * retransmission: a batch unacknowledged for a heartbeat is sent again, a
+ * copy of a batch still held is dropped, a copy of one acknowledged is
+ * acknowledged again.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -411,6 +414,51 @@ static void test_done_too_early(void **state)
     gf_edge_batch_unref(b);
 }
 
+static void test_retransmit(void **state)
+{
+    fix *f = *state;
+    ready(f);
+    gf_edge_batch *b = batch();
+    assert_int_equal(gf_link_tx_send(f->tx, 1, 1, b), 0); /* to instance 0 */
+    /* held, not acknowledged, for longer than the heartbeat (both ends
+       alive): the producer sends it again, the consumer drops the copy */
+    pump(f, f->tx, HB * 3 / 2);
+    assert_true(atomic_load(&f->ctx_cnt.batches_resent) >= 1);
+    assert_true(atomic_load(&f->rx_cnt[0].duplicates) >= 1);
+    uint64_t seqs[4];
+    assert_int_equal(drain_rx(f, 0, seqs, 4, NULL), 1); /* one copy queued */
+    assert_int_equal(seqs[0], 1);
+    pump(f, f->tx, 30);
+    assert_int_equal(gf_link_tx_unacked(f->tx), 0);
+    assert_int_equal(f->a.n, 1);
+
+    /* the acknowledgement lost: the same producer (same routing id, on a
+       new connection) sends batch 1 again; it is acknowledged again, not
+       queued */
+    const char *err;
+    static char e0[] = "inproc://c0";
+    char *eps[1] = {e0};
+    gf_counters cnt;
+    memset(&cnt, 0, sizeof cnt);
+    acks a2 = {0};
+    gf_link_tx *again = gf_link_tx_new(f->ctx, &opts, 1, "c", eps, 1, false,
+                                       on_ack, &a2, &cnt, &err);
+    assert_non_null(again);
+    for (int k = 0; k < 100 && !gf_link_tx_ready(again); k++)
+        pump(f, again, 10);
+    assert_true(gf_link_tx_ready(again));
+    uint64_t dups = atomic_load(&f->rx_cnt[0].duplicates);
+    assert_int_equal(gf_link_tx_send(again, 1, 1, b), 0);
+    for (int k = 0; k < 50 && a2.n == 0; k++)
+        pump(f, again, 10);
+    assert_int_equal(a2.n, 1);
+    assert_int_equal(a2.last_seq, 1);
+    assert_int_equal(atomic_load(&f->rx_cnt[0].duplicates), dups + 1);
+    assert_int_equal(drain_rx(f, 0, seqs, 4, NULL), 0); /* nothing queued */
+    gf_link_tx_destroy(&again);
+    gf_edge_batch_unref(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -423,6 +471,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_routed_critical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_done_and_ok, setup, teardown),
         cmocka_unit_test_setup_teardown(test_done_too_early, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retransmit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
