@@ -1663,16 +1663,17 @@ struct gf_dist_keeper {
     bool stop;
 };
 
-/* Every heartbeat/8: service the links of each instance whose thread is
+/* Every heartbeat/16: service the links of each instance whose thread is
    inside a plugin callback (its lock is free) and has not serviced them
-   for heartbeat/4, so that a long process(), flush() or commit-sized
-   write never makes a live instance look dead to its peers. */
+   for heartbeat/8, so that a long process(), flush() or commit-sized
+   write never makes a live instance look dead to its peers, and deaths
+   are noticed within the heartbeat (gf_link). */
 static void *keeper_main(void *arg)
 {
     gf_dist_keeper *k = arg;
     long hb = k->run->opts.heartbeat_ms > 0 ? k->run->opts.heartbeat_ms
                                             : GF_LINK_HEARTBEAT_MS;
-    long period = hb / 8 > 0 ? hb / 8 : 1;
+    long period = hb / 16 > 0 ? hb / 16 : 1;
     pthread_mutex_lock(&k->lock);
     while (!k->stop) {
         struct timespec ts;
@@ -1706,7 +1707,7 @@ static void *keeper_main(void *arg)
                     gf_link_tx_abort(di->ltx[t], gf_run_interrupted(k->run));
                 di->aborted = true;
             } else if (gf_stats_now_ns() - di->last_service >=
-                       hb * NS_PER_MS / 4) {
+                       hb * NS_PER_MS / 8) {
                 service(in, 0, false); /* a failure fails the run there */
             }
             pthread_mutex_unlock(&di->lock);

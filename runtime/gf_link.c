@@ -47,11 +47,25 @@ static int set_int(void *sock, int opt, int v)
     return zmq_setsockopt(sock, opt, &v, sizeof v);
 }
 
+/*
+ * A peer silent for this long is dead: 13/16 of the heartbeat, so that with
+ * links serviced at least every 3/16 of it (the instance's thread every
+ * 1/8, the keeper every 1/16 once 1/8 has passed) a death is noticed
+ * within the heartbeat. Peers send every 1/4: three heartbeats and more
+ * must go missing.
+ */
+static int64_t dead_ns(const gf_link_opts *o);
+
 static int64_t hb_ns(const gf_link_opts *o)
 {
     return (int64_t)(o->heartbeat_ms > 0 ? o->heartbeat_ms
                                          : GF_LINK_HEARTBEAT_MS) *
            NS_PER_MS;
+}
+
+static int64_t dead_ns(const gf_link_opts *o)
+{
+    return hb_ns(o) - hb_ns(o) * 3 / 16;
 }
 
 static void say(const gf_link_opts *o, const char *fmt, ...)
@@ -574,7 +588,7 @@ int gf_link_tx_service(gf_link_tx *tx, int64_t now)
             alive += pe->state == PEER_CONNECTING;
             continue;
         }
-        if (now - pe->heard_ns > hb) {
+        if (now - pe->heard_ns > dead_ns(tx->o)) {
             say(tx->o, "%s at %s: no message for %.1f s, taken as dead%s",
                 pe->name, pe->endpoint, (double)(now - pe->heard_ns) / 1e9,
                 tx->critical ? "" : "; its batches go to other instances");
@@ -1193,7 +1207,7 @@ int gf_link_rx_service(gf_link_rx *rx, int64_t now)
         rx_src *s = &rx->srcs[i];
         if (!s->live)
             continue;
-        if (now - s->heard_ns > hb) {
+        if (now - s->heard_ns > dead_ns(rx->o)) {
             s->live = false;
             s->gone = true;
             ADD(rx->cnt->peers, -1);

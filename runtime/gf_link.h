@@ -61,7 +61,9 @@
  *              ZMQ_IMMEDIATE a disconnect discards what the other end has
  *              not read yet).
  *
- * A peer that is silent for the heartbeat timeout is dead. A dead consumer
+ * A peer that is silent for 13/16 of the heartbeat timeout is dead, so a
+ * death is noticed within the timeout (links are serviced at least every
+ * 3/16 of it; peers send every 1/4). A dead consumer
  * instance's unacknowledged batches go to the other instances of its
  * stage; losing a stateful consumer (aggregate, export) or the last
  * instance of a stage fails the run. On the consumer side, losing a
@@ -91,7 +93,7 @@
 #include "gf_frame.h"
 #include "gf_stats.h"
 
-/* Default heartbeat timeout: a silent peer is dead after this. */
+/* Default heartbeat timeout: a dead peer is noticed within this. */
 #define GF_LINK_HEARTBEAT_MS 3000
 /* Batches a producer may have unacknowledged at one consumer instance. */
 #define GF_LINK_CREDIT 8

@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 N=100000
 P=$(pick_port)
-HBMS=$(hb 1000)
+HBMS=$(hb 2000)
 cat >r.yaml <<Y
 name: reset
 stages:
