@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -654,6 +655,21 @@ const gf_domain_schema *gf_domain_schema_find(const char *s, size_t len)
                      strlen(gf_domain_schemas[i].kind)))
             return &gf_domain_schemas[i];
     return NULL;
+}
+
+const char *gf_domain_check_kind(const char *kind, char *why, size_t n)
+{
+    if (!kind || gf_domain_schema_find(kind, strlen(kind)))
+        return NULL;
+    size_t len = 0;
+    len += (size_t)snprintf(why, n, "\"%s\" is not a record kind: ", kind);
+    for (size_t i = 0; i < gf_domain_nschemas && len < n; i++)
+        len += (size_t)snprintf(why + len, n - len, "%s%s",
+                                i == 0                        ? ""
+                                : i + 1 == gf_domain_nschemas ? " or "
+                                                              : ", ",
+                                gf_domain_schemas[i].kind);
+    return why;
 }
 
 const gf_domain_field *gf_domain_schema_field(const gf_domain_schema *sc,

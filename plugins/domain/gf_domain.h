@@ -201,6 +201,14 @@ extern const size_t gf_domain_nschemas;
 
 /* The schema of kind [s, s+len), or NULL (also for "metric"). */
 const gf_domain_schema *gf_domain_schema_find(const char *s, size_t len);
+
+/*
+ * An ingest's `kind` option (NULL: not set) is a record kind: NULL, or
+ * into why[n] "\"memer\" is not a record kind: org, member, project or
+ * demand" (for host->option_error). Records of another kind would pass
+ * every `kinds:` filter by.
+ */
+const char *gf_domain_check_kind(const char *kind, char *why, size_t n);
 /* The field `name` of a schema, or NULL. */
 const gf_domain_field *gf_domain_schema_field(const gf_domain_schema *sc,
                                               const char *name, size_t len);

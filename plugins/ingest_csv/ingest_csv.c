@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gf_domain.h"
 #include "ingest_csv.h"
 
 static const gf_option csv_options[] = {
@@ -76,6 +77,11 @@ static int csv_check(gf_ctx *ctx, const void *config)
     const csv_config *cfg = config;
     const gf_host *h = ctx->host;
     int rc = GF_OK;
+    char why[128];
+    if (gf_domain_check_kind(cfg->kind, why, sizeof why)) {
+        h->option_error(ctx, "kind", "%s", why);
+        rc = GF_ERROR;
+    }
     if (csv_delim(cfg->delimiter) < 0) {
         h->option_error(ctx, "delimiter",
                         "delimiter must be one byte other "

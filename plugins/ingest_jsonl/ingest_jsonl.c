@@ -23,6 +23,8 @@
 
 #include <gigflow/plugin.h>
 
+#include "gf_domain.h"
+
 #define JL_CHUNK (1u << 20)
 #define JL_LINES_PER_CALL 4096
 
@@ -157,6 +159,17 @@ static int jl_open(gf_ctx *ctx, const void *config, void **state)
 }
 
 /* A failed init() frees what it built: no destroy() is needed after it. */
+static int jl_check(gf_ctx *ctx, const void *config)
+{
+    char why[128];
+    if (gf_domain_check_kind(((const jl_config *)config)->kind, why,
+                             sizeof why)) {
+        ctx->host->option_error(ctx, "kind", "%s", why);
+        return GF_ERROR;
+    }
+    return GF_OK;
+}
+
 static int jl_init(gf_ctx *ctx, const void *config, void **state)
 {
     *state = NULL;
@@ -219,6 +232,7 @@ static const gf_plugin ingest_jsonl = {
     .description = "read JSON Lines (one object per line) into records",
     .options = jl_options,
     .config_size = sizeof(jl_config),
+    .check = jl_check,
     .init = jl_init,
     .produce = jl_produce,
     .destroy = jl_destroy,

@@ -26,6 +26,7 @@
 #include <gigflow/plugin.h>
 
 #include "gf_dbrow.h"
+#include "gf_domain.h"
 #include "gf_pg.h"
 
 typedef struct ip_config {
@@ -82,6 +83,11 @@ static int ip_run(gf_ctx *ctx, ip *s, const char *sql, const char *key)
 static int ip_check(gf_ctx *ctx, const void *config)
 {
     const ip_config *cfg = config;
+    char why[128];
+    if (gf_domain_check_kind(cfg->kind, why, sizeof why)) {
+        ctx->host->option_error(ctx, "kind", "%s", why);
+        return GF_ERROR;
+    }
     if (gf_pg_check_dsn(ctx, cfg->dsn) < 0)
         return GF_ERROR;
     if (!cfg->query == !cfg->table) {

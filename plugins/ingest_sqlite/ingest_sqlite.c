@@ -25,6 +25,7 @@
 #include <gigflow/plugin.h>
 
 #include "gf_dbrow.h"
+#include "gf_domain.h"
 
 #define IS_ROWS_PER_CALL 4096
 
@@ -134,6 +135,12 @@ static int is_open(gf_ctx *ctx, const is_config *cfg, is *s)
 
 static int is_check(gf_ctx *ctx, const void *config)
 {
+    char why[128];
+    if (gf_domain_check_kind(((const is_config *)config)->kind, why,
+                             sizeof why)) {
+        ctx->host->option_error(ctx, "kind", "%s", why);
+        return GF_ERROR;
+    }
     is s = {0};
     int rc = is_open(ctx, config, &s);
     is_close(&s);

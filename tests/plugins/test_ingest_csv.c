@@ -541,6 +541,14 @@ static void test_bad_options(void **state)
                         IO_DATA);
     assert_non_null(strstr(err, "number"));
     free(err);
+    /* a kind no stage would know: every `kinds:` filter would pass it by */
+    err =
+        io_open_fails("ingest_csv", "path: members.csv\nkind: memer", IO_DATA);
+    if (!strstr(err, "kind") ||
+        !strstr(err, "\"memer\" is not a record kind: org, member, project "
+                     "or demand"))
+        fail_msg("unexpected message: %s", err);
+    free(err);
 }
 
 int main(void)

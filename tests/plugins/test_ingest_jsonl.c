@@ -53,6 +53,11 @@ static void test_kind(void **state)
     io_expect_json(h, 1,
                    "{\"kind\":\"member\",\"name\":\"李四\",\"age\":25.5}");
     gf_harness_destroy(&h);
+    char *err = io_open_fails("ingest_jsonl",
+                              "path: members.jsonl\nkind: metric", IO_DATA);
+    if (!strstr(err, "\"metric\" is not a record kind"))
+        fail_msg("unexpected message: %s", err);
+    free(err);
 }
 
 static void test_not_objects(void **state)

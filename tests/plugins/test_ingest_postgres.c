@@ -101,6 +101,8 @@ static void test_refused(void **state)
     expect_refused("query: \"SELEC 1\"", "syntax error at or near \"SELEC\"");
     expect_refused("table: nope", "relation \"nope\" does not exist");
     expect_refused("table: many, fetch: 0", "must be at least 1");
+    expect_refused("table: many, kind: rider",
+                   "\"rider\" is not a record kind");
 }
 
 int main(void)

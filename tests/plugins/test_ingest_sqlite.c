@@ -135,6 +135,9 @@ static void test_bad_input(void **state)
     expect_open_error(dir, "{path: in.db, table: m, query: \"SELECT 1\"}",
                       "exactly one of `query` and `table`");
     expect_open_error(dir, "path: in.db", "exactly one of");
+    expect_open_error(dir, "{path: in.db, table: m, kind: rider}",
+                      "\"rider\" is not a record kind: org, member, project "
+                      "or demand");
     expect_open_error(dir, "{path: missing.db, table: m}",
                       "missing.db: cannot open the database");
     char *junk = io_fmt("%s/junk.db", dir);
