@@ -181,15 +181,7 @@ until grep -q "connected to agg#2" mid0.err 2>/dev/null; do
 done
 sleep 0.4 # records flowing
 kill -9 "$(child_of "$pid_agg")"
-t0=$(date +%s.%N)
-for n in gen mid0 mid1 mid2 agg2; do
-    wait_rc "$n"
-    t1=$(date +%s.%N)
-    [ "$rc" -ne 0 ] || dfail "agg#0/#1 killed: $n exited 0"
-    [ "$rc" -ne 124 ] || dfail "agg#0/#1 killed: $n hung until its timeout"
-    late=$(awk -v a="$t0" -v b="$t1" -v m=$BOUND 'BEGIN { print (b - a > m) }')
-    [ "$late" = 0 ] || dfail "agg#0/#1 killed: $n took more than ${BOUND}s to exit"
-done
+all_fail_within "agg#0/#1 killed" "$(date +%s.%N)" $BOUND gen mid0 mid1 mid2 agg2
 [ ! -e agg.jsonl ] || dfail "an aggregate instance killed: agg.jsonl exists"
 ls agg.jsonl.tmp-* >/dev/null 2>&1 && dfail "an aggregate instance killed: temporary file left"
 echo "an aggregate instance killed: every process exited non-zero within ${BOUND}s"

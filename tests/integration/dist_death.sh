@@ -60,17 +60,9 @@ for victim in agg gen out; do
     v="pid_$victim"
     kill -9 "$(child_of "${!v}")"
     t0=$(date +%s.%N)
-    worst=0
-    for n in gen mid0 mid1 agg out; do
-        [ "$n" = "$victim" ] && continue
-        wait_rc "$n"
-        t1=$(date +%s.%N)
-        [ "$rc" -ne 0 ] || dfail "$victim killed: $n exited 0"
-        [ "$rc" -ne 124 ] || dfail "$victim killed: $n hung until its timeout"
-        late=$(awk -v a="$t0" -v b="$t1" -v m=$BOUND 'BEGIN { print (b - a > m) }')
-        [ "$late" = 0 ] || dfail "$victim killed: $n took more than ${BOUND}s to exit"
-        worst=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-    done
+    others=()
+    for n in gen mid0 mid1 agg out; do [ "$n" = "$victim" ] || others+=("$n"); done
+    all_fail_within "$victim killed" "$t0" $BOUND "${others[@]}"
     wait_rc "$victim" 2>/dev/null
     [ ! -e result.jsonl ] || dfail "$victim killed: result.jsonl exists"
     if [ "$victim" != out ]; then

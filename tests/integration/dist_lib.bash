@@ -63,6 +63,24 @@ wait_rc() {
     wait "${!v}" || rc=$?
 }
 
+# all_fail_within LABEL T0 BOUND NAME...: each background process NAME
+# exits non-zero, not hung (124), at most BOUND seconds after T0 (from
+# `date +%s.%N`); $worst is then the last exit's delay.
+all_fail_within() {
+    local label=$1 t0=$2 bound=$3 n t1 late
+    shift 3
+    worst=0
+    for n in "$@"; do
+        wait_rc "$n"
+        t1=$(date +%s.%N)
+        [ "$rc" -ne 0 ] || dfail "$label: $n exited 0"
+        [ "$rc" -ne 124 ] || dfail "$label: $n hung until its timeout"
+        late=$(awk -v a="$t0" -v b="$t1" -v m="$bound" 'BEGIN { print (b - a > m) }')
+        [ "$late" = 0 ] || dfail "$label: $n took more than ${bound}s to exit"
+        worst=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+    done
+}
+
 show_errs() {
     for n in "${GF_NAMES[@]}"; do
         [ -s "$n.err" ] && { echo "--- $n.err" >&2; tail -n 15 "$n.err" >&2; }
