@@ -28,7 +28,7 @@
  *
  * The key file holds the key as raw bytes; one trailing "\n" or "\r\n" is
  * not part of it, so `openssl rand -hex 32 > KEY` works as well as
- * `head -c 32 /dev/urandom > KEY`.
+ * `head -c 64 /dev/urandom > KEY`.
  */
 #include "gf_pii.h"
 
@@ -139,7 +139,7 @@ static int read_key_file(const char *path, uint8_t **keyp, size_t *lenp,
     }
     if (len < GF_PII_KEY_MIN) {
         err = gf_asprintf("%s: the key is %zu bytes, at least %d are needed; "
-                          "make one with: head -c 32 /dev/urandom > %s && "
+                          "make one with: head -c 64 /dev/urandom > %s && "
                           "chmod 600 %s",
                           path, len, GF_PII_KEY_MIN, path, path);
         goto fail_key;

@@ -554,7 +554,7 @@ static void read_stage(pipeline_priv *pp, gf_stage_def *st, gf_diag *d,
             if (st->pii_key_file && stat(st->pii_key_file, &sb) != 0)
                 perr(d, v,
                      "%s'pseudonymize_key_file' %s: %s (create one "
-                     "with `head -c 32 /dev/urandom > FILE; chmod 600 "
+                     "with `head -c 64 /dev/urandom > FILE; chmod 600 "
                      "FILE`)",
                      who, st->pii_key_file, strerror(errno));
         } else {

@@ -17,8 +17,8 @@
 needs python3
 P="$T/p"    # the pipeline file's directory: outputs land here
 mkdir -p "$P/keys" "$T/cwd"
-head -c 32 /dev/urandom >"$P/keys/a.key"
-head -c 32 /dev/urandom >"$P/keys/b.key"
+head -c 64 /dev/urandom >"$P/keys/a.key"
+head -c 64 /dev/urandom >"$P/keys/b.key"
 chmod 600 "$P/keys/a.key" "$P/keys/b.key"
 cp "$P/keys/a.key" "$P/keys/open.key"
 chmod 644 "$P/keys/open.key"

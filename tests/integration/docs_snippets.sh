@@ -67,7 +67,7 @@ prepare() { # $1 the snippet, $2 its directory
         rules)
             printf 'rules:\n  - when: {kind: nothing}\n    drop: true\n' >"$2/$val" ;;
         pseudonymize_key_file)
-            head -c 32 /dev/urandom >"$2/$val"
+            head -c 64 /dev/urandom >"$2/$val"
             chmod 600 "$2/$val" ;;
         path)
             case $val in

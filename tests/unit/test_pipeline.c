@@ -533,7 +533,7 @@ static void test_more_errors(void **state)
            "@P:14:15: stage 'out': 'mask_pii' must be true or false, got "
            "'maybe'",
            "@P:15:28: stage 'out': 'pseudonymize_key_file' @D/keys/none.key: "
-           "No such file or directory (create one with `head -c 32 "
+           "No such file or directory (create one with `head -c 64 "
            "/dev/urandom > FILE; chmod 600 FILE`)",
            "@P:7:11: stage 'c1': 'with' must be a mapping of option: value, "
            "got a list",
