@@ -28,8 +28,10 @@
 
 /* "waiting for consumers" is repeated this often. */
 #define WAIT_LOG_NS (5000 * NS_PER_MS)
-/* Links are serviced at least this often while a plugin produces. */
-#define SERVICE_EVERY_NS (20 * NS_PER_MS)
+/* Links are serviced at least this often while batches keep coming:
+   acknowledgements read late hold back the producers' credit (a few
+   microseconds a time, once per batch of about 650 records at most). */
+#define SERVICE_EVERY_NS (1 * NS_PER_MS)
 
 /* Around every plugin callback made by the instance's thread: let the
    keeper service the links while the plugin works. */

@@ -22,8 +22,9 @@
 #include "gf_dedup.h"
 #include "gf_link_int.h"
 
-/* HELLO is repeated this often until answered. */
-#define HELLO_EVERY_NS (50 * NS_PER_MS)
+/* HELLO is repeated this often until answered (and a lost connection is
+   retried every 10 ms at first, ZMQ_RECONNECT_IVL): start-up costs little. */
+#define HELLO_EVERY_NS (10 * NS_PER_MS)
 
 typedef enum peer_state {
     PEER_CONNECTING, /* HELLO not answered yet */
@@ -288,7 +289,7 @@ gf_link_tx *gf_link_tx_new(void *lctx, const gf_link_opts *o, uint64_t producer,
             set_int(pe->sock, ZMQ_LINGER, LINK_LINGER_MS) != 0 ||
             set_int(pe->sock, ZMQ_SNDHWM, 0) != 0 ||
             set_int(pe->sock, ZMQ_RCVHWM, 0) != 0 ||
-            set_int(pe->sock, ZMQ_RECONNECT_IVL, 100) != 0 ||
+            set_int(pe->sock, ZMQ_RECONNECT_IVL, 10) != 0 ||
             set_int(pe->sock, ZMQ_RECONNECT_IVL_MAX, 1000) != 0 ||
             zmq_setsockopt(pe->sock, ZMQ_ROUTING_ID, rid, strlen(rid)) != 0) {
             *err = zmq_strerror(errno);
